@@ -1,0 +1,65 @@
+import { CacheError } from './errors.js';
+
+/** A duration: a number of milliseconds, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`. */
+export type Duration = number | string;
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i;
+
+/**
+ * Parses a {@link Duration} into milliseconds. Numbers are milliseconds; strings take the
+ * units `ms s m h d` (a bare numeric string is milliseconds too). Rejects negative, NaN and
+ * infinite values with `INVALID_TTL`, naming `what` in the message.
+ */
+export function parseDuration(value: Duration, what = 'duration'): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new CacheError('INVALID_TTL', `${what} must be a finite number ≥ 0 (ms), got ${value}`);
+    }
+    return value;
+  }
+  if (typeof value !== 'string') {
+    throw new CacheError(
+      'INVALID_TTL',
+      `${what} must be a number of ms or a string like "30s", got ${typeof value}`,
+    );
+  }
+  const match = DURATION_RE.exec(value);
+  if (!match) {
+    throw new CacheError(
+      'INVALID_TTL',
+      `${what} "${value}" is not a duration (use a number of ms or ms, s, m, h, d: "250ms", "5m")`,
+    );
+  }
+  const unit = (match[2] ?? 'ms').toLowerCase() as keyof typeof UNIT_MS;
+  const ms = Number(match[1]) * UNIT_MS[unit];
+  if (!Number.isFinite(ms)) {
+    throw new CacheError('INVALID_TTL', `${what} "${value}" is too large`);
+  }
+  return ms;
+}
+
+const SIZE_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
+const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$/i;
+
+/** Parses a byte size: a number of bytes or a string such as `"512kb"`, `"64mb"`, `"1gb"` (binary units). */
+export function parseBytes(value: number | string, what = 'size'): number {
+  let bytes: number;
+  if (typeof value === 'number') {
+    bytes = value;
+  } else if (typeof value === 'string') {
+    const match = SIZE_RE.exec(value);
+    if (!match) {
+      throw new CacheError('INVALID_CONFIG', `${what} "${value}" is not a size (use bytes or "64mb")`);
+    }
+    let unit = (match[2] ?? 'b').toLowerCase();
+    if (unit.length === 1 && unit !== 'b') unit += 'b';
+    bytes = Number(match[1]) * SIZE_UNITS[unit as keyof typeof SIZE_UNITS];
+  } else {
+    throw new CacheError('INVALID_CONFIG', `${what} must be a number of bytes or a string like "64mb"`);
+  }
+  if (!Number.isFinite(bytes) || bytes <= 0) {
+    throw new CacheError('INVALID_CONFIG', `${what} must be a positive size, got ${String(value)}`);
+  }
+  return Math.floor(bytes);
+}

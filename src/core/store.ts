@@ -1,0 +1,64 @@
+import type { HealthReport } from './types.js';
+
+/** A value or a promise of it: memory stores answer synchronously so hits skip a promise. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Why a store dropped an entry on its own. */
+export type EvictionReason = 'capacity' | 'expired';
+
+/** Callbacks a store uses to report what it did on its own. */
+export interface StoreHooks {
+  onEvict(key: string, reason: EvictionReason): void;
+}
+
+/**
+ * The driver seam: the small set of byte operations a backend implements. `StoreCache`
+ * (core) builds the whole {@link Cache} contract — validation, envelopes, tags, getOrSet,
+ * stats, events — on top of it, so every backend behaves the same.
+ *
+ * Keys given to a store are the caller's keys (unprefixed); a store that shares a keyspace
+ * (Redis) adds its prefix itself and strips it from what `scan` yields. Values handed to
+ * `set` become the store's (the core never touches them again); buffers a store returns
+ * become the caller's, so a store that keeps bytes in process must return copies.
+ * TTLs are whole milliseconds ≥ 1, or `undefined` for no expiry.
+ */
+export interface Store {
+  /** `memory`, `redis`, … */
+  readonly kind: string;
+  start(signal?: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  health(): Promise<HealthReport>;
+
+  get(key: string, signal?: AbortSignal): MaybePromise<Buffer | undefined>;
+  getMany(keys: readonly string[], signal?: AbortSignal): MaybePromise<(Buffer | undefined)[]>;
+  set(key: string, value: Buffer, ttlMs: number | undefined, signal?: AbortSignal): MaybePromise<void>;
+  /** Writes every entry, atomically per key, in one round trip where the backend allows. */
+  setMany(
+    entries: readonly (readonly [string, Buffer])[],
+    ttlMs: number | undefined,
+    signal?: AbortSignal,
+  ): MaybePromise<void>;
+  delete(key: string, signal?: AbortSignal): MaybePromise<boolean>;
+  deleteMany(keys: readonly string[], signal?: AbortSignal): MaybePromise<number>;
+  exists(key: string, signal?: AbortSignal): MaybePromise<boolean>;
+  /**
+   * Redis `INCRBY` semantics: a missing key counts as 0; a value that is not a base-10
+   * signed 64-bit integer rejects with `NOT_INTEGER`; a result outside int64 rejects with
+   * `OVERFLOW`; an existing TTL is kept.
+   */
+  incrBy(key: string, by: bigint, signal?: AbortSignal): MaybePromise<bigint>;
+  /** Yields batches of keys matching a Redis glob (on unprefixed keys); never blocks the backend. */
+  scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]>;
+  /** Deletes every key matching the glob, in batches; resolves to how many were deleted. */
+  deletePattern(pattern: string, signal?: AbortSignal): Promise<number>;
+  /** Drops everything this store owns (under its prefix only). */
+  clear(signal?: AbortSignal): Promise<void>;
+
+  /** The last invalidation time (ms) of each tag; 0 for a tag never invalidated. */
+  tagTimes(tags: readonly string[], signal?: AbortSignal): MaybePromise<number[]>;
+  /** Records that every entry written with these tags before `at` is invalid. */
+  markTags(tags: readonly string[], at: number, signal?: AbortSignal): MaybePromise<void>;
+
+  /** Entries and bytes held, for stores that know (memory). */
+  size?(): { entries: number; bytes: number };
+}

@@ -1,0 +1,137 @@
+import type { Duration } from './duration.js';
+
+/** Options accepted as the last argument of every call that may do I/O. */
+export interface CallOptions {
+  /** Aborts waiting for the call; the call rejects with `CacheError` code `ABORTED`. */
+  readonly signal?: AbortSignal;
+}
+
+/** A value the byte API stores: bytes or a string (stored as UTF-8). */
+export type CacheValue = Uint8Array | string;
+
+/** A source of the current time in milliseconds since the epoch; inject one in tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** Counters kept by every cache since it was created. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+  evictions: number;
+  errors: number;
+  /** Entries held (memory backends). */
+  entries?: number;
+  /** Bytes held, counting keys, values and per-entry overhead (memory backends). */
+  bytes?: number;
+}
+
+/** What `health()` reports. */
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Freshness limits for `getOrSet`'s factory. A plain duration sets both. */
+export interface TimeoutOptions {
+  /** After this long, serve a stale value if there is one and let the factory finish in the background. */
+  soft?: Duration;
+  /** After this long, reject with `TIMEOUT` (the factory's result is still cached when it lands). */
+  hard?: Duration;
+}
+
+/** What a `getOrSet` factory is given. */
+export interface FactoryContext<T> {
+  readonly key: string;
+  /** The stale value, when one is kept (grace or fail-safe). */
+  readonly stale: T | undefined;
+  /** Aborted when the hard timeout fires or the cache stops. */
+  readonly signal: AbortSignal;
+}
+
+/** Options for {@link Cache.getOrSet}. */
+export interface GetOrSetOptions extends CallOptions {
+  /** Freshness lifetime; omitted or 0 → the cache's `defaultTTL`. */
+  ttl?: Duration;
+  /** Tags written with the entry; `invalidateTags` drops it. */
+  tags?: readonly string[];
+  /** After expiry, serve the stale value for this long while one background refresh runs. */
+  grace?: Duration;
+  /**
+   * When the factory throws and a stale value is kept, serve the stale value instead of the
+   * error. `true` keeps stale values for 1 hour past expiry; a duration sets that window.
+   */
+  failSafe?: boolean | Duration;
+  /** How long callers wait for the factory: a duration sets soft and hard; see {@link TimeoutOptions}. */
+  timeout?: Duration | TimeoutOptions;
+}
+
+/** Events every cache emits; listen with `cache.on(name, fn)`. */
+export interface CacheEvents {
+  hit: { key: string };
+  miss: { key: string };
+  set: { key: string };
+  delete: { key: string };
+  evict: { key: string; reason: 'capacity' | 'expired' };
+  stale: { key: string; reason: 'grace' | 'fail-safe' | 'soft-timeout' };
+  refresh: { key: string; ok: boolean; durationMs: number; error?: unknown };
+  invalidate: { tags: readonly string[] };
+  error: { operation: string; key?: string; error: unknown };
+}
+
+/** An event name of {@link CacheEvents}. */
+export type CacheEventName = keyof CacheEvents;
+
+/** One cache interface over every backend (DESIGN §2). Keys are the caller's, without prefix. */
+export interface Cache {
+  /** The backend's name: `memory`, `redis` or `tiered`. */
+  readonly name: string;
+
+  /** Re-applies options before `start()`; rejects once started. */
+  initialize(config?: Record<string, unknown>): Promise<void>;
+  /** Connects and verifies; rejects with `CONNECTION` when the backend is unreachable. */
+  start(options?: CallOptions): Promise<void>;
+  /** Releases sockets and timers so the process can exit. Idempotent. */
+  stop(): Promise<void>;
+  /** The backend's state and round-trip latency. */
+  health(): Promise<HealthReport>;
+
+  get(key: string, options?: CallOptions): Promise<Buffer | undefined>;
+  set(key: string, value: CacheValue, ttl?: Duration, options?: CallOptions): Promise<void>;
+  delete(key: string, options?: CallOptions): Promise<boolean>;
+  exists(key: string, options?: CallOptions): Promise<boolean>;
+
+  getJSON<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined>;
+  setJSON<T>(key: string, value: T, ttl?: Duration, options?: CallOptions): Promise<void>;
+
+  getOrSet<T>(
+    key: string,
+    factory: (ctx: FactoryContext<T>) => T | Promise<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T>;
+
+  mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]>;
+  mset(
+    entries: ReadonlyMap<string, CacheValue> | Readonly<Record<string, CacheValue>>,
+    ttl?: Duration,
+    options?: CallOptions,
+  ): Promise<void>;
+
+  deletePattern(pattern: string, options?: CallOptions): Promise<number>;
+  keys(pattern?: string, options?: CallOptions): Promise<string[]>;
+  scan(pattern?: string, options?: CallOptions): AsyncIterableIterator<string>;
+
+  incr(key: string, by?: number, options?: CallOptions): Promise<number>;
+  decr(key: string, by?: number, options?: CallOptions): Promise<number>;
+
+  invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void>;
+  clear(options?: CallOptions): Promise<void>;
+  stats(): CacheStats;
+
+  on<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this;
+  off<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this;
+  once<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this;
+}
