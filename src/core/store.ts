@@ -54,10 +54,15 @@ export interface Store {
   /** Drops everything this store owns (under its prefix only). */
   clear(signal?: AbortSignal): Promise<void>;
 
-  /** The last invalidation time (ms) of each tag; 0 for a tag never invalidated. */
-  tagTimes(tags: readonly string[], signal?: AbortSignal): MaybePromise<number[]>;
-  /** Records that every entry written with these tags before `at` is invalid. */
-  markTags(tags: readonly string[], at: number, signal?: AbortSignal): MaybePromise<void>;
+  /**
+   * The current version of each tag (0 for a tag never invalidated). Entries record the
+   * versions of their tags when written; an entry whose recorded versions differ from the
+   * current ones has been invalidated. Versions, unlike timestamps, need no clock agreement
+   * between instances.
+   */
+  tagVersions(tags: readonly string[], signal?: AbortSignal): MaybePromise<number[]>;
+  /** Increments the version of each tag (atomically per tag), invalidating entries that carry it. */
+  bumpTags(tags: readonly string[], signal?: AbortSignal): MaybePromise<void>;
 
   /** Entries and bytes held, for stores that know (memory). */
   size?(): { entries: number; bytes: number };

@@ -6,6 +6,24 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options for `set`, `setJSON` and `mset`. */
+export interface SetOptions extends CallOptions {
+  /** Tags written with the entry; `invalidateTags` drops it. */
+  tags?: readonly string[];
+  /**
+   * Versions of `tags` taken by `tagSnapshot` before the value was computed. Any
+   * `invalidateTags` of those tags after the snapshot makes this write invalid at once, so a
+   * slow producer can never write back a value older than an invalidation.
+   */
+  snapshot?: TagSnapshot;
+}
+
+/** Opaque versions of some tags at one moment; see {@link Cache.tagSnapshot}. */
+export interface TagSnapshot {
+  readonly tags: readonly string[];
+  readonly versions: readonly number[];
+}
+
 /** A value the byte API stores: bytes or a string (stored as UTF-8). */
 export type CacheValue = Uint8Array | string;
 
@@ -100,12 +118,12 @@ export interface Cache {
   health(): Promise<HealthReport>;
 
   get(key: string, options?: CallOptions): Promise<Buffer | undefined>;
-  set(key: string, value: CacheValue, ttl?: Duration, options?: CallOptions): Promise<void>;
+  set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void>;
   delete(key: string, options?: CallOptions): Promise<boolean>;
   exists(key: string, options?: CallOptions): Promise<boolean>;
 
   getJSON<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined>;
-  setJSON<T>(key: string, value: T, ttl?: Duration, options?: CallOptions): Promise<void>;
+  setJSON<T>(key: string, value: T, ttl?: Duration, options?: SetOptions): Promise<void>;
 
   getOrSet<T>(
     key: string,
@@ -117,7 +135,7 @@ export interface Cache {
   mset(
     entries: ReadonlyMap<string, CacheValue> | Readonly<Record<string, CacheValue>>,
     ttl?: Duration,
-    options?: CallOptions,
+    options?: SetOptions,
   ): Promise<void>;
 
   deletePattern(pattern: string, options?: CallOptions): Promise<number>;
@@ -127,7 +145,10 @@ export interface Cache {
   incr(key: string, by?: number, options?: CallOptions): Promise<number>;
   decr(key: string, by?: number, options?: CallOptions): Promise<number>;
 
+  /** Drops every entry written with any of these tags, on every instance sharing the backend. */
   invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void>;
+  /** The current versions of `tags`, to pass as `SetOptions.snapshot` on a later write. */
+  tagSnapshot(tags: readonly string[], options?: CallOptions): Promise<TagSnapshot>;
   clear(options?: CallOptions): Promise<void>;
   stats(): CacheStats;
 
