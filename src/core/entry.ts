@@ -1,0 +1,63 @@
+import { decodeEnvelope, encodeEnvelope, hasEnvelope } from './envelope.js';
+import type { MaybePromise, Store } from './store.js';
+
+/** What a read found once the envelope is understood. */
+export interface EntryState {
+  /** The caller's bytes. */
+  payload: Buffer;
+  /** Logical expiry (ms epoch), 0 when fresh until the physical TTL. */
+  freshUntil: number;
+}
+
+/**
+ * Turns stored bytes into the caller's entry: plain bytes pass through untouched; an
+ * envelope is unwrapped, and an entry whose tags were invalidated since it was written reads
+ * as absent (and is deleted, best effort). Synchronous when the store is, so memory hits
+ * never wait on a promise.
+ */
+export function readEntry(
+  store: Store,
+  key: string,
+  bytes: Buffer | undefined,
+  signal?: AbortSignal,
+): MaybePromise<EntryState | undefined> {
+  if (bytes === undefined) return undefined;
+  if (!hasEnvelope(bytes)) return { payload: bytes, freshUntil: 0 };
+  const env = decodeEnvelope(bytes);
+  if (env === undefined) return { payload: bytes, freshUntil: 0 };
+  const entry = { payload: env.payload, freshUntil: env.freshUntil };
+  if (env.tags.length === 0) return entry;
+  const check = (current: number[]): EntryState | undefined => {
+    for (let i = 0; i < current.length; i++) {
+      if (current[i] !== env.tagVersions[i]) {
+        dropQuietly(store, key);
+        return undefined;
+      }
+    }
+    return entry;
+  };
+  const current = store.tagVersions(env.tags, signal);
+  return current instanceof Promise ? current.then(check) : check(current);
+}
+
+/** Encodes a payload for storage, adding an envelope only when metadata requires one. */
+export function writeEntry(
+  payload: Buffer,
+  freshUntil: number,
+  tags: readonly string[] | undefined,
+  versions: readonly number[] | undefined,
+): Buffer {
+  if (freshUntil === 0 && (tags === undefined || tags.length === 0) && !hasEnvelope(payload)) {
+    return payload;
+  }
+  return encodeEnvelope(payload, freshUntil, tags, versions);
+}
+
+function dropQuietly(store: Store, key: string): void {
+  // The entry is already unreadable through its tags; deleting it only frees space early,
+  // so a failure here changes nothing a caller can see.
+  try {
+    const done = store.delete(key);
+    if (done instanceof Promise) done.catch(() => {});
+  } catch {}
+}

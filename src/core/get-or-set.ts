@@ -1,0 +1,271 @@
+/**
+ * Cache-aside without stampedes (DESIGN §4).
+ *
+ * A call reads the entry once. Fresh: return it. Missing: run the factory through a per-key
+ * single flight, so concurrent callers in this process share one run. Stale but inside the
+ * caller's `grace`: return the stale value at once and let one background refresh run
+ * (stale-while-revalidate). Stale beyond grace but still kept (fail-safe retention): wait
+ * for the factory like a miss, but fall back to the stale value on a soft timeout or, with
+ * `failSafe`, on a factory error.
+ *
+ * Values are kept physically for `ttl + max(grace, failSafe window)`; the envelope records
+ * the logical expiry. Before the factory runs we take the versions of its tags, and the
+ * write carries those: an `invalidateTags` that lands while the factory runs makes the
+ * result invalid the moment it is written, so slow factories never resurrect stale data.
+ *
+ * Results go through JSON both ways: a miss returns exactly what a later hit will (a `Date`
+ * comes back as its ISO string in both cases), and each caller gets its own copy.
+ *
+ * Store failures never fail a call: a failed read is a miss, a failed write is reported
+ * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
+ * never cached and reach the caller unless fail-safe serves a stale value.
+ */
+import { parseDuration } from './duration.js';
+import { readEntry, writeEntry } from './entry.js';
+import { abortError, CacheError } from './errors.js';
+import type { CacheEmitter } from './events.js';
+import { decodeJSON, encodeJSON } from './json.js';
+import type { ResolvedCommonOptions } from './options.js';
+import { SingleFlight } from './single-flight.js';
+import type { Store } from './store.js';
+import type { FactoryContext, GetOrSetOptions } from './types.js';
+import { assertKey, assertTags, resolveTtl } from './validate.js';
+
+/** How long `failSafe: true` keeps a value past its expiry. */
+export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
+
+/** What the engine needs from its cache. */
+export interface GetOrSetHost {
+  store: Store;
+  options(): ResolvedCommonOptions;
+  events: CacheEmitter;
+  counters: { hits: number; misses: number; sets: number };
+  failed(operation: string, key: string, err: unknown): unknown;
+}
+
+interface Plan {
+  ttlMs: number | undefined;
+  graceMs: number;
+  failSafeMs: number;
+  softMs: number | undefined;
+  hardMs: number | undefined;
+  tags: readonly string[] | undefined;
+}
+
+/** The result of one factory run: the JSON text, or `undefined` for a factory that returned it. */
+type Outcome = string | undefined;
+
+/** The getOrSet engine of one cache instance: its in-flight map and abort controller. */
+export class GetOrSet {
+  readonly #host: GetOrSetHost;
+  readonly #flights = new SingleFlight<Outcome>();
+  #stopping = new AbortController();
+
+  constructor(host: GetOrSetHost) {
+    this.#host = host;
+  }
+
+  stop(): void {
+    this.#stopping.abort(new CacheError('STOPPED', 'the cache was stopped'));
+    this.#stopping = new AbortController();
+    this.#flights.clear();
+  }
+
+  async run<T>(
+    key: string,
+    factory: (ctx: FactoryContext<T>) => T | Promise<T>,
+    options: GetOrSetOptions = {},
+  ): Promise<T> {
+    assertKey(key);
+    if (typeof factory !== 'function') {
+      throw new CacheError('INVALID_ARGUMENT', 'factory must be a function');
+    }
+    const plan = this.#plan(options);
+    const host = this.#host;
+    const { clock } = host.options();
+
+    let entry: { payload: Buffer; freshUntil: number } | undefined;
+    try {
+      entry = await readEntry(host.store, key, await host.store.get(key), options.signal);
+    } catch (err) {
+      host.failed('getOrSet', key, err);
+    }
+
+    if (entry !== undefined) {
+      const now = clock.now();
+      if (entry.freshUntil === 0 || now < entry.freshUntil) {
+        this.#hit(key);
+        return decodeJSON<T>(entry.payload, key);
+      }
+      const stale = decodeJSON<T>(entry.payload, key);
+      if (now - entry.freshUntil < plan.graceMs) {
+        this.#hit(key);
+        this.#stale(key, 'grace');
+        this.#flight(key, factory, plan, stale).promise.catch(() => {});
+        return stale;
+      }
+      return this.#await(key, factory, plan, options.signal, { value: stale });
+    }
+    host.counters.misses++;
+    if (host.events.wants('miss')) host.events.emit('miss', { key });
+    return this.#await(key, factory, plan, options.signal, undefined);
+  }
+
+  #plan(options: GetOrSetOptions): Plan {
+    const { defaultTtlMs } = this.#host.options();
+    const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, 'grace');
+    let failSafeMs = 0;
+    if (options.failSafe === true) failSafeMs = DEFAULT_FAIL_SAFE_MS;
+    else if (options.failSafe !== undefined && options.failSafe !== false) {
+      failSafeMs = parseDuration(options.failSafe, 'failSafe');
+    }
+    let softMs: number | undefined;
+    let hardMs: number | undefined;
+    const t = options.timeout;
+    if (typeof t === 'number' || typeof t === 'string') {
+      softMs = hardMs = parseDuration(t, 'timeout');
+    } else if (t !== undefined) {
+      if (t.soft !== undefined) softMs = parseDuration(t.soft, 'timeout.soft');
+      if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
+    }
+    if (options.tags !== undefined) assertTags(options.tags);
+    return {
+      ttlMs: resolveTtl(options.ttl, defaultTtlMs),
+      graceMs,
+      failSafeMs,
+      softMs,
+      hardMs,
+      tags: options.tags,
+    };
+  }
+
+  #hit(key: string): void {
+    this.#host.counters.hits++;
+    if (this.#host.events.wants('hit')) this.#host.events.emit('hit', { key });
+  }
+
+  #stale(key: string, reason: 'grace' | 'fail-safe' | 'soft-timeout'): void {
+    if (this.#host.events.wants('stale')) this.#host.events.emit('stale', { key, reason });
+  }
+
+  /** Waits for the key's flight within the caller's timeouts and signal. */
+  #await<T>(
+    key: string,
+    factory: (ctx: FactoryContext<T>) => T | Promise<T>,
+    plan: Plan,
+    signal: AbortSignal | undefined,
+    stale: { value: T } | undefined,
+  ): Promise<T> {
+    const flight = this.#flight(key, factory, plan, stale?.value).promise;
+    return new Promise<T>((resolve, reject) => {
+      const timers: NodeJS.Timeout[] = [];
+      const done = (): void => {
+        for (const t of timers) clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(abortError(signal as AbortSignal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (stale !== undefined && plan.softMs !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            done();
+            this.#stale(key, 'soft-timeout');
+            resolve(stale.value);
+          }, plan.softMs),
+        );
+      }
+      if (plan.hardMs !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            done();
+            reject(new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`));
+          }, plan.hardMs),
+        );
+      }
+      flight.then(
+        (text) => {
+          done();
+          resolve(text === undefined ? (undefined as T) : (JSON.parse(text) as T));
+        },
+        (err) => {
+          done();
+          if (stale !== undefined && plan.failSafeMs > 0) {
+            this.#stale(key, 'fail-safe');
+            resolve(stale.value);
+          } else {
+            reject(err);
+          }
+        },
+      );
+    });
+  }
+
+  /** Starts (or joins) the single factory run for `key`, which also writes its result. */
+  #flight<T>(
+    key: string,
+    factory: (ctx: FactoryContext<T>) => T | Promise<T>,
+    plan: Plan,
+    staleValue: T | undefined,
+  ): { promise: Promise<Outcome> } {
+    const host = this.#host;
+    const signal = this.#stopping.signal;
+    return this.#flights.run(key, async (holdUntil) => {
+      const started = host.options().clock.now();
+      let versions: readonly number[] | undefined;
+      if (plan.tags !== undefined && plan.tags.length > 0) {
+        try {
+          versions = await host.store.tagVersions(plan.tags);
+        } catch (err) {
+          host.failed('getOrSet', key, err);
+          // Without the versions the write can't be guarded: skip it rather than risk
+          // storing a value an invalidation should have dropped.
+          versions = undefined;
+        }
+      }
+      let value: T;
+      try {
+        value = await factory({ key, stale: staleValue, signal });
+      } catch (err) {
+        this.#refreshed(key, started, false, err);
+        throw err;
+      }
+      if (value === undefined) {
+        this.#refreshed(key, started, true);
+        return undefined;
+      }
+      const text = encodeJSON(value);
+      this.#refreshed(key, started, true);
+      if (plan.tags === undefined || plan.tags.length === 0 || versions !== undefined) {
+        holdUntil(this.#write(key, text, plan, versions));
+      }
+      return text;
+    });
+  }
+
+  async #write(key: string, text: string, plan: Plan, versions: readonly number[] | undefined): Promise<void> {
+    const host = this.#host;
+    const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
+    const now = host.options().clock.now();
+    const logical = plan.ttlMs !== undefined && keepMs > 0;
+    const freshUntil = logical ? now + (plan.ttlMs as number) : 0;
+    const physicalMs = plan.ttlMs === undefined ? undefined : plan.ttlMs + (logical ? Math.ceil(keepMs) : 0);
+    try {
+      const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
+      await host.store.set(key, bytes, physicalMs);
+      host.counters.sets++;
+      if (host.events.wants('set')) host.events.emit('set', { key });
+    } catch (err) {
+      host.failed('getOrSet', key, err);
+    }
+  }
+
+  #refreshed(key: string, started: number, ok: boolean, error?: unknown): void {
+    const events = this.#host.events;
+    if (!events.wants('refresh')) return;
+    const durationMs = this.#host.options().clock.now() - started;
+    events.emit('refresh', ok ? { key, ok, durationMs } : { key, ok, durationMs, error });
+  }
+}

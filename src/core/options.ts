@@ -1,0 +1,70 @@
+import { type Duration, parseDuration } from './duration.js';
+import { CacheError } from './errors.js';
+import type { Clock } from './types.js';
+
+/** Options every cache accepts, whatever its backend. */
+export interface CommonCacheOptions {
+  /** TTL for writes that give none (or 0). Omitted: such entries never expire. */
+  defaultTTL?: Duration;
+  /** Keys are stored as `prefix:key`; pattern operations and `clear()` never reach outside it. */
+  prefix?: string;
+  /** The time source (ms since the epoch); inject a fake one in tests. */
+  clock?: Clock;
+  /**
+   * Reads (`get`, `mget`, `exists`, `getJSON`) that fail in the backend resolve as misses
+   * (counted in `stats().errors` and emitted as `error`) instead of rejecting. Writes always
+   * reject. `getOrSet` always falls back to its factory. Default `true`.
+   */
+  failOpen?: boolean;
+}
+
+/** {@link CommonCacheOptions} after validation, with defaults applied. */
+export interface ResolvedCommonOptions {
+  defaultTtlMs: number | undefined;
+  prefix: string;
+  clock: Clock;
+  failOpen: boolean;
+}
+
+/** The defaults, one line of doc each. */
+export const COMMON_DEFAULTS = {
+  /** No default TTL: entries written without one live until evicted or deleted. */
+  defaultTTL: undefined,
+  /** No prefix. */
+  prefix: '',
+  /** Wall-clock time. */
+  clock: { now: Date.now } satisfies Clock,
+  /** Reads fail open. */
+  failOpen: true,
+} as const;
+
+/** Validates the common options, naming the option in every error. */
+export function resolveCommonOptions(options: CommonCacheOptions = {}): ResolvedCommonOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheError('INVALID_CONFIG', 'cache options must be an object');
+  }
+  let defaultTtlMs: number | undefined;
+  if (options.defaultTTL !== undefined) {
+    const ms = parseDuration(options.defaultTTL, 'defaultTTL');
+    defaultTtlMs = ms === 0 ? undefined : Math.ceil(ms);
+  }
+  const prefix = options.prefix ?? COMMON_DEFAULTS.prefix;
+  if (typeof prefix !== 'string') {
+    throw new CacheError('INVALID_CONFIG', 'prefix must be a string');
+  }
+  const clock = options.clock ?? COMMON_DEFAULTS.clock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw new CacheError('INVALID_CONFIG', 'clock must be an object with a now() method');
+  }
+  const failOpen = options.failOpen ?? COMMON_DEFAULTS.failOpen;
+  if (typeof failOpen !== 'boolean') {
+    throw new CacheError('INVALID_CONFIG', 'failOpen must be a boolean');
+  }
+  return { defaultTtlMs, prefix, clock, failOpen };
+}
+
+/** Stored key for a prefix: `prefix:key`, without doubling a `:` the prefix already ends with. */
+export function prefixSeparator(prefix: string): string {
+  if (prefix === '') return '';
+  return prefix.endsWith(':') ? prefix : `${prefix}:`;
+}

@@ -1,0 +1,411 @@
+import type { Duration } from './duration.js';
+import { readEntry, writeEntry } from './entry.js';
+import { abortError, CacheError, isCacheError } from './errors.js';
+import { CacheEmitter } from './events.js';
+import { GetOrSet } from './get-or-set.js';
+import { decodeJSON, encodeJSON } from './json.js';
+import { type CommonCacheOptions, type ResolvedCommonOptions, resolveCommonOptions } from './options.js';
+import type { Store } from './store.js';
+import type {
+  Cache,
+  CacheEventName,
+  CacheEvents,
+  CacheStats,
+  CacheValue,
+  CallOptions,
+  FactoryContext,
+  GetOrSetOptions,
+  HealthReport,
+  SetOptions,
+  TagSnapshot,
+} from './types.js';
+import {
+  assertKey,
+  assertKeys,
+  assertPattern,
+  assertTags,
+  resolveTtl,
+  toBytes,
+  toIncrement,
+} from './validate.js';
+
+/**
+ * The whole {@link Cache} contract over any {@link Store}: validation before I/O, envelopes,
+ * tags, stats, events, fail-open reads and getOrSet. Backends subclass it with their store.
+ */
+export class StoreCache implements Cache {
+  readonly name: string;
+  protected readonly store: Store;
+  protected options: ResolvedCommonOptions;
+  protected readonly events: CacheEmitter;
+  readonly #counters = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 };
+  readonly #getOrSet: GetOrSet;
+  #state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(store: Store, options: CommonCacheOptions = {}) {
+    this.store = store;
+    this.name = store.kind;
+    this.options = resolveCommonOptions(options);
+    this.events = new CacheEmitter(store.kind);
+    this.#getOrSet = new GetOrSet({
+      store,
+      options: () => this.options,
+      events: this.events,
+      counters: this.#counters,
+      failed: (operation, key, err) => this.#report(operation, key, err),
+    });
+  }
+
+  /** Called by stores (through their hooks) when they evict on their own. */
+  protected noteEviction(key: string, reason: 'capacity' | 'expired'): void {
+    this.#counters.evictions++;
+    if (this.events.wants('evict')) this.events.emit('evict', { key, reason });
+  }
+
+  async initialize(config: Record<string, unknown> = {}): Promise<void> {
+    if (this.#state === 'started') {
+      throw new CacheError('INVALID_ARGUMENT', 'initialize() must be called before start()');
+    }
+    const { defaultTTL, failOpen } = config as CommonCacheOptions;
+    this.options = resolveCommonOptions({
+      ...this.options,
+      defaultTTL: defaultTTL ?? this.options.defaultTtlMs,
+      failOpen: failOpen ?? this.options.failOpen,
+    });
+  }
+
+  async start(options?: CallOptions): Promise<void> {
+    await this.store.start(options?.signal);
+    this.#state = 'started';
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#getOrSet.stop();
+    await this.store.stop();
+  }
+
+  async health(): Promise<HealthReport> {
+    if (this.#state === 'stopped') return { status: 'unhealthy', error: 'stopped' };
+    return this.store.health();
+  }
+
+  get(key: string, options?: CallOptions): Promise<Buffer | undefined> {
+    const signal = options?.signal;
+    try {
+      this.#check(signal);
+      assertKey(key);
+      const found = this.store.get(key, signal);
+      if (found instanceof Promise) {
+        return found.then(
+          (bytes) => this.#finishGet(key, bytes, signal),
+          (err) => this.#readFailed('get', key, err),
+        );
+      }
+      const value = this.#finishGet(key, found, signal);
+      return value instanceof Promise ? value : Promise.resolve(value);
+    } catch (err) {
+      return this.#readFailed('get', key, err);
+    }
+  }
+
+  #finishGet(
+    key: string,
+    bytes: Buffer | undefined,
+    signal?: AbortSignal,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
+    const entry = readEntry(this.store, key, bytes, signal);
+    if (entry instanceof Promise) {
+      return entry.then(
+        (e) => this.#count(key, e && this.#fresh(e.freshUntil) ? e.payload : undefined),
+        (err) => this.#readFailed('get', key, err),
+      );
+    }
+    return this.#count(key, entry && this.#fresh(entry.freshUntil) ? entry.payload : undefined);
+  }
+
+  #fresh(freshUntil: number): boolean {
+    return freshUntil === 0 || this.options.clock.now() < freshUntil;
+  }
+
+  #count(key: string, value: Buffer | undefined): Buffer | undefined {
+    if (value === undefined) {
+      this.#counters.misses++;
+      if (this.events.wants('miss')) this.events.emit('miss', { key });
+    } else {
+      this.#counters.hits++;
+      if (this.events.wants('hit')) this.events.emit('hit', { key });
+    }
+    return value;
+  }
+
+  async set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void> {
+    this.#check(options?.signal);
+    assertKey(key);
+    const bytes = toBytes(value);
+    const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
+    const stored = await this.#encode(bytes, options);
+    try {
+      await this.store.set(key, stored, ttlMs, options?.signal);
+    } catch (err) {
+      throw this.#report('set', key, err);
+    }
+    this.#counters.sets++;
+    if (this.events.wants('set')) this.events.emit('set', { key });
+  }
+
+  async #encode(bytes: Buffer, options: SetOptions | undefined): Promise<Buffer> {
+    const tags = options?.tags;
+    if (tags === undefined || tags.length === 0) return writeEntry(bytes, 0, undefined, undefined);
+    assertTags(tags);
+    const versions = await this.#versionsFor(tags, options?.snapshot, options?.signal);
+    return writeEntry(bytes, 0, tags, versions);
+  }
+
+  async #versionsFor(
+    tags: readonly string[],
+    snapshot: TagSnapshot | undefined,
+    signal?: AbortSignal,
+  ): Promise<readonly number[]> {
+    if (snapshot === undefined) return this.store.tagVersions(tags, signal);
+    // A tag missing from the snapshot gets version -1, which no live tag has: the write is
+    // then born invalid rather than silently unguarded.
+    return tags.map((t) => {
+      const i = snapshot.tags.indexOf(t);
+      return i >= 0 ? (snapshot.versions[i] ?? -1) : -1;
+    });
+  }
+
+  async delete(key: string, options?: CallOptions): Promise<boolean> {
+    this.#check(options?.signal);
+    assertKey(key);
+    let deleted: boolean;
+    try {
+      deleted = await this.store.delete(key, options?.signal);
+    } catch (err) {
+      throw this.#report('delete', key, err);
+    }
+    if (deleted) {
+      this.#counters.deletes++;
+      if (this.events.wants('delete')) this.events.emit('delete', { key });
+    }
+    return deleted;
+  }
+
+  async exists(key: string, options?: CallOptions): Promise<boolean> {
+    const signal = options?.signal;
+    try {
+      this.#check(signal);
+      assertKey(key);
+      const entry = await readEntry(this.store, key, await this.store.get(key, signal), signal);
+      return entry !== undefined && this.#fresh(entry.freshUntil);
+    } catch (err) {
+      return (await this.#readFailed('exists', key, err)) !== undefined;
+    }
+  }
+
+  async getJSON<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    const bytes = await this.get(key, options);
+    return bytes === undefined ? undefined : decodeJSON<T>(bytes, key);
+  }
+
+  async setJSON<T>(key: string, value: T, ttl?: Duration, options?: SetOptions): Promise<void> {
+    assertKey(key);
+    await this.set(key, encodeJSON(value), ttl, options);
+  }
+
+  getOrSet<T>(
+    key: string,
+    factory: (ctx: FactoryContext<T>) => T | Promise<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T> {
+    try {
+      this.#check(options?.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#getOrSet.run(key, factory, options);
+  }
+
+  async mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]> {
+    const signal = options?.signal;
+    this.#check(signal);
+    assertKeys(keys);
+    if (keys.length === 0) return [];
+    let found: (Buffer | undefined)[];
+    try {
+      found = await this.store.getMany(keys, signal);
+    } catch (err) {
+      await this.#readFailed('mget', undefined, err);
+      this.#counters.misses += keys.length - 1;
+      return keys.map(() => undefined);
+    }
+    return Promise.all(keys.map((key, i) => this.#finishGet(key, found[i], signal)));
+  }
+
+  async mset(
+    entries: ReadonlyMap<string, CacheValue> | Readonly<Record<string, CacheValue>>,
+    ttl?: Duration,
+    options?: SetOptions,
+  ): Promise<void> {
+    this.#check(options?.signal);
+    if (typeof entries !== 'object' || entries === null) {
+      throw new CacheError('INVALID_ARGUMENT', 'entries must be a Map or a plain object');
+    }
+    const list = entries instanceof Map ? [...entries] : Object.entries(entries);
+    const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
+    const encoded: [string, Buffer][] = [];
+    for (const [key, value] of list) {
+      assertKey(key);
+      encoded.push([key, toBytes(value)]);
+    }
+    if (encoded.length === 0) return;
+    for (const pair of encoded) pair[1] = await this.#encode(pair[1], options);
+    try {
+      await this.store.setMany(encoded, ttlMs, options?.signal);
+    } catch (err) {
+      throw this.#report('mset', undefined, err);
+    }
+    this.#counters.sets += encoded.length;
+    if (this.events.wants('set')) for (const [key] of encoded) this.events.emit('set', { key });
+  }
+
+  async deletePattern(pattern: string, options?: CallOptions): Promise<number> {
+    this.#check(options?.signal);
+    assertPattern(pattern);
+    try {
+      const n = await this.store.deletePattern(pattern, options?.signal);
+      this.#counters.deletes += n;
+      return n;
+    } catch (err) {
+      throw this.#report('deletePattern', undefined, err);
+    }
+  }
+
+  async keys(pattern = '*', options?: CallOptions): Promise<string[]> {
+    const out: string[] = [];
+    for await (const key of this.scan(pattern, options)) out.push(key);
+    return out;
+  }
+
+  async *scan(pattern = '*', options?: CallOptions): AsyncIterableIterator<string> {
+    this.#check(options?.signal);
+    assertPattern(pattern);
+    try {
+      for await (const batch of this.store.scan(pattern, options?.signal)) yield* batch;
+    } catch (err) {
+      throw this.#report('scan', undefined, err);
+    }
+  }
+
+  incr(key: string, by = 1, options?: CallOptions): Promise<number> {
+    return this.#incrBy(key, by, false, options);
+  }
+
+  decr(key: string, by = 1, options?: CallOptions): Promise<number> {
+    return this.#incrBy(key, by, true, options);
+  }
+
+  async #incrBy(key: string, by: number, negate: boolean, options?: CallOptions): Promise<number> {
+    this.#check(options?.signal);
+    assertKey(key);
+    const delta = toIncrement(by);
+    try {
+      return Number(await this.store.incrBy(key, negate ? -delta : delta, options?.signal));
+    } catch (err) {
+      throw this.#report(negate ? 'decr' : 'incr', key, err);
+    }
+  }
+
+  async invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void> {
+    this.#check(options?.signal);
+    assertTags(tags);
+    if (tags.length === 0) return;
+    try {
+      await this.store.bumpTags(tags, options?.signal);
+    } catch (err) {
+      throw this.#report('invalidateTags', undefined, err);
+    }
+    if (this.events.wants('invalidate')) this.events.emit('invalidate', { tags });
+  }
+
+  async tagSnapshot(tags: readonly string[], options?: CallOptions): Promise<TagSnapshot> {
+    this.#check(options?.signal);
+    assertTags(tags);
+    try {
+      return { tags: [...tags], versions: await this.store.tagVersions(tags, options?.signal) };
+    } catch (err) {
+      throw this.#report('tagSnapshot', undefined, err);
+    }
+  }
+
+  async clear(options?: CallOptions): Promise<void> {
+    this.#check(options?.signal);
+    try {
+      await this.store.clear(options?.signal);
+    } catch (err) {
+      throw this.#report('clear', undefined, err);
+    }
+  }
+
+  stats(): CacheStats {
+    const size = this.store.size?.();
+    return size === undefined ? { ...this.#counters } : { ...this.#counters, ...size };
+  }
+
+  on<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  once<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.events.once(event, listener);
+    return this;
+  }
+
+  #check(signal: AbortSignal | undefined): void {
+    if (this.#state === 'stopped') throw new CacheError('STOPPED', 'the cache was stopped');
+    if (signal?.aborted) throw abortError(signal);
+  }
+
+  /** Counts and emits a failure; returns it as a CacheError to throw. */
+  #report(operation: string, key: string | undefined, err: unknown): CacheError {
+    const error = isCacheError(err)
+      ? err
+      : new CacheError('BACKEND', `${operation} failed: ${(err as Error)?.message ?? err}`, {
+          cause: err,
+        });
+    if (!isInputError(error)) {
+      this.#counters.errors++;
+      if (this.events.wants('error')) this.events.emit('error', { operation, key, error });
+    }
+    return error;
+  }
+
+  #readFailed(operation: string, key: string | undefined, err: unknown): Promise<undefined> {
+    const error = this.#report(operation, key, err);
+    if (isInputError(error) || !this.options.failOpen) return Promise.reject(error);
+    this.#counters.misses++;
+    return Promise.resolve(undefined);
+  }
+}
+
+/** Errors the caller caused: never counted as backend failures, never swallowed by fail-open. */
+function isInputError(err: CacheError): boolean {
+  return (
+    err.code === 'INVALID_ARGUMENT' ||
+    err.code === 'INVALID_TTL' ||
+    err.code === 'ABORTED' ||
+    err.code === 'STOPPED' ||
+    err.code === 'SERIALIZATION' ||
+    err.code === 'NOT_INTEGER' ||
+    err.code === 'OVERFLOW' ||
+    err.code === 'VALUE_TOO_LARGE'
+  );
+}

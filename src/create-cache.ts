@@ -1,0 +1,60 @@
+import { CacheError } from './core/errors.js';
+import type { Cache } from './core/types.js';
+import { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
+
+/** `createCache` configuration: the backend's `type` plus that backend's options. */
+export type CacheConfig = { type: 'memory' } & MemoryCacheOptions;
+
+const MEMORY_URL_OPTIONS = ['maxMemory', 'maxEntries', 'defaultTTL', 'prefix', 'eviction', 'sweepInterval'];
+
+/**
+ * Creates a cache from a config object or a URL (`memory://?maxMemory=64mb`). Validates
+ * synchronously and throws a `CacheError` naming the bad option; never connects (that is
+ * `start()`'s job, and operations before it connect lazily).
+ */
+export function createCache(config: CacheConfig | string = { type: 'memory' }): Cache {
+  const resolved = typeof config === 'string' ? configFromUrl(config) : config;
+  if (typeof resolved !== 'object' || resolved === null) {
+    throw new CacheError('INVALID_CONFIG', 'createCache takes a config object or a URL string');
+  }
+  const { type, ...options } = resolved as { type?: unknown } & Record<string, unknown>;
+  switch (type) {
+    case 'memory':
+      return new MemoryCache(options as MemoryCacheOptions);
+    default:
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `type must be "memory", got ${JSON.stringify(type)}`,
+      );
+  }
+}
+
+/** Parses a cache URL into a config; query parameters become options. */
+export function configFromUrl(url: string): CacheConfig {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw new CacheError('INVALID_CONFIG', `"${url}" is not a valid cache URL`, { cause: err });
+  }
+  switch (parsed.protocol) {
+    case 'memory:': {
+      const options: Record<string, string | number> = {};
+      for (const [name, value] of parsed.searchParams) {
+        if (!MEMORY_URL_OPTIONS.includes(name)) {
+          throw new CacheError(
+            'INVALID_CONFIG',
+            `unknown option "${name}" in ${url} (known: ${MEMORY_URL_OPTIONS.join(', ')})`,
+          );
+        }
+        options[name] = name === 'maxEntries' ? Number(value) : value;
+      }
+      return { type: 'memory', ...options };
+    }
+    default:
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `unsupported cache URL scheme "${parsed.protocol}" (use memory://)`,
+      );
+  }
+}

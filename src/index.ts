@@ -1,0 +1,29 @@
+/**
+ * codeai-cache: one cache interface over an embedded memory store and Redis, with
+ * stampede-free getOrSet, tags and HTTP response caching. Named exports only; the root entry
+ * loads no framework and no Redis client it does not need.
+ */
+export { type CacheConfig, configFromUrl, createCache } from './create-cache.js';
+export { type Duration, parseBytes, parseDuration } from './core/duration.js';
+export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
+export { type ChannelMessage, channelName } from './core/events.js';
+export { compileGlob, escapeGlob, type GlobMatcher } from './core/glob.js';
+export type { CommonCacheOptions } from './core/options.js';
+export type { EvictionReason, MaybePromise, Store, StoreHooks } from './core/store.js';
+export { StoreCache } from './core/store-cache.js';
+export type {
+  Cache,
+  CacheEventName,
+  CacheEvents,
+  CacheStats,
+  CacheValue,
+  CallOptions,
+  Clock,
+  FactoryContext,
+  GetOrSetOptions,
+  HealthReport,
+  SetOptions,
+  TagSnapshot,
+  TimeoutOptions,
+} from './core/types.js';
+export { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import type { MakeCache } from './suite.js';
+import { rejectsWith, sleep, useCaches } from './util.js';
+
+/** A promise plus its resolvers, to hold a factory open. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export function getOrSetContracts(makeCache: MakeCache): void {
+  const use = useCaches(makeCache);
+
+  describe('getOrSet', () => {
+    it('runs the factory on a miss and not on a hit', async () => {
+      const cache = await use();
+      let runs = 0;
+      const factory = async () => ({ n: ++runs });
+      expect(await cache.getOrSet('k', factory, { ttl: '1m' })).toEqual({ n: 1 });
+      expect(await cache.getOrSet('k', factory, { ttl: '1m' })).toEqual({ n: 1 });
+      expect(runs).toBe(1);
+      expect(await cache.getJSON('k')).toEqual({ n: 1 });
+    });
+
+    it('lets concurrent callers share one factory run (no stampede)', async () => {
+      const cache = await use();
+      let runs = 0;
+      const gate = deferred<void>();
+      const factory = async () => {
+        runs++;
+        await gate.promise;
+        return 'v';
+      };
+      const calls = Array.from({ length: 50 }, () => cache.getOrSet('hot', factory, { ttl: '1m' }));
+      await sleep(20);
+      gate.resolve();
+      expect(await Promise.all(calls)).toEqual(Array(50).fill('v'));
+      expect(runs).toBe(1);
+    });
+
+    it('returns the same JSON shape on a miss as on a hit (a Date becomes a string)', async () => {
+      const cache = await use();
+      const when = new Date('2026-05-06T07:08:09.000Z');
+      const miss = await cache.getOrSet('d', () => ({ when }), { ttl: '1m' });
+      const hit = await cache.getOrSet('d', () => ({ when: new Date(0) }), { ttl: '1m' });
+      expect(miss).toEqual({ when: '2026-05-06T07:08:09.000Z' });
+      expect(hit).toEqual(miss);
+    });
+
+    it('gives every caller its own copy of the value', async () => {
+      const cache = await use();
+      const gate = deferred<void>();
+      const factory = async () => {
+        await gate.promise;
+        return { list: [1] };
+      };
+      const [a, b] = [cache.getOrSet('c', factory), cache.getOrSet('c', factory)];
+      gate.resolve();
+      const [va, vb] = await Promise.all([a, b]);
+      va.list.push(2);
+      expect(vb.list).toEqual([1]);
+      expect(await cache.getOrSet('c', factory)).toEqual({ list: [1] });
+    });
+
+    it('never caches a factory error', async () => {
+      const cache = await use();
+      let runs = 0;
+      const failing = async () => {
+        runs++;
+        throw new Error('origin down');
+      };
+      await expect(cache.getOrSet('e', failing)).rejects.toThrow('origin down');
+      await expect(cache.getOrSet('e', failing)).rejects.toThrow('origin down');
+      expect(runs).toBe(2);
+      expect(await cache.exists('e')).toBe(false);
+      expect(await cache.getOrSet('e', () => 'ok')).toBe('ok');
+    });
+
+    it('refuses a factory value JSON cannot encode, without caching it', async () => {
+      const cache = await use();
+      await rejectsWith(cache.getOrSet('big', () => 10n), 'SERIALIZATION');
+      expect(await cache.exists('big')).toBe(false);
+    });
+
+    it('returns undefined from a factory without caching it', async () => {
+      const cache = await use();
+      let runs = 0;
+      const factory = () => {
+        runs++;
+        return undefined;
+      };
+      expect(await cache.getOrSet('u', factory)).toBeUndefined();
+      expect(await cache.getOrSet('u', factory)).toBeUndefined();
+      expect(runs).toBe(2);
+    });
+
+    it('expires by ttl, then runs the factory again', async () => {
+      const cache = await use();
+      let runs = 0;
+      const factory = () => ++runs;
+      await cache.getOrSet('t', factory, { ttl: 60 });
+      await sleep(150);
+      expect(await cache.getOrSet('t', factory, { ttl: 60 })).toBe(2);
+    });
+
+    it('serves stale within grace while exactly one background refresh runs', async () => {
+      const cache = await use();
+      let runs = 0;
+      const gate = deferred<void>();
+      const options = { ttl: 60, grace: '10s' };
+      await cache.getOrSet('g', () => `v${++runs}`, options);
+      await sleep(120);
+      const slow = async () => {
+        runs++;
+        await gate.promise;
+        return `v${runs}`;
+      };
+      const stale = await Promise.all([1, 2, 3].map(() => cache.getOrSet('g', slow, options)));
+      expect(stale).toEqual(['v1', 'v1', 'v1']);
+      expect(runs).toBe(2);
+      gate.resolve();
+      await sleep(30);
+      expect(await cache.getOrSet('g', slow, options)).toBe('v2');
+      expect(await cache.get('g')).toBeDefined();
+    });
+
+    it('fail-safe: serves the stale value when the factory throws', async () => {
+      const cache = await use();
+      const stale: string[] = [];
+      cache.on('stale', (e) => stale.push(e.reason));
+      await cache.getOrSet('f', () => 'good', { ttl: 60, failSafe: '10s' });
+      await sleep(120);
+      const failing = () => Promise.reject(new Error('down'));
+      expect(await cache.getOrSet('f', failing, { ttl: 60, failSafe: '10s' })).toBe('good');
+      expect(stale).toEqual(['fail-safe']);
+      await expect(cache.getOrSet('f', failing, { ttl: 60 })).rejects.toThrow('down');
+      expect(await cache.get('f')).toBeUndefined();
+    });
+
+    it('soft timeout: returns stale while the factory finishes, which then lands', async () => {
+      const cache = await use();
+      const options = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
+      await cache.getOrSet('s', () => 'old', options);
+      await sleep(120);
+      const slow = async () => {
+        await sleep(150);
+        return 'new';
+      };
+      const started = Date.now();
+      expect(await cache.getOrSet('s', slow, options)).toBe('old');
+      expect(Date.now() - started).toBeLessThan(140);
+      await sleep(250);
+      expect(await cache.getOrSet('s', slow, options)).toBe('new');
+    });
+
+    it('hard timeout: rejects with TIMEOUT when there is nothing stale to serve', async () => {
+      const cache = await use();
+      const slow = async () => {
+        await sleep(200);
+        return 'late';
+      };
+      const started = Date.now();
+      await rejectsWith(cache.getOrSet('h', slow, { timeout: 40 }), 'TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(180);
+      await sleep(250);
+      expect(await cache.getJSON('h')).toBe('late');
+    });
+
+    it('tags: invalidateTags makes the next call run the factory', async () => {
+      const cache = await use();
+      let runs = 0;
+      const factory = () => ++runs;
+      await cache.getOrSet('post:1', factory, { tags: ['posts'] });
+      expect(await cache.getOrSet('post:1', factory, { tags: ['posts'] })).toBe(1);
+      await cache.invalidateTags(['posts']);
+      expect(await cache.getOrSet('post:1', factory, { tags: ['posts'] })).toBe(2);
+    });
+
+    it('an invalidation while the factory runs keeps its (stale) result out of the cache', async () => {
+      const cache = await use();
+      const gate = deferred<string>();
+      const slow = cache.getOrSet('race', () => gate.promise, { tags: ['t'] });
+      await sleep(20);
+      await cache.invalidateTags(['t']);
+      gate.resolve('computed-before-invalidation');
+      expect(await slow).toBe('computed-before-invalidation');
+      await sleep(20);
+      expect(await cache.getOrSet('race', () => 'fresh', { tags: ['t'] })).toBe('fresh');
+    });
+
+    it('an invalidated entry is not served as stale, even with grace', async () => {
+      const cache = await use();
+      await cache.getOrSet('gi', () => 'old', { ttl: 60, grace: '10s', tags: ['x'] });
+      await cache.invalidateTags(['x']);
+      expect(await cache.getOrSet('gi', () => 'new', { ttl: 60, grace: '10s', tags: ['x'] })).toBe(
+        'new',
+      );
+    });
+
+    it('honours the caller’s abort signal without cancelling the shared run', async () => {
+      const cache = await use();
+      const gate = deferred<string>();
+      const controller = new AbortController();
+      const aborted = cache.getOrSet('ab', () => gate.promise, { signal: controller.signal });
+      const other = cache.getOrSet('ab', () => gate.promise);
+      controller.abort();
+      await rejectsWith(aborted, 'ABORTED');
+      gate.resolve('done');
+      expect(await other).toBe('done');
+    });
+  });
+}
