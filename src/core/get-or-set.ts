@@ -27,9 +27,12 @@ import type { CacheEmitter } from './events.js';
 import { decodeJSON, encodeJSON } from './json.js';
 import type { ResolvedCommonOptions } from './options.js';
 import { SingleFlight } from './single-flight.js';
-import type { Store } from './store.js';
+import type { HeldFlight, Store } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 import { assertKey, assertTags, resolveTtl } from './validate.js';
+
+/** How long a cross-process getOrSet lock lives when the call sets no hard timeout. */
+export const DEFAULT_LOCK_MS = 10_000;
 
 /** How long `failSafe: true` keeps a value past its expiry. */
 export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
@@ -225,24 +228,60 @@ export class GetOrSet {
           versions = undefined;
         }
       }
+      const held = await this.#lockOrWait(key, plan);
+      if (typeof held === 'string') return held;
       let value: T;
       try {
         value = await factory({ key, stale: staleValue, signal });
       } catch (err) {
         this.#refreshed(key, started, false, err);
+        void held?.release().catch((e) => host.failed('getOrSet', key, e));
         throw err;
       }
-      if (value === undefined) {
-        this.#refreshed(key, started, true);
-        return undefined;
+      let text: string | undefined;
+      try {
+        text = value === undefined ? undefined : encodeJSON(value);
+      } catch (err) {
+        this.#refreshed(key, started, false, err);
+        void held?.release().catch((e) => host.failed('getOrSet', key, e));
+        throw err;
       }
-      const text = encodeJSON(value);
       this.#refreshed(key, started, true);
-      if (plan.tags === undefined || plan.tags.length === 0 || versions !== undefined) {
-        holdUntil(this.#write(key, text, plan, versions));
-      }
+      const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
+      const written =
+        text !== undefined && guarded ? this.#write(key, text, plan, versions) : Promise.resolve();
+      // Processes waiting on the lock re-read the entry when it goes: release once written.
+      holdUntil(
+        written.then(() => held?.release()).catch((e) => host.failed('getOrSet', key, e)),
+      );
       return text;
     });
+  }
+
+  /**
+   * With a shared store, takes the key's cross-process lock. Returns the lock when this
+   * process should compute; the entry's text when another process computed it while we
+   * waited; `undefined` when there is no lock to take (in-process store, or the store
+   * failed — then computing locally is the fail-open choice).
+   */
+  async #lockOrWait(key: string, plan: Plan): Promise<HeldFlight | string | undefined> {
+    const host = this.#host;
+    const locks = host.store.flights;
+    if (locks === undefined) return undefined;
+    const lockMs = Math.ceil(plan.hardMs ?? DEFAULT_LOCK_MS);
+    try {
+      const held = await locks.acquire(key, lockMs);
+      if (held !== undefined) return held;
+      await locks.waitRelease(key, lockMs);
+      const entry = await readEntry(host.store, key, await host.store.get(key));
+      const { clock } = host.options();
+      if (entry !== undefined && (entry.freshUntil === 0 || clock.now() < entry.freshUntil)) {
+        return entry.payload.toString('utf8');
+      }
+    } catch (err) {
+      host.failed('getOrSet', key, err);
+    }
+    return undefined;
   }
 
   async #write(key: string, text: string, plan: Plan, versions: readonly number[] | undefined): Promise<void> {

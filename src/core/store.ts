@@ -64,6 +64,29 @@ export interface Store {
   /** Increments the version of each tag (atomically per tag), invalidating entries that carry it. */
   bumpTags(tags: readonly string[], signal?: AbortSignal): MaybePromise<void>;
 
+  /**
+   * Cross-process single flight for `getOrSet`, for stores shared by many processes (Redis).
+   * Absent on in-process stores, where the in-process single flight is already global.
+   */
+  readonly flights?: FlightLocks;
+
   /** Entries and bytes held, for stores that know (memory). */
   size?(): { entries: number; bytes: number };
+}
+
+/** A lock held by this process while it computes a key's value. */
+export interface HeldFlight {
+  /** Releases the lock and wakes the processes waiting on it. */
+  release(): Promise<void>;
+}
+
+/**
+ * Short-lived per-key locks so that, across processes, one factory runs per expiry. Waiters
+ * are woken by the holder's release (pub/sub), not by polling.
+ */
+export interface FlightLocks {
+  /** Takes `key`'s lock for at most `ttlMs`; `undefined` when another process holds it. */
+  acquire(key: string, ttlMs: number): Promise<HeldFlight | undefined>;
+  /** Resolves when `key`'s lock is released or expires, or after `timeoutMs`, whichever is first. */
+  waitRelease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }

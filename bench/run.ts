@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
+ * its anchors measured in the same process. `npm run bench -- memory` runs one suite.
+ * Benchmarks report; they never gate CI.
+ */
+import { benchMemory } from './memory.js';
+
+const suites: Record<string, () => Promise<boolean>> = {
+  memory: benchMemory,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((name) => !(name in suites));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);
+  process.exit(2);
+}
+let allPassed = true;
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  allPassed = (await run()) && allPassed;
+}
+console.log(`\nbars: ${allPassed ? 'all passed' : 'some missed (see FAIL above)'}`);
