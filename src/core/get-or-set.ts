@@ -159,6 +159,8 @@ export class GetOrSet {
     signal: AbortSignal | undefined,
     stale: { value: T } | undefined,
   ): Promise<T> {
+    // The read before this may have taken a while: an abort during it must still count.
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const flight = this.#flight(key, factory, plan, stale?.value).promise;
     return new Promise<T>((resolve, reject) => {
       const timers: NodeJS.Timeout[] = [];

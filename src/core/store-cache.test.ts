@@ -14,7 +14,7 @@ function flakyStore(): { store: Store; down: (on: boolean) => void } {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || prop === 'kind') return value;
       return (...args: unknown[]) => {
-        if (isDown && prop !== 'stop' && prop !== 'start') {
+        if (isDown && prop !== 'stop' && prop !== 'start' && prop !== 'size') {
           return Promise.reject(new CacheError('CONNECTION', 'backend unreachable'));
         }
         return value.apply(target, args);
