@@ -1,0 +1,260 @@
+/**
+ * node:http / Connect / Express adapter. A hit is written with one `writeHead` and one `end`.
+ * A miss wraps `writeHead`, `write` and `end` on the response: whatever path the handler
+ * takes (`setHeader` + `end`, `writeHead` + several `write`s, Express's `res.json`), Node
+ * funnels it through those three, so the recorder sees the final status and headers before
+ * a byte is sent (`X-Cache` goes out with them) and every body byte after.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
+import type { Recorder } from '../http/recorder.js';
+import type { ReplayResponse } from '../http/replay.js';
+import type { HttpCacheRoute } from '../http/route.js';
+
+/** A Connect/Express-style handler; `next` (or the `origin` given to `handler`) produces the response. */
+export type NodeHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
+
+/** The origin for plain node:http use, when there is no `next`. */
+export type NodeOrigin = (req: IncomingMessage, res: ServerResponse) => void;
+
+type Chunk = string | Uint8Array | null | undefined;
+type Callback = (error?: Error | null) => void;
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** Builds the node handler for one route. */
+export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHandler {
+  return (req, res, next) => {
+    const headers = req.headers;
+    const header: HeaderGetter = (name) => {
+      const v = headers[name];
+      return v === undefined || typeof v === 'string' ? v : v.join(', ');
+    };
+    // Express keeps the full target in originalUrl when the middleware is mounted on a path.
+    const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    const pass = () => {
+      if (next !== undefined) next();
+      else if (origin !== undefined) origin(req, res);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    };
+    const plan = route.begin(req.method ?? 'GET', url, header);
+    if (plan.kind === 'bypass') {
+      res.setHeader('x-cache', 'BYPASS');
+      pass();
+      return;
+    }
+    if (plan.kind === 'write') {
+      res.setHeader('x-cache', 'BYPASS');
+      holdEndUntilInvalidated(res, plan.finish);
+      pass();
+      return;
+    }
+    const ctx = plan.ctx;
+    route.lookup(ctx).then(
+      (outcome) => {
+        if (outcome.kind === 'replay') {
+          send(res, outcome.response);
+          return;
+        }
+        if (ctx.conditions !== undefined) {
+          // Ask the origin for the full response so it can be stored; the recorder answers
+          // the client's validators itself.
+          delete headers['if-none-match'];
+          delete headers['if-modified-since'];
+        }
+        tee(res, outcome.recorder);
+        pass();
+      },
+      (error: unknown) => {
+        if (next !== undefined) next(error);
+        else pass();
+      },
+    );
+  };
+}
+
+/** Writes a stored response. */
+export function send(res: ServerResponse, response: ReplayResponse): void {
+  res.writeHead(response.status, toNodeHeaders(response.headers));
+  res.end(response.body);
+}
+
+/** Flat headers as node accepts them, with repeated names merged into arrays. */
+function toNodeHeaders(flat: FlatHeaders): (string | string[])[] {
+  const out: (string | string[])[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const value = flat[i + 1] as string;
+    let merged = false;
+    for (let j = 0; j < out.length; j += 2) {
+      if (out[j] === name) {
+        const prev = out[j + 1]!;
+        out[j + 1] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) out.push(name, value);
+  }
+  return out;
+}
+
+/** The headers a `writeHead(status, [reason], [headers])` call will send, lowercase and flat. */
+function headHeaders(res: ServerResponse, reason: unknown, obj: unknown): FlatHeaders {
+  const extra = typeof reason === 'string' ? obj : reason;
+  const base = flattenHeaders(res.getHeaders() as OutgoingHttpHeaders as Record<string, string>);
+  if (extra === undefined || extra === null) return base;
+  const given: FlatHeaders = [];
+  if (Array.isArray(extra)) {
+    for (let i = 0; i + 1 < extra.length; i += 2) {
+      const v = extra[i + 1] as string | string[];
+      const name = String(extra[i]).toLowerCase();
+      for (const one of Array.isArray(v) ? v : [v]) given.push(name, String(one));
+    }
+  } else {
+    flattenHeaders(extra as Record<string, string>, given);
+  }
+  // Headers given to writeHead replace those set earlier with setHeader (node's rule).
+  const names = new Set<string>();
+  for (let i = 0; i < given.length; i += 2) names.add(given[i]!);
+  const out: FlatHeaders = [];
+  for (let i = 0; i < base.length; i += 2) {
+    if (!names.has(base[i]!)) out.push(base[i]!, base[i + 1]!);
+  }
+  return out.concat(given);
+}
+
+function toBytes(chunk: Chunk, encoding: unknown): Uint8Array | undefined {
+  if (chunk === undefined || chunk === null) return undefined;
+  if (typeof chunk === 'string') {
+    return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  return chunk;
+}
+
+/** Tees a miss through `recorder`, or replaces it when the recorder says so. */
+function tee(res: ServerResponse, recorder: Recorder): void {
+  const origWriteHead = res.writeHead as AnyFn;
+  const origWrite = res.write as AnyFn;
+  const origEnd = res.end as AnyFn;
+  let headed = false;
+  let replacement: ReplayResponse | undefined;
+  let ended = false;
+
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    if (headed) return origWriteHead.apply(this, args);
+    headed = true;
+    const status = Number(args[0]);
+    const action = recorder.head(status, headHeaders(res, args[1], args[2]));
+    if (action.replace !== undefined) {
+      replacement = action.replace;
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      return origWriteHead.call(this, replacement.status, toNodeHeaders(replacement.headers));
+    }
+    res.setHeader('x-cache', action.xCache);
+    return origWriteHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+
+  res.write = function write(this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
+    if (!headed) res.writeHead(res.statusCode);
+    if (replacement !== undefined) {
+      const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
+      if (cb) process.nextTick(cb);
+      return true;
+    }
+    const bytes = toBytes(chunk, rest[0]);
+    if (bytes !== undefined) recorder.chunk(bytes);
+    return origWrite.call(this, chunk, ...rest) as boolean;
+  } as ServerResponse['write'];
+
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    let chunk: Chunk;
+    let encoding: unknown;
+    let cb: Callback | undefined;
+    if (typeof args[0] === 'function') cb = args[0] as Callback;
+    else {
+      chunk = args[0] as Chunk;
+      if (typeof args[1] === 'function') cb = args[1] as Callback;
+      else {
+        encoding = args[1];
+        cb = args[2] as Callback | undefined;
+      }
+    }
+    if (ended) return origEnd.apply(this, args) as ServerResponse;
+    ended = true;
+    if (!headed) {
+      // What node does for an end(data) without a head: a Content-Length for the data.
+      if (
+        chunk !== undefined &&
+        chunk !== null &&
+        !res.hasHeader('content-length') &&
+        !res.hasHeader('transfer-encoding')
+      ) {
+        const len =
+          typeof chunk === 'string'
+            ? Buffer.byteLength(chunk, encoding as BufferEncoding)
+            : chunk.length;
+        res.setHeader('content-length', len);
+      }
+      res.writeHead(res.statusCode);
+    }
+    if (replacement !== undefined) {
+      recorder.abort();
+      return origEnd.call(this, replacement.body, cb) as ServerResponse;
+    }
+    const bytes = toBytes(chunk, encoding);
+    if (bytes !== undefined) recorder.chunk(bytes);
+    const out = origEnd.apply(this, args) as ServerResponse;
+    recorder.end();
+    return out;
+  } as ServerResponse['end'];
+
+  res.once('close', () => {
+    if (!ended) recorder.abort();
+  });
+}
+
+/** Makes `res.end` wait for the invalidation a successful write triggers. */
+function holdEndUntilInvalidated(
+  res: ServerResponse,
+  finish: (
+    status: number,
+    location: string | undefined,
+    contentLocation: string | undefined,
+  ) => Promise<void> | undefined,
+): void {
+  const origWriteHead = res.writeHead as AnyFn;
+  const origEnd = res.end as AnyFn;
+  let decided = false;
+  let pending: Promise<void> | undefined;
+  const decide = (status: number, flat: FlatHeaders | undefined) => {
+    if (decided) return;
+    decided = true;
+    const get = (name: string) => {
+      if (flat !== undefined) {
+        for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
+      }
+      const v = res.getHeader(name);
+      return v === undefined ? undefined : String(v);
+    };
+    pending = finish(status, get('location'), get('content-location'));
+  };
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    decide(Number(args[0]), headHeaders(res, args[1], args[2]));
+    return origWriteHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    if (!res.headersSent) decide(res.statusCode, undefined);
+    if (pending === undefined) return origEnd.apply(this, args) as ServerResponse;
+    const wait = pending;
+    pending = undefined;
+    wait.then(() => origEnd.apply(this, args));
+    return this;
+  } as ServerResponse['end'];
+}

@@ -1,0 +1,216 @@
+/**
+ * `CachingMiddleware`: an RFC 9111 shared cache in front of a route, on any `Cache` backend.
+ *
+ * Design
+ * ------
+ * The core is framework-neutral (this folder); adapters (`src/adapters/`) only translate a
+ * framework's request and response into three calls: `route.begin` classifies the request,
+ * `route.lookup` answers it from storage or hands back a `Recorder`, and the adapter tees
+ * the origin's response through that recorder while forwarding it unchanged.
+ *
+ * Storage. A response is one cache entry (entry.ts) under a primary key built from method,
+ * host, path, sorted query and a hash of the policy's `varyBy` headers and of the headers
+ * that poison caches when unkeyed (key.ts). When the response has its own `Vary`, the
+ * primary key holds a small marker naming those fields and the response lives under a
+ * secondary key (RFC 9111 §4.1), so the common case is a single read.
+ *
+ * Invalidation. Every entry carries the tag `path:<host><path>`, the policy's tags and the
+ * origin's `Cache-Tag` values. A successful write invalidates the tags of its path, its
+ * collection and a same-host `Location` / `Content-Location` (RFC 9111 §4.4). The backend's
+ * tags are versions, so this is O(tags) and holds across instances with no scan. A miss takes
+ * a tag snapshot before calling the origin and stores with it: a write that lands while the
+ * origin is answering voids the late write-back instead of letting stale data in.
+ *
+ * Failure. Every cache call is caught: a failed read is a miss, a failed write is dropped,
+ * and each is counted in `stats().errors` and emitted as `cacheError`. The origin answers.
+ */
+
+import { type NodeHandler, type NodeOrigin, nodeHandler } from '../adapters/node-http.js';
+import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
+import { CacheError } from '../core/errors.js';
+import type { Cache, Clock } from '../core/types.js';
+import { Flights } from './coalesce.js';
+import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
+import { type CachePolicy, resolvePolicy } from './policy.js';
+import type { Shared } from './recorder.js';
+import { HttpCacheRoute, type RouteHost } from './route.js';
+
+/** Options for {@link CachingMiddleware}. */
+export interface CachingMiddlewareOptions {
+  /** Largest body stored; larger responses stream through unbuffered. Default `"1mb"`. */
+  maxBodySize?: number | string;
+  /** How long concurrent misses wait for the first one's response. `0` disables coalescing. Default `"10s"`. */
+  coalesceWait?: Duration;
+  /** Prefix of every key this middleware writes, inside the cache's own prefix. Default `"http:"`. */
+  namespace?: string;
+  /** The time source for freshness and age; inject one in tests. Default `Date`. */
+  clock?: Clock;
+}
+
+const DEFAULTS = {
+  /** Bodies above 1 MiB are not stored: they would crowd out many small hot responses. */
+  maxBodySize: 1024 * 1024,
+  /** A bounded wait: a follower never waits on a stuck origin longer than this. */
+  coalesceWaitMs: 10_000,
+  namespace: 'http:',
+  clock: Date as Clock,
+} as const;
+
+/** Counters kept by a {@link CachingMiddleware} since it was created. */
+export interface HttpCacheStats {
+  /** Served from the cache (including requests coalesced onto another's response). */
+  hits: number;
+  /** Went to the origin with a cacheable request. */
+  misses: number;
+  /** Served stale (stale-while-revalidate or stale-if-error). */
+  stale: number;
+  /** Not cacheable by method, credentials or range (writes included). */
+  bypass: number;
+  /** Hits that waited for a concurrent miss instead of calling the origin. */
+  coalesced: number;
+  /** Responses written to the cache. */
+  stores: number;
+  /** Tag invalidations issued (after writes or through `invalidateTags`). */
+  invalidations: number;
+  /** Cache operations that failed; each request was answered by the origin instead. */
+  errors: number;
+}
+
+/** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
+export class CachingMiddleware {
+  readonly #cache: Cache;
+  readonly #events = new HttpEvents();
+  readonly #flights = new Flights<Shared>();
+  readonly #counts: HttpCacheStats = {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    bypass: 0,
+    coalesced: 0,
+    stores: 0,
+    invalidations: 0,
+    errors: 0,
+  };
+  readonly #maxBodySize: number;
+  readonly #host: RouteHost;
+
+  constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
+    if (cache === null || typeof cache !== 'object' || typeof cache.get !== 'function') {
+      throw new CacheError(
+        'INVALID_ARGUMENT',
+        'CachingMiddleware needs a Cache as its first argument',
+      );
+    }
+    this.#cache = cache;
+    this.#maxBodySize =
+      options.maxBodySize === undefined
+        ? DEFAULTS.maxBodySize
+        : parseBytes(options.maxBodySize, 'options.maxBodySize');
+    const coalesceWaitMs =
+      options.coalesceWait === undefined
+        ? DEFAULTS.coalesceWaitMs
+        : parseDuration(options.coalesceWait, 'options.coalesceWait');
+    const namespace = options.namespace ?? DEFAULTS.namespace;
+    if (typeof namespace !== 'string') {
+      throw new CacheError('INVALID_ARGUMENT', 'options.namespace must be a string');
+    }
+    const clock = options.clock ?? DEFAULTS.clock;
+    if (typeof clock?.now !== 'function') {
+      throw new CacheError('INVALID_ARGUMENT', 'options.clock must have a now() method');
+    }
+    const counts = this.#counts;
+    const events = this.#events;
+    const flights = this.#flights;
+    const host: RouteHost = {
+      cache,
+      flights,
+      events,
+      namespace,
+      coalesceWaitMs,
+      now: () => clock.now(),
+      countHit: (coalesced) => {
+        counts.hits++;
+        if (coalesced) counts.coalesced++;
+      },
+      countMiss: () => {
+        counts.misses++;
+      },
+      countBypass: () => {
+        counts.bypass++;
+      },
+      countStale: () => {
+        counts.stale++;
+      },
+      countStore: () => {
+        counts.stores++;
+      },
+      cacheError: (operation, key, error) => {
+        counts.errors++;
+        events.emit(
+          'cacheError',
+          key === undefined ? { operation, error } : { operation, key, error },
+        );
+      },
+      invalidate: (tags) => this.invalidateTags(tags),
+    };
+    this.#host = host;
+  }
+
+  /**
+   * A node:http / Connect / Express handler `(req, res, next?)` applying `policy`. The
+   * response comes from `next` (Connect, Express) or, for plain node:http, from `origin`.
+   */
+  handler(policy: CachePolicy = {}, origin?: NodeOrigin): NodeHandler {
+    return nodeHandler(this.route(policy), origin);
+  }
+
+  /** The framework-neutral flow for `policy`: what the adapters drive. */
+  route(policy: CachePolicy = {}): HttpCacheRoute {
+    return new HttpCacheRoute(this.#host, resolvePolicy(policy, this.#maxBodySize));
+  }
+
+  /**
+   * Drops every stored response carrying any of `tags` (`Cache-Tag` values, policy tags or
+   * `path:<host><path>`), on every instance sharing the cache. Never rejects: a cache
+   * failure is counted and emitted as `cacheError`.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    this.#flights.detach(tags);
+    this.#counts.invalidations++;
+    try {
+      await this.#cache.invalidateTags(tags);
+      this.#events.emit('invalidate', { tags });
+    } catch (error) {
+      this.#host.cacheError('invalidateTags', undefined, error);
+    }
+  }
+
+  /** A copy of the counters. */
+  stats(): HttpCacheStats {
+    return { ...this.#counts };
+  }
+
+  /** Listens to an event. */
+  on<E extends HttpCacheEventName>(
+    event: E,
+    listener: (payload: HttpCacheEvents[E]) => void,
+  ): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  /** Stops listening to an event. */
+  off<E extends HttpCacheEventName>(
+    event: E,
+    listener: (payload: HttpCacheEvents[E]) => void,
+  ): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /** Releases waiting requests (they go to the origin). The cache itself is the caller's to stop. */
+  stop(): void {
+    this.#flights.clear();
+  }
+}

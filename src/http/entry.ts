@@ -1,0 +1,110 @@
+/**
+ * The stored form of a response: one buffer, so a hit is one cache read and a decode that
+ * copies nothing but the header block.
+ *
+ * ```
+ * 0   u8  magic 0xCA       1  u8 format version      2 u8 kind (1 response, 2 vary marker)
+ * 3   u8  flags (bit 0: no-cache)                   4 u16 status          6 u16 reserved
+ * 8   f64 responseTime     16 f64 initialAgeMs       24 f64 lifetimeMs
+ * 32  f64 swrMs            40 f64 sieMs              48 u32 header block length
+ * 52  header block: latin1 "name\nvalue\nname\nvalue" (field values cannot hold LF, RFC 9110 §5.5)
+ * …   body bytes
+ * ```
+ *
+ * A vary marker (kind 2) sits at a primary key whose response named request fields in
+ * `Vary`; its header block is those field names, and the response itself lives under the
+ * variant key (RFC 9111 §4.1).
+ */
+import type { FreshnessInfo } from './freshness.js';
+import type { FlatHeaders } from './headers.js';
+
+const MAGIC = 0xca;
+const VERSION = 1;
+const KIND_RESPONSE = 1;
+const KIND_VARY = 2;
+const HEAD = 52;
+
+/** A decoded stored response. `body` is a view into the buffer the cache returned. */
+export interface StoredResponse {
+  status: number;
+  headers: FlatHeaders;
+  body: Buffer;
+  info: FreshnessInfo;
+}
+
+/** What a read at a primary key can find. */
+export type Decoded =
+  | { kind: 'response'; response: StoredResponse }
+  | { kind: 'vary'; fields: string[] }
+  | undefined;
+
+/** Encodes a response for the cache. */
+export function encodeResponse(response: StoredResponse): Buffer {
+  const block = response.headers.join('\n');
+  const blockLength = block.length;
+  const out = Buffer.allocUnsafe(HEAD + blockLength + response.body.length);
+  const info = response.info;
+  out[0] = MAGIC;
+  out[1] = VERSION;
+  out[2] = KIND_RESPONSE;
+  out[3] = info.noCache ? 1 : 0;
+  out.writeUInt16LE(response.status, 4);
+  out.writeUInt16LE(0, 6);
+  out.writeDoubleLE(info.responseTime, 8);
+  out.writeDoubleLE(info.initialAgeMs, 16);
+  out.writeDoubleLE(info.lifetimeMs, 24);
+  out.writeDoubleLE(info.swrMs, 32);
+  out.writeDoubleLE(info.sieMs, 40);
+  out.writeUInt32LE(blockLength, 48);
+  out.write(block, HEAD, 'latin1');
+  out.set(response.body, HEAD + blockLength);
+  return out;
+}
+
+/** Encodes a vary marker naming the request fields the response varies on. */
+export function encodeVaryMarker(fields: readonly string[]): Buffer {
+  const block = fields.join('\n');
+  const out = Buffer.alloc(HEAD + block.length);
+  out[0] = MAGIC;
+  out[1] = VERSION;
+  out[2] = KIND_VARY;
+  out.writeUInt32LE(block.length, 48);
+  out.write(block, HEAD, 'latin1');
+  return out;
+}
+
+/**
+ * Decodes what the cache returned. Anything that is not one of our entries (another format
+ * version, a foreign value under our key) reads as `undefined`, i.e. a miss.
+ */
+export function decode(buf: Buffer | undefined): Decoded {
+  if (buf === undefined || buf.length < HEAD || buf[0] !== MAGIC || buf[1] !== VERSION) {
+    return undefined;
+  }
+  const blockLength = buf.readUInt32LE(48);
+  if (HEAD + blockLength > buf.length) return undefined;
+  const block = buf.toString('latin1', HEAD, HEAD + blockLength);
+  const kind = buf[2];
+  if (kind === KIND_VARY) {
+    return { kind: 'vary', fields: block.length > 0 ? block.split('\n') : [] };
+  }
+  if (kind !== KIND_RESPONSE) return undefined;
+  const headers = block.length > 0 ? block.split('\n') : [];
+  if (headers.length % 2 !== 0) return undefined;
+  return {
+    kind: 'response',
+    response: {
+      status: buf.readUInt16LE(4),
+      headers,
+      body: buf.subarray(HEAD + blockLength),
+      info: {
+        responseTime: buf.readDoubleLE(8),
+        initialAgeMs: buf.readDoubleLE(16),
+        lifetimeMs: buf.readDoubleLE(24),
+        swrMs: buf.readDoubleLE(32),
+        sieMs: buf.readDoubleLE(40),
+        noCache: (buf[3]! & 1) === 1,
+      },
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * HTTP response caching: `CachingMiddleware` and the framework-neutral seam adapters use.
+ * Frameworks live behind `codeai-cache/fastify` and `codeai-cache/hono`; nothing here loads one.
+ */
+export type { NodeHandler, NodeOrigin } from '../adapters/node-http.js';
+export {
+  CachingMiddleware,
+  type CachingMiddlewareOptions,
+  type HttpCacheStats,
+} from './caching-middleware.js';
+export type { HttpCacheEventName, HttpCacheEvents, XCache } from './events.js';
+export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';
+export type { HttpCacheRoute, Outcome, Plan } from './route.js';

@@ -1,0 +1,200 @@
+/**
+ * The framework-neutral request flow of one route policy — the seam every adapter uses.
+ *
+ * An adapter calls `begin(method, url, header)` and follows the plan:
+ * - `bypass`: forward to the origin, adding `X-Cache: BYPASS`.
+ * - `write`: forward; once the status is known call `finish(status, location,
+ *   contentLocation)` and, when it returns a promise, wait for it before ending the response
+ *   (so a client that writes and then reads never sees the entry the write invalidated).
+ * - `read`: `await lookup(plan.ctx)`; the outcome is either a response to `replay` or a
+ *   `Recorder` to tee the origin's response through (see recorder.ts).
+ */
+import type { TagSnapshot } from '../core/types.js';
+import { classifyRequest } from './cacheability.js';
+import { waitFor } from './coalesce.js';
+import { decode, type StoredResponse } from './entry.js';
+import { usability } from './freshness.js';
+import type { HeaderGetter } from './headers.js';
+import { invalidatesOn, writeTags } from './invalidation.js';
+import { headerHash, normalizeHost, variantKey } from './key.js';
+import type { ResolvedPolicy } from './policy.js';
+import { type ReadContext, readContext } from './read-context.js';
+import { Recorder, type RecorderHost } from './recorder.js';
+import { type ReplayResponse, replay } from './replay.js';
+
+/** The middleware state a route reads and updates. */
+export interface RouteHost extends RecorderHost {
+  readonly namespace: string;
+  readonly coalesceWaitMs: number;
+  countHit(coalesced: boolean): void;
+  countMiss(): void;
+  countBypass(): void;
+  /** Invalidates tags; never rejects (a failure is counted and reported). */
+  invalidate(tags: readonly string[]): Promise<void>;
+}
+
+/** What to do with a request. */
+export type Plan =
+  | { readonly kind: 'bypass' }
+  | {
+      readonly kind: 'write';
+      /** Call when the status is known; await the promise (if any) before ending the response. */
+      finish(
+        status: number,
+        location: string | undefined,
+        contentLocation: string | undefined,
+      ): Promise<void> | undefined;
+    }
+  | { readonly kind: 'read'; readonly ctx: ReadContext };
+
+/** The result of a lookup. */
+export type Outcome =
+  | { readonly kind: 'replay'; readonly response: ReplayResponse }
+  | { readonly kind: 'fetch'; readonly recorder: Recorder };
+
+const BYPASS: Plan = { kind: 'bypass' };
+
+/** One policy bound to one middleware: what adapters drive. */
+export class HttpCacheRoute {
+  readonly #host: RouteHost;
+  /** The resolved policy this route applies. */
+  readonly policy: ResolvedPolicy;
+
+  constructor(host: RouteHost, policy: ResolvedPolicy) {
+    this.#host = host;
+    this.policy = policy;
+  }
+
+  /** Classifies a request (synchronous, no I/O). `url` is the origin-form target `/path?query`. */
+  begin(method: string, url: string, header: HeaderGetter): Plan {
+    const host = this.#host;
+    const cls = classifyRequest(method, header, this.policy);
+    if (cls.kind === 'read') {
+      return {
+        kind: 'read',
+        ctx: readContext(
+          host.namespace,
+          this.policy,
+          url,
+          header,
+          cls.head,
+          cls.noStore,
+          host.now(),
+        ),
+      };
+    }
+    host.countBypass();
+    if (cls.kind === 'bypass' || !this.policy.invalidate) return BYPASS;
+    return {
+      kind: 'write',
+      finish: (status, location, contentLocation) => {
+        if (!invalidatesOn(status)) return undefined;
+        const h = normalizeHost(header('host') ?? header(':authority'));
+        const tags = writeTags(h, url, location, contentLocation);
+        return host.invalidate(tags);
+      },
+    };
+  }
+
+  /**
+   * Looks the request up. `refresh`, when an adapter can re-run the origin in the background,
+   * lets a response within `stale-while-revalidate` be served at once while it refreshes.
+   */
+  async lookup(ctx: ReadContext, refresh?: () => void): Promise<Outcome> {
+    const host = this.#host;
+    const stored = await this.#read(ctx);
+    if (stored !== undefined) {
+      const now = host.now();
+      const use = usability(stored.info, now, ctx.freshness);
+      if (use === 'fresh') {
+        host.countHit(false);
+        return this.#replay(stored, 'HIT', ctx, now);
+      }
+      if (use === 'stale-while-revalidate') {
+        // RFC 5861 §3: serve stale while one refresh runs — the adapter's background
+        // refresh when it has one, else the request already fetching this key.
+        const refreshing = host.flights.get(ctx.primary) !== undefined;
+        if (refreshing || refresh !== undefined) {
+          if (!refreshing) refresh?.();
+          host.countStale();
+          return this.#replay(stored, 'STALE', ctx, now);
+        }
+      }
+    }
+    return this.#fetch(ctx, stored, true);
+  }
+
+  /** Starts an origin fetch that stores its result, without reading the cache first. */
+  refresh(ctx: ReadContext): Promise<Outcome> {
+    return this.#fetch(ctx, undefined, false);
+  }
+
+  async #fetch(
+    ctx: ReadContext,
+    stale: StoredResponse | undefined,
+    join: boolean,
+  ): Promise<Outcome> {
+    const host = this.#host;
+    const storing = !ctx.head && !ctx.noStore;
+    const flying = join ? host.flights.get(ctx.primary) : undefined;
+    // Coalescing: a request that insists on the origin (no-cache, max-age=0) never joins.
+    const insists =
+      ctx.freshness !== undefined && (ctx.freshness.noCache || ctx.freshness.maxAgeMs === 0);
+    if (flying !== undefined && host.coalesceWaitMs > 0 && !insists) {
+      const shared = await waitFor(flying, host.coalesceWaitMs);
+      if (
+        shared !== undefined &&
+        (shared.varyFields.length === 0 ||
+          headerHash(shared.varyFields, ctx.header) === shared.varyHash)
+      ) {
+        host.countHit(true);
+        return this.#replay(shared.response, 'HIT', ctx, host.now());
+      }
+    }
+    // Lead a flight only when nobody is (a released follower goes alone rather than queue again).
+    const flight =
+      storing && host.flights.get(ctx.primary) === undefined
+        ? host.flights.start(ctx.primary, ctx.pathTag)
+        : undefined;
+    let snapshot: TagSnapshot | undefined;
+    if (storing) {
+      try {
+        snapshot = await host.cache.tagSnapshot(ctx.tags);
+      } catch (error) {
+        host.cacheError('tagSnapshot', ctx.primary, error);
+      }
+    }
+    host.countMiss();
+    return { kind: 'fetch', recorder: new Recorder(host, ctx, flight, snapshot, stale) };
+  }
+
+  async #read(ctx: ReadContext): Promise<StoredResponse | undefined> {
+    const cache = this.#host.cache;
+    let key = ctx.primary;
+    try {
+      let found = decode(await cache.get(key));
+      if (found?.kind === 'vary') {
+        key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
+        found = decode(await cache.get(key));
+      }
+      return found?.kind === 'response' ? found.response : undefined;
+    } catch (error) {
+      // A cache failure never fails the request: it becomes a miss (DESIGN §5).
+      this.#host.cacheError('get', key, error);
+      return undefined;
+    }
+  }
+
+  #replay(stored: StoredResponse, xCache: 'HIT' | 'STALE', ctx: ReadContext, now: number): Outcome {
+    return {
+      kind: 'replay',
+      response: replay(stored, {
+        xCache,
+        head: ctx.head,
+        conditions: ctx.conditions,
+        now,
+        withAge: true,
+      }),
+    };
+  }
+}
