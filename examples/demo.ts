@@ -6,7 +6,7 @@
 import { createCache } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (label: string, value: unknown) => console.log(`${label.padEnd(44)} ${JSON.stringify(value)}`);
+const say = (label: string, value: unknown) => console.log(`${label.padEnd(50)} ${JSON.stringify(value)}`);
 
 const cache = createCache(); // memory://, 64 MiB, W-TinyLFU
 await cache.start();

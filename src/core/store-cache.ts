@@ -1,5 +1,6 @@
 import type { Duration } from './duration.js';
 import { readEntry, writeEntry } from './entry.js';
+import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError, isCacheError } from './errors.js';
 import { CacheEmitter } from './events.js';
 import { GetOrSet } from './get-or-set.js';
@@ -115,6 +116,8 @@ export class StoreCache implements Cache {
     bytes: Buffer | undefined,
     signal?: AbortSignal,
   ): Buffer | undefined | Promise<Buffer | undefined> {
+    // The hot path: a plain value needs no envelope work and no allocation.
+    if (bytes === undefined || !hasEnvelope(bytes)) return this.#count(key, bytes);
     const entry = readEntry(this.store, key, bytes, signal);
     if (entry instanceof Promise) {
       return entry.then(
