@@ -163,13 +163,14 @@ function tee(res: ServerResponse, recorder: Recorder): void {
 
   res.write = function write(this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
     if (!headed) res.writeHead(res.statusCode);
+    const bytes = toBytes(chunk, rest[0]);
+    if (bytes !== undefined) recorder.chunk(bytes);
     if (replacement !== undefined) {
+      // The origin's body is recorded but not sent: the replacement goes out at end().
       const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
       if (cb) process.nextTick(cb);
       return true;
     }
-    const bytes = toBytes(chunk, rest[0]);
-    if (bytes !== undefined) recorder.chunk(bytes);
     return origWrite.call(this, chunk, ...rest) as boolean;
   } as ServerResponse['write'];
 
@@ -204,13 +205,12 @@ function tee(res: ServerResponse, recorder: Recorder): void {
       }
       res.writeHead(res.statusCode);
     }
-    if (replacement !== undefined) {
-      recorder.abort();
-      return origEnd.call(this, replacement.body, cb) as ServerResponse;
-    }
     const bytes = toBytes(chunk, encoding);
     if (bytes !== undefined) recorder.chunk(bytes);
-    const out = origEnd.apply(this, args) as ServerResponse;
+    const out =
+      replacement !== undefined
+        ? (origEnd.call(this, replacement.body, cb) as ServerResponse)
+        : (origEnd.apply(this, args) as ServerResponse);
     recorder.end();
     return out;
   } as ServerResponse['end'];

@@ -54,7 +54,11 @@ export interface RecorderHost {
 export interface HeadAction {
   /** The `X-Cache` value to add to the origin's headers. */
   xCache: XCache;
-  /** Send this instead of the origin's response (stale-if-error, or a 304 for the client). */
+  /**
+   * Send this instead of the origin's response (stale-if-error, or a 304 for the client).
+   * Keep teeing the origin's body to the recorder all the same and call `end`: the full
+   * response behind a 304 is still stored.
+   */
   replace: ReplayResponse | undefined;
 }
 

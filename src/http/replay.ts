@@ -14,6 +14,11 @@ export interface ReplayResponse {
   status: number;
   headers: FlatHeaders;
   body: Buffer | undefined;
+  /**
+   * The stored body even for HEAD, for frameworks that derive a HEAD's `Content-Length` from
+   * the payload they are given and drop it themselves (Fastify). Absent for 204 and 304.
+   */
+  headBody: Buffer | undefined;
   xCache: XCache;
 }
 
@@ -36,7 +41,7 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
     const headers = notModifiedHeaders(stored.headers);
     if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
     headers.push('x-cache', options.xCache);
-    return { status: 304, headers, body: undefined, xCache: options.xCache };
+    return { status: 304, headers, body: undefined, headBody: undefined, xCache: options.xCache };
   }
   const headers = stored.headers.slice();
   if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
@@ -45,10 +50,12 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
   if (stored.status !== 204 && stored.status !== 304) {
     headers.push('content-length', String(stored.body.length));
   }
+  const bodyless = stored.status === 204 || stored.status === 304;
   return {
     status: stored.status,
     headers,
-    body: options.head || stored.status === 204 ? undefined : stored.body,
+    body: options.head || bodyless ? undefined : stored.body,
+    headBody: bodyless ? undefined : stored.body,
     xCache: options.xCache,
   };
 }

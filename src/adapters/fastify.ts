@@ -1,0 +1,215 @@
+/**
+ * Fastify adapter: a plugin whose `onRequest` hook answers hits (and classifies the request)
+ * and whose `onSend` hook tees the serialized payload — string, Buffer or stream — to the
+ * recorder, adding `X-Cache` before Fastify writes the head.
+ *
+ * ```ts
+ * await app.register(fastifyCache(middleware, { ttl: '30s' }));
+ * app.get('/me', { config: { cache: { ttl: '1m', varyBy: ['authorization'] } } }, handler);
+ * app.get('/live', { config: { cache: false } }, handler);
+ * ```
+ *
+ * The plugin is not encapsulated (it sets Fastify's `skip-override` symbol, as
+ * `fastify-plugin` would), so its hooks cover the routes of the scope it is registered in.
+ */
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  onSendHookHandler,
+} from 'fastify';
+import type { CachingMiddleware } from '../http/caching-middleware.js';
+import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
+import type { CachePolicy } from '../http/policy.js';
+import type { Recorder } from '../http/recorder.js';
+import type { ReplayResponse } from '../http/replay.js';
+import type { HttpCacheRoute, Plan } from '../http/route.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** This route's cache policy, or `false` to leave it uncached. */
+    cache?: CachePolicy | false;
+  }
+}
+
+type State =
+  | { kind: 'replayed' }
+  | { kind: 'write'; plan: Extract<Plan, { kind: 'write' }> }
+  | { kind: 'read'; recorder: Recorder };
+
+/** A Fastify plugin applying `policy` (routes may override it with `config.cache`). */
+export function fastifyCache(
+  middleware: CachingMiddleware,
+  policy: CachePolicy = {},
+): (instance: FastifyInstance) => Promise<void> {
+  const plugin = async (instance: FastifyInstance): Promise<void> => {
+    const fallback = middleware.route(policy);
+    const perConfig = new WeakMap<object, HttpCacheRoute | false>();
+    const state = new WeakMap<FastifyRequest, State>();
+
+    const routeFor = (request: FastifyRequest): HttpCacheRoute | false => {
+      const config = request.routeOptions.config as { cache?: CachePolicy | false } | undefined;
+      if (config?.cache === undefined) return fallback;
+      let route = perConfig.get(config);
+      if (route === undefined) {
+        route = config.cache === false ? false : middleware.route(config.cache);
+        perConfig.set(config, route);
+      }
+      return route;
+    };
+
+    const onRequest: onRequestAsyncHookHandler = async (request, reply) => {
+      const route = routeFor(request);
+      if (route === false) return;
+      const headers = request.raw.headers;
+      const header: HeaderGetter = (name) => {
+        const v = headers[name];
+        return v === undefined || typeof v === 'string' ? v : v.join(', ');
+      };
+      const plan = route.begin(request.method, request.url, header);
+      if (plan.kind === 'bypass') {
+        reply.header('x-cache', 'BYPASS');
+        return;
+      }
+      if (plan.kind === 'write') {
+        reply.header('x-cache', 'BYPASS');
+        state.set(request, { kind: 'write', plan });
+        return;
+      }
+      const outcome = await route.lookup(plan.ctx);
+      if (outcome.kind === 'replay') {
+        const r = outcome.response;
+        state.set(request, { kind: 'replayed' });
+        reply.code(r.status).headers(groupHeaders(r.headers));
+        // For HEAD, Fastify derives Content-Length from the payload and drops it itself.
+        await reply.send(sendable(r));
+        return reply;
+      }
+      if (plan.ctx.conditions !== undefined) {
+        // Ask the origin for the full response so it can be stored; the recorder answers
+        // the client's validators itself.
+        delete headers['if-none-match'];
+        delete headers['if-modified-since'];
+      }
+      state.set(request, { kind: 'read', recorder: outcome.recorder });
+    };
+
+    const onSend: onSendHookHandler<unknown> = async (request, reply, payload) => {
+      const s = state.get(request);
+      if (s === undefined || s.kind === 'replayed') return payload;
+      state.delete(request);
+      if (s.kind === 'write') {
+        const location = reply.getHeader('location');
+        const contentLocation = reply.getHeader('content-location');
+        await s.plan.finish(
+          reply.statusCode,
+          location === undefined ? undefined : String(location),
+          contentLocation === undefined ? undefined : String(contentLocation),
+        );
+        return payload;
+      }
+      return record(s.recorder, reply, payload);
+    };
+
+    instance.addHook('onRequest', onRequest);
+    instance.addHook('onSend', onSend);
+  };
+  // Apply to the registering scope, as fastify-plugin would.
+  (plugin as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+  (plugin as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] =
+    'codeai-cache';
+  return plugin;
+}
+
+function record(recorder: Recorder, reply: FastifyReply, sent: unknown): unknown {
+  let payload = sent;
+  if (isResponse(payload)) {
+    // A Fetch Response handed to reply.send: apply its status and headers now, as Fastify
+    // would after the hooks, so the recorder sees the final head.
+    reply.code(payload.status);
+    for (const [name, value] of payload.headers) reply.header(name, value);
+    payload = payload.body;
+  }
+  if (isWebStream(payload)) payload = Readable.fromWeb(payload as WebReadableStream);
+  const flat: FlatHeaders = flattenHeaders(reply.getHeaders() as Record<string, string>);
+  const action = recorder.head(reply.statusCode, flat);
+  const r = action.replace;
+  if (r !== undefined) {
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    reply.code(r.status).headers(groupHeaders(r.headers));
+  } else {
+    reply.header('x-cache', action.xCache);
+  }
+  if (payload === undefined || payload === null) {
+    recorder.end();
+    return r === undefined ? payload : sendable(r);
+  }
+  if (typeof payload === 'string' || payload instanceof Uint8Array) {
+    recorder.chunk(typeof payload === 'string' ? Buffer.from(payload) : payload);
+    recorder.end();
+    return r === undefined ? payload : sendable(r);
+  }
+  if (isStream(payload)) {
+    // Stream through without buffering the whole body; the recorder keeps what it may store.
+    const tee = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        recorder.chunk(chunk);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        recorder.end();
+        callback();
+      },
+    });
+    payload.once('error', (error) => {
+      recorder.abort();
+      tee.destroy(error);
+    });
+    const piped = payload.pipe(tee);
+    if (r === undefined) return piped;
+    // Record the origin's body without sending it; the replacement goes out instead.
+    piped.resume();
+    return sendable(r);
+  }
+  recorder.abort();
+  return payload;
+}
+
+/** What Fastify should send for a replayed response (HEAD: the body, Fastify drops it). */
+function sendable(r: ReplayResponse): Buffer | null {
+  return r.body ?? r.headBody ?? null;
+}
+
+function isResponse(payload: unknown): payload is Response {
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    Object.prototype.toString.call(payload) === '[object Response]'
+  );
+}
+
+function isWebStream(payload: unknown): boolean {
+  return typeof (payload as { getReader?: unknown } | null)?.getReader === 'function';
+}
+
+function isStream(payload: unknown): payload is NodeJS.ReadableStream & {
+  resume(): void;
+  once(event: 'error', fn: (error: Error) => void): void;
+} {
+  return typeof (payload as { pipe?: unknown } | null)?.pipe === 'function';
+}
+
+/** Flat headers as an object, repeated names as arrays. */
+function groupHeaders(flat: FlatHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    const value = flat[i + 1]!;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}

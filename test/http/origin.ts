@@ -1,0 +1,172 @@
+/**
+ * The origin every adapter serves in the scenario table: one framework-neutral description
+ * of each route's answer, which each adapter writes with its own idioms (node `writeHead` +
+ * several `write`s, Express `res.json`, Fastify `reply.send` of a stream, Hono `Response`).
+ * It counts calls per path, so a scenario can tell a hit from a miss by the origin alone.
+ */
+import { gzipSync } from 'node:zlib';
+
+/** What the origin answers; adapters translate it. */
+export interface OriginReply {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  /** When set, adapters send it with their JSON helper. */
+  json?: unknown;
+  /** Write the body in this many pieces (stream / several writes). */
+  pieces?: number;
+}
+
+/** A binary body with every byte value, written in pieces. */
+export const BINARY = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
+/** A body above the scenario policy's 16 KiB maxBodySize. */
+export const BIG = Buffer.alloc(40 * 1024, 'x');
+/** The gzip route's plain text. */
+export const GZIP_TEXT = 'hello compressed world '.repeat(40);
+export const GZIPPED = gzipSync(GZIP_TEXT);
+/** A fixed Date for the route that states one. */
+export const FIXED_DATE = 'Tue, 01 Jan 2030 00:00:00 GMT';
+
+interface Gate {
+  promise: Promise<void>;
+  release(): void;
+}
+
+/** Route logic plus counters, one per server under test. */
+export class Origin {
+  readonly calls = new Map<string, number>();
+  readonly #gates = new Map<string, Gate>();
+  readonly failing = new Set<string>();
+
+  /** How many times the origin answered `path` (any method). */
+  count(path: string): number {
+    return this.calls.get(path) ?? 0;
+  }
+
+  /** Holds requests to `path` until the returned function is called. */
+  hold(path: string): () => void {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => {
+      release = r;
+    });
+    const gate = { promise, release: () => release() };
+    this.#gates.set(path, gate);
+    return () => {
+      this.#gates.delete(path);
+      gate.release();
+    };
+  }
+
+  async handle(
+    method: string,
+    url: string,
+    header: (name: string) => string | undefined,
+  ): Promise<OriginReply> {
+    const path = url.split('?')[0] ?? '/';
+    const n = (this.calls.get(path) ?? 0) + 1;
+    this.calls.set(path, n);
+    const gate = method === 'GET' ? this.#gates.get(path) : undefined;
+    if (gate !== undefined) await gate.promise;
+    const json = (
+      value: unknown,
+      headers: Record<string, string | string[]> = {},
+    ): OriginReply => ({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+      body: Buffer.from(JSON.stringify(value)),
+      json: value,
+    });
+    const text = (status: number, body: string, headers: Record<string, string | string[]>) => ({
+      status,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+      body: Buffer.from(body),
+    });
+    const fresh = { 'cache-control': 'max-age=60' };
+
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (header('x-fail') !== undefined) return text(404, 'nope', {});
+      if (method === 'POST') return text(201, 'created', { location: `${path}/9` });
+      return text(200, `${method} ok`, {});
+    }
+    switch (path) {
+      case '/cached':
+        return json(
+          { path, n, q: url.split('?')[1] ?? '' },
+          { ...fresh, 'x-custom': 'kept', link: ['</a>; rel=a', '</b>; rel=b'] },
+        );
+      case '/ttl':
+        return text(200, `ttl ${n}`, {});
+      case '/no-freshness':
+        return text(200, `none ${n}`, {});
+      case '/nostore':
+        return text(200, `nostore ${n}`, { 'cache-control': 'no-store' });
+      case '/private':
+        return text(200, `private ${n}`, { 'cache-control': 'private, max-age=60' });
+      case '/cookie':
+        return text(200, `cookie ${n}`, {
+          ...fresh,
+          'set-cookie': ['sid=secret; HttpOnly', 'b=2'],
+        });
+      case '/error':
+        return text(500, `error ${n}`, fresh);
+      case '/vary-star':
+        return text(200, `star ${n}`, { ...fresh, vary: '*' });
+      case '/binary':
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', ...fresh },
+          body: BINARY,
+          pieces: 4,
+        };
+      case '/big':
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/plain', ...fresh },
+          body: BIG,
+          pieces: 10,
+        };
+      case '/gzip':
+        if ((header('accept-encoding') ?? '').includes('gzip')) {
+          return {
+            status: 200,
+            headers: {
+              'content-type': 'text/plain',
+              'content-encoding': 'gzip',
+              vary: 'Accept-Encoding',
+              ...fresh,
+            },
+            body: GZIPPED,
+          };
+        }
+        return text(200, GZIP_TEXT, { vary: 'Accept-Encoding', ...fresh });
+      case '/lang':
+        return text(200, `lang ${header('accept-language') ?? '-'} ${n}`, {
+          ...fresh,
+          vary: 'Accept-Language',
+        });
+      case '/etag':
+        return text(200, `etag ${n}`, {
+          ...fresh,
+          etag: '"v1"',
+          'last-modified': 'Mon, 01 Jan 2029 00:00:00 GMT',
+          date: FIXED_DATE,
+        });
+      case '/me':
+      case '/auth/me':
+        return text(200, `user ${header('authorization') ?? 'anonymous'} ${n}`, fresh);
+      case '/tagged':
+        return text(200, `tagged ${n}`, { ...fresh, 'cache-tag': 'news, sports' });
+      case '/swr':
+        return text(200, `swr ${n}`, { 'cache-control': 'max-age=1, stale-while-revalidate=60' });
+      case '/sie':
+        if (this.failing.has(path)) return text(503, 'down', {});
+        return text(200, `sie ${n}`, { 'cache-control': 'max-age=1, stale-if-error=60' });
+      case '/empty':
+        return { status: 204, headers: fresh, body: Buffer.alloc(0) };
+      default:
+        if (path.startsWith('/posts')) return json({ path, n }, fresh);
+        if (path.startsWith('/slow')) return text(200, `slow ${n}`, fresh);
+        return text(404, 'not found', {});
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Runs the scenario table against every adapter × every backend, each on a real server on
+ * 127.0.0.1. Adding a backend is one line in BACKENDS; adding an adapter is one line in
+ * servers.ts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Cache } from '../../src/core/types.js';
+import { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
+import { send, until } from './client.js';
+import { Origin } from './origin.js';
+import { type Env, SCENARIOS } from './scenarios.js';
+import { ADAPTERS, type Running } from './servers.js';
+
+/** Backends the table runs on: each returns a started cache. */
+const BACKENDS: Record<string, () => Promise<Cache>> = {
+  memory: async () => {
+    const cache = new MemoryCache({ maxMemory: '64mb' });
+    await cache.start();
+    return cache;
+  },
+  // TODO(redis): add the Redis backend once RedisCache lands, e.g.
+  //   redis: async () => { const c = new RedisCache({ url: inject('redisUrl'), prefix: `http-${randomUUID()}` }); await c.start(); return c; },
+};
+
+for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
+  for (const [adapterName, start] of Object.entries(ADAPTERS)) {
+    describe(`${adapterName} on ${backendName}`, () => {
+      let cache: Cache;
+      let server: Running;
+      let env: Env;
+
+      beforeEach(async () => {
+        cache = await makeCache();
+        let offset = 0;
+        const mw = new CachingMiddleware(cache, { clock: { now: () => Date.now() + offset } });
+        const origin = new Origin();
+        server = await start(mw, origin);
+        env = {
+          adapter: adapterName,
+          url: server.url,
+          origin,
+          mw,
+          advance: (ms) => {
+            offset += ms;
+          },
+          get: (path, headers, method) => send(server.url, path, { method, headers }),
+          stored: (n) => until(() => mw.stats().stores >= n, 3000, `${n} stored responses`),
+        };
+      });
+
+      afterEach(async () => {
+        await server.close();
+        env.mw.stop();
+        await cache.stop();
+      });
+
+      for (const scenario of SCENARIOS) {
+        it(scenario.name, () => scenario.run(env));
+      }
+    });
+  }
+}
+
+/** A cache whose every operation rejects, as a dead Redis would. */
+function brokenCache(): Cache {
+  return new Proxy({} as Cache, {
+    get(_target, prop) {
+      if (prop === 'then') return undefined;
+      return () => Promise.reject(new Error(`cache down (${String(prop)})`));
+    },
+  });
+}
+
+for (const [adapterName, start] of Object.entries(ADAPTERS)) {
+  describe(`${adapterName} with a failing cache`, () => {
+    it('answers every request from the origin and counts the failures', async () => {
+      const mw = new CachingMiddleware(brokenCache());
+      const errors: string[] = [];
+      mw.on('cacheError', (e) => errors.push(e.operation));
+      const origin = new Origin();
+      const server = await start(mw, origin);
+      try {
+        const a = await send(server.url, '/cached');
+        const b = await send(server.url, '/cached');
+        expect([a.status, b.status]).toEqual([200, 200]);
+        expect(JSON.parse(b.text)).toMatchObject({ n: 2 });
+        const put = await send(server.url, '/posts/1', { method: 'PUT' });
+        expect(put.status).toBe(200);
+        expect(mw.stats().errors).toBeGreaterThanOrEqual(5);
+        expect(errors).toContain('get');
+        expect(errors).toContain('invalidateTags');
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,342 @@
+/**
+ * The scenario table: every row runs unchanged against every adapter and every backend
+ * (see scenarios.test.ts). Rows read as specs; each drives a real server over loopback.
+ */
+import { Agent } from 'node:http';
+import { expect } from 'vitest';
+import type { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import { type Received, send, until } from './client.js';
+import { BIG, BINARY, FIXED_DATE, GZIP_TEXT, GZIPPED, type Origin } from './origin.js';
+
+/** What a scenario gets: a running server of one adapter on one backend. */
+export interface Env {
+  adapter: string;
+  url: string;
+  origin: Origin;
+  mw: CachingMiddleware;
+  /** Moves the middleware's clock forward. */
+  advance(ms: number): void;
+  get(path: string, headers?: Record<string, string>, method?: string): Promise<Received>;
+  /** Waits until the middleware has stored `n` responses in total. */
+  stored(n: number): Promise<void>;
+}
+
+/** One row of the table. */
+export interface Scenario {
+  name: string;
+  run(env: Env): Promise<void>;
+}
+
+async function missThenHit(env: Env, path: string, headers?: Record<string, string>) {
+  const stores = env.mw.stats().stores;
+  const first = await env.get(path, headers);
+  expect(first.xCache).toBe('MISS');
+  await env.stored(stores + 1);
+  const second = await env.get(path, headers);
+  expect(second.xCache).toBe('HIT');
+  return [first, second] as const;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'stores a fresh GET and replays status, headers and body as a HIT with Age',
+    async run(env) {
+      const [miss, hit] = await missThenHit(env, '/cached');
+      expect(hit.status).toBe(200);
+      expect(hit.text).toBe(miss.text);
+      expect(JSON.parse(hit.text)).toMatchObject({ path: '/cached', n: 1 });
+      expect(hit.headers['content-type']).toBe(miss.headers['content-type']);
+      expect(hit.headers['x-custom']).toBe('kept');
+      expect(hit.headers.link).toBe('</a>; rel=a, </b>; rel=b');
+      expect(hit.headers.age).toBe('0');
+      expect(miss.headers.age).toBeUndefined();
+      expect(env.origin.count('/cached')).toBe(1);
+    },
+  },
+  {
+    name: 'replays a binary body written in several pieces byte for byte',
+    async run(env) {
+      const [miss, hit] = await missThenHit(env, '/binary');
+      expect(Buffer.compare(miss.body, BINARY)).toBe(0);
+      expect(Buffer.compare(hit.body, BINARY)).toBe(0);
+      expect(hit.headers['content-length']).toBe(String(BINARY.length));
+    },
+  },
+  {
+    name: 'serves HEAD from the GET entry without a body, and never stores a HEAD',
+    async run(env) {
+      const head0 = await env.get('/ttl', {}, 'HEAD');
+      expect(head0.body.length).toBe(0);
+      const [miss] = await missThenHit(env, '/ttl');
+      const head = await env.get('/ttl', {}, 'HEAD');
+      expect(head.status).toBe(200);
+      expect(head.xCache).toBe('HIT');
+      expect(head.body.length).toBe(0);
+      expect(head.headers['content-length']).toBe(String(miss.body.length));
+    },
+  },
+  {
+    name: 'answers If-None-Match and If-Modified-Since with 304 from the stored entry',
+    async run(env) {
+      await missThenHit(env, '/etag');
+      const inm = await env.get('/etag', { 'if-none-match': 'W/"v1"' });
+      expect(inm.status).toBe(304);
+      expect(inm.xCache).toBe('HIT');
+      expect(inm.headers.etag).toBe('"v1"');
+      expect(inm.body.length).toBe(0);
+      const ims = await env.get('/etag', { 'if-modified-since': 'Tue, 01 Jan 2029 00:00:00 GMT' });
+      expect(ims.status).toBe(304);
+      const other = await env.get('/etag', { 'if-none-match': '"v2"' });
+      expect(other.status).toBe(200);
+      expect(other.text).toBe('etag 1');
+      expect(other.headers.date).toBe(FIXED_DATE);
+    },
+  },
+  {
+    name: 'answers a conditional MISS with 304 and still stores the full response',
+    async run(env) {
+      const first = await env.get('/etag', { 'if-none-match': '"v1"' });
+      expect(first.status).toBe(304);
+      expect(first.xCache).toBe('MISS');
+      await env.stored(1);
+      const full = await env.get('/etag');
+      expect(full.status).toBe(200);
+      expect(full.xCache).toBe('HIT');
+      expect(full.text).toBe('etag 1');
+    },
+  },
+  {
+    name: 'uses the policy ttl for responses that state no freshness, then refetches',
+    async run(env) {
+      await missThenHit(env, '/ttl');
+      env.advance(31_000);
+      const later = await env.get('/ttl');
+      expect(later.xCache).toBe('MISS');
+      expect(later.text).toBe('ttl 2');
+    },
+  },
+  {
+    name: 'never stores no-store, private, Set-Cookie, 5xx or Vary: *',
+    async run(env) {
+      for (const path of ['/nostore', '/private', '/cookie', '/error', '/vary-star']) {
+        const a = await env.get(path);
+        const b = await env.get(path);
+        expect([path, a.xCache, b.xCache]).toEqual([path, 'MISS', 'MISS']);
+        expect(env.origin.count(path)).toBe(2);
+      }
+      expect(env.mw.stats().stores).toBe(0);
+    },
+  },
+  {
+    name: 'lets requests carrying Authorization bypass unless the policy varies by it',
+    async run(env) {
+      const a = await env.get('/me', { authorization: 'Bearer a' });
+      const b = await env.get('/me', { authorization: 'Bearer a' });
+      expect([a.xCache, b.xCache]).toEqual(['BYPASS', 'BYPASS']);
+      expect(env.origin.count('/me')).toBe(2);
+    },
+  },
+  {
+    name: "keeps each user's responses apart when the policy varies by Authorization",
+    async run(env) {
+      const [a1, a2] = await missThenHit(env, '/auth/me', { authorization: 'Bearer alice' });
+      const [b1, b2] = await missThenHit(env, '/auth/me', { authorization: 'Bearer bob' });
+      expect([a1.text, a2.text]).toEqual(['user Bearer alice 1', 'user Bearer alice 1']);
+      expect([b1.text, b2.text]).toEqual(['user Bearer bob 2', 'user Bearer bob 2']);
+    },
+  },
+  {
+    name: "keys the response's own Vary fields",
+    async run(env) {
+      const [en] = await missThenHit(env, '/lang', { 'accept-language': 'en' });
+      const fr = await env.get('/lang', { 'accept-language': 'fr' });
+      expect(fr.xCache).toBe('MISS');
+      expect(fr.text).toBe('lang fr 2');
+      await env.stored(2);
+      const en2 = await env.get('/lang', { 'accept-language': 'en' });
+      expect([en2.xCache, en2.text]).toEqual(['HIT', en.text]);
+      const fr2 = await env.get('/lang', { 'accept-language': 'fr' });
+      expect([fr2.xCache, fr2.text]).toEqual(['HIT', 'lang fr 2']);
+    },
+  },
+  {
+    name: 'keeps compressed bodies with their Content-Encoding, keyed by Accept-Encoding',
+    async run(env) {
+      const [gz, gzHit] = await missThenHit(env, '/gzip', { 'accept-encoding': 'gzip, deflate' });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(Buffer.compare(gzHit.body, GZIPPED)).toBe(0);
+      expect(gzHit.headers['content-encoding']).toBe('gzip');
+      const plain = await env.get('/gzip', { 'accept-encoding': 'identity' });
+      expect(plain.xCache).toBe('MISS');
+      expect(plain.text).toBe(GZIP_TEXT);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      const reordered = await env.get('/gzip', { 'accept-encoding': 'deflate, gzip' });
+      expect(reordered.xCache).toBe('HIT');
+      expect(Buffer.compare(reordered.body, GZIPPED)).toBe(0);
+    },
+  },
+  {
+    name: 'treats query parameters in any order as one entry',
+    async run(env) {
+      await missThenHit(env, '/cached?a=1&b=2');
+      const swapped = await env.get('/cached?b=2&a=1');
+      expect(swapped.xCache).toBe('HIT');
+      const other = await env.get('/cached?a=1&b=3');
+      expect(other.xCache).toBe('MISS');
+    },
+  },
+  {
+    name: 'keys the headers that poison caches, so a forged one only reaches its own entry',
+    async run(env) {
+      const evil = { 'x-forwarded-host': 'evil.example' };
+      await missThenHit(env, '/cached', evil);
+      const clean = await env.get('/cached');
+      expect(clean.xCache).toBe('MISS');
+      expect(env.origin.count('/cached')).toBe(2);
+      const override = await env.get('/cached', { 'x-http-method-override': 'DELETE' });
+      expect(override.xCache).toBe('MISS');
+    },
+  },
+  {
+    name: 'invalidates a path and its collection after a successful write',
+    async run(env) {
+      await missThenHit(env, '/posts/7');
+      await missThenHit(env, '/posts');
+      const put = await env.get('/posts/7', {}, 'PUT');
+      expect([put.status, put.xCache]).toEqual([200, 'BYPASS']);
+      expect((await env.get('/posts/7')).xCache).toBe('MISS');
+      expect((await env.get('/posts')).xCache).toBe('MISS');
+    },
+  },
+  {
+    name: 'keeps entries after a failed write',
+    async run(env) {
+      await missThenHit(env, '/posts/8');
+      const put = await env.get('/posts/8', { 'x-fail': '1' }, 'PUT');
+      expect(put.status).toBe(404);
+      expect((await env.get('/posts/8')).xCache).toBe('HIT');
+    },
+  },
+  {
+    name: 'invalidates a same-host Location after a POST',
+    async run(env) {
+      await missThenHit(env, '/posts/9');
+      const post = await env.get('/posts', {}, 'POST');
+      expect(post.status).toBe(201);
+      expect((await env.get('/posts/9')).xCache).toBe('MISS');
+    },
+  },
+  {
+    name: 'drops Cache-Tag entries on invalidateTags',
+    async run(env) {
+      await missThenHit(env, '/tagged');
+      await env.mw.invalidateTags(['sports']);
+      const after = await env.get('/tagged');
+      expect([after.xCache, after.text]).toEqual(['MISS', 'tagged 2']);
+    },
+  },
+  {
+    name: 'coalesces concurrent misses for one key into one origin call',
+    async run(env) {
+      const release = env.origin.hold('/slow/c');
+      const all = Array.from({ length: 10 }, () => env.get('/slow/c'));
+      await until(() => env.origin.count('/slow/c') === 1, 3000, 'the leader');
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      const responses = await Promise.all(all);
+      expect(responses.map((r) => r.text)).toEqual(Array(10).fill('slow 1'));
+      expect(env.origin.count('/slow/c')).toBe(1);
+      expect(responses.filter((r) => r.xCache === 'MISS')).toHaveLength(1);
+      expect(env.mw.stats().coalesced).toBe(9);
+    },
+  },
+  {
+    name: 'never writes back a response that a write invalidated while it was in flight',
+    async run(env) {
+      const release = env.origin.hold('/slow/w');
+      const read = env.get('/slow/w');
+      await until(() => env.origin.count('/slow/w') === 1, 3000, 'the read');
+      const put = await env.get('/slow/w', {}, 'PUT');
+      expect(put.status).toBe(200);
+      // A read that starts after the write must not join the one that started before it.
+      const late = env.get('/slow/w');
+      await until(() => env.origin.count('/slow/w') === 3, 3000, 'the late read');
+      release();
+      expect((await read).text).toBe('slow 1');
+      expect((await late).text).toBe('slow 3');
+      await env.stored(2);
+      const next = await env.get('/slow/w');
+      expect(next.text).toBe('slow 3');
+    },
+  },
+  {
+    name: 'serves stale while one request revalidates (stale-while-revalidate)',
+    async run(env) {
+      await missThenHit(env, '/swr');
+      env.advance(2000);
+      const release = env.origin.hold('/swr');
+      const first = env.get('/swr');
+      await until(() => env.origin.count('/swr') === 2, 3000, 'the refresh');
+      const during = await env.get('/swr');
+      expect([during.xCache, during.text]).toEqual(['STALE', 'swr 1']);
+      release();
+      const a = await first;
+      expect(['MISS:swr 2', 'STALE:swr 1']).toContain(`${a.xCache}:${a.text}`);
+      await env.stored(2);
+      const after = await env.get('/swr');
+      expect([after.xCache, after.text]).toEqual(['HIT', 'swr 2']);
+    },
+  },
+  {
+    name: 'serves stale when the origin fails within stale-if-error, not after',
+    async run(env) {
+      await missThenHit(env, '/sie');
+      env.origin.failing.add('/sie');
+      env.advance(2000);
+      const stale = await env.get('/sie');
+      expect([stale.status, stale.xCache, stale.text]).toEqual([200, 'STALE', 'sie 1']);
+      env.advance(60_000);
+      const failed = await env.get('/sie');
+      expect([failed.status, failed.text]).toEqual([503, 'down']);
+    },
+  },
+  {
+    name: 'streams bodies over maxBodySize through without storing them',
+    async run(env) {
+      const a = await env.get('/big');
+      const b = await env.get('/big');
+      expect(Buffer.compare(a.body, BIG)).toBe(0);
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+      expect(env.origin.count('/big')).toBe(2);
+    },
+  },
+  {
+    name: 'replays a 204 without a body',
+    async run(env) {
+      const [, hit] = await missThenHit(env, '/empty');
+      expect([hit.status, hit.body.length]).toEqual([204, 0]);
+    },
+  },
+  {
+    name: "50 users × 20 interleaved requests never see another user's response",
+    async run(env) {
+      const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+      try {
+        const users = Array.from({ length: 50 }, (_, i) => `Bearer user-${i}-token`);
+        let wrong = 0;
+        for (let round = 0; round < 20; round++) {
+          const results = await Promise.all(
+            users.map((u) => send(env.url, '/auth/me', { headers: { authorization: u }, agent })),
+          );
+          results.forEach((r, i) => {
+            if (!r.text.startsWith(`user ${users[i]} `)) wrong++;
+          });
+        }
+        expect(wrong).toBe(0);
+        expect(env.origin.count('/auth/me')).toBeLessThanOrEqual(100);
+      } finally {
+        agent.destroy();
+      }
+    },
+  },
+];
