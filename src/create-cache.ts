@@ -1,11 +1,23 @@
 import { CacheError } from './core/errors.js';
 import type { Cache } from './core/types.js';
 import { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
+import { RedisCache } from './stores/redis/redis-cache.js';
+import type { RedisCacheOptions } from './stores/redis/redis-options.js';
+import { parseRedisUrl } from './stores/redis/redis-url.js';
 
 /** `createCache` configuration: the backend's `type` plus that backend's options. */
-export type CacheConfig = { type: 'memory' } & MemoryCacheOptions;
+export type CacheConfig =
+  | ({ type: 'memory' } & MemoryCacheOptions)
+  | ({ type: 'redis' } & RedisCacheOptions);
 
-const MEMORY_URL_OPTIONS = ['maxMemory', 'maxEntries', 'defaultTTL', 'prefix', 'eviction', 'sweepInterval'];
+const MEMORY_URL_OPTIONS = [
+  'maxMemory',
+  'maxEntries',
+  'defaultTTL',
+  'prefix',
+  'eviction',
+  'sweepInterval',
+];
 
 /**
  * Creates a cache from a config object or a URL (`memory://?maxMemory=64mb`). Validates
@@ -21,10 +33,13 @@ export function createCache(config: CacheConfig | string = { type: 'memory' }): 
   switch (type) {
     case 'memory':
       return new MemoryCache(options as MemoryCacheOptions);
+    case 'redis':
+      // Validates every option now; connects only on start() or the first operation.
+      return new RedisCache(options as RedisCacheOptions);
     default:
       throw new CacheError(
         'INVALID_CONFIG',
-        `type must be "memory", got ${JSON.stringify(type)}`,
+        `type must be "memory" or "redis", got ${JSON.stringify(type)}`,
       );
   }
 }
@@ -51,10 +66,15 @@ export function configFromUrl(url: string): CacheConfig {
       }
       return { type: 'memory', ...options };
     }
+    case 'redis:':
+    case 'rediss:':
+      // Parsed here so a bad URL fails in createCache; RedisCache reads it again from `url`.
+      parseRedisUrl(url);
+      return { type: 'redis', url };
     default:
       throw new CacheError(
         'INVALID_CONFIG',
-        `unsupported cache URL scheme "${parsed.protocol}" (use memory://)`,
+        `unsupported cache URL scheme "${parsed.protocol}" (use memory://, redis:// or rediss://)`,
       );
   }
 }

@@ -3,7 +3,7 @@
  * stampede-free getOrSet, tags and HTTP response caching. Named exports only; the root entry
  * loads no framework and no Redis client it does not need.
  */
-export { type CacheConfig, configFromUrl, createCache } from './create-cache.js';
+
 export { type Duration, parseBytes, parseDuration } from './core/duration.js';
 export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
 export { type ChannelMessage, channelName } from './core/events.js';
@@ -26,4 +26,7 @@ export type {
   TagSnapshot,
   TimeoutOptions,
 } from './core/types.js';
+export { type CacheConfig, configFromUrl, createCache } from './create-cache.js';
 export { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
+export { RedisCache } from './stores/redis/redis-cache.js';
+export type { RedisCacheOptions, RedisNode } from './stores/redis/redis-options.js';

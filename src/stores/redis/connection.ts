@@ -1,0 +1,226 @@
+/**
+ * One store's connection to Redis: creates the client on first need (so a cache that is
+ * never used never connects), verifies it on `start()`, reports its health, closes what it
+ * opened on `stop()` — and never closes a client the user handed in.
+ *
+ * `usable()` is the per-command gate: a client that is `ready` passes at once (the hot
+ * path is one property read); one that is between reconnect attempts fails fast with
+ * `CONNECTION` instead of queueing callers behind a server we know is gone; one that is
+ * still connecting lets the command queue, where ioredis's per-command timeout bounds the
+ * wait (a Cluster's own queue has no timer, so the store adds a deadline there).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { abortError, CacheError } from '../../core/errors.js';
+import type { HealthReport } from '../../core/types.js';
+import { createClient, isCluster } from './connect.js';
+import { notConnected, toCacheError } from './redis-errors.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+
+type Client = Redis | Cluster;
+
+const GONE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
+
+/** A store's client and its lifecycle. */
+export class RedisConnection {
+  readonly #options: ResolvedRedisOptions;
+  readonly #onError: (err: unknown) => void;
+  readonly #owned: boolean;
+  #client: Client | undefined;
+  #creating: Promise<Client> | undefined;
+  #stopped = false;
+
+  constructor(options: ResolvedRedisOptions, onError: (err: unknown) => void) {
+    this.#options = options;
+    this.#onError = onError;
+    this.#owned = options.target.mode !== 'client';
+  }
+
+  /** The client when it exists and is ready: the hot path's only check. */
+  get ready(): Client | undefined {
+    const c = this.#client;
+    return c !== undefined && c.status === 'ready' ? c : undefined;
+  }
+
+  /** `standalone`, `sentinel`, `cluster`, or `client` (one the user handed in). */
+  get mode(): string {
+    return this.#options.target.mode;
+  }
+
+  /** The client for a command now: created if needed; rejects at once while Redis is known to be down. */
+  async usable(): Promise<Client> {
+    const c = this.#client ?? (await this.#create());
+    if (GONE.has(c.status)) throw notConnected(c.status);
+    return c;
+  }
+
+  /** The client once it is `ready` (waiting at most `connectTimeout`), for multi-step operations. */
+  async connected(signal?: AbortSignal): Promise<Client> {
+    const c = await this.usable();
+    if (c.status !== 'ready') await this.#untilReady(c, this.#options.connectTimeoutMs, signal);
+    return c;
+  }
+
+  /** Connects and verifies with a PING; rejects with `CONNECTION` (and forgets the client) when it cannot. */
+  async start(signal?: AbortSignal): Promise<void> {
+    try {
+      const c = this.#client ?? (await this.#create());
+      if (c.status !== 'ready')
+        await this.#untilReady(c, this.#options.connectTimeoutMs, signal, true);
+      await c.ping();
+    } catch (err) {
+      if (this.#owned) this.#drop();
+      if (err instanceof CacheError && err.code === 'ABORTED') throw err;
+      const cause = toCacheError(err, 'start');
+      throw new CacheError(
+        'CONNECTION',
+        `could not connect to redis (${this.mode}): ${cause.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Closes the client if we created it (QUIT, then a hard disconnect if that takes too long). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const c = this.#client;
+    if (c === undefined) return;
+    if (!this.#owned) {
+      c.off('error', this.#onError);
+      return;
+    }
+    this.#client = undefined;
+    if (c.status === 'ready') {
+      const timer = new Promise((r) => setTimeout(r, this.#options.commandTimeoutMs).unref());
+      await Promise.race([c.quit().catch(() => {}), timer]);
+    }
+    c.disconnect();
+  }
+
+  /** Round-trip latency to every master (one for standalone and Sentinel). */
+  async health(): Promise<HealthReport> {
+    let c: Client;
+    try {
+      c = await this.usable();
+    } catch (err) {
+      return { status: 'unhealthy', error: (err as Error).message, details: { mode: this.mode } };
+    }
+    if (c.status !== 'ready') {
+      await this.#untilReady(c, this.#options.connectTimeoutMs).catch(() => {});
+    }
+    const nodes = isCluster(c) ? c.nodes('master') : [c];
+    const pings = await Promise.all(nodes.map((n) => timedPing(n)));
+    const up = pings.filter((p) => p.ok);
+    const latencies = up.map((p) => p.latencyMs);
+    const details: Record<string, unknown> = {
+      mode: this.mode,
+      state: c.status,
+      latencyMs: latencies.length > 0 ? Math.max(...latencies) : undefined,
+    };
+    if (isCluster(c)) details.masters = pings;
+    if (nodes.length > 0 && up.length === nodes.length) return { status: 'healthy', details };
+    const failed = pings.find((p) => !p.ok);
+    const error = failed?.error ?? `no reachable node (state ${c.status})`;
+    return { status: up.length > 0 ? 'degraded' : 'unhealthy', error, details };
+  }
+
+  async #create(): Promise<Client> {
+    if (this.#stopped) throw new CacheError('STOPPED', 'the cache was stopped');
+    this.#creating ??= createClient(this.#options).then((c) => {
+      c.on('error', this.#onError);
+      this.#client = c;
+      return c;
+    });
+    try {
+      return await this.#creating;
+    } catch (err) {
+      this.#creating = undefined;
+      throw new CacheError(
+        'CONNECTION',
+        `could not load the redis client: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Forgets a client that failed to start, so the next call begins afresh. */
+  #drop(): void {
+    const c = this.#client;
+    this.#client = undefined;
+    this.#creating = undefined;
+    if (c !== undefined) {
+      c.off('error', this.#onError);
+      c.disconnect();
+    }
+  }
+
+  /**
+   * Resolves once `c` is ready, within `ms`. With `failFast` (start), a failed attempt —
+   * the client going back to `reconnecting`, or giving up — rejects at once with its error:
+   * a refused connection is an answer, not a reason to wait out the deadline.
+   */
+  #untilReady(c: Client, ms: number, signal?: AbortSignal, failFast = false): Promise<void> {
+    if (c.status === 'wait') c.connect().catch(() => {}); // Failures surface as events and the deadline.
+    return new Promise<void>((resolve, reject) => {
+      let lastError: unknown;
+      const done = (err?: unknown): void => {
+        clearTimeout(timer);
+        c.off('ready', onReady);
+        c.off('error', onError);
+        c.off('reconnecting', onFailed);
+        c.off('end', onFailed);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onReady = (): void => done();
+      const onError = (err: unknown): void => {
+        lastError = err;
+      };
+      const onFailed = (): void => done(lastError ?? notConnected(c.status));
+      const onAbort = (): void => done(abortError(signal as AbortSignal));
+      const timer = setTimeout(() => {
+        const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+        done(
+          new CacheError('CONNECTION', `redis not ready after ${ms} ms (state: ${c.status})${why}`),
+        );
+      }, ms);
+      c.on('ready', onReady);
+      c.on('error', onError);
+      if (failFast) {
+        c.on('reconnecting', onFailed);
+        c.on('end', onFailed);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (c.status === 'ready') done();
+    });
+  }
+}
+
+interface Ping {
+  node: string;
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+async function timedPing(node: Redis): Promise<Ping> {
+  const name = `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
+  const started = performance.now();
+  try {
+    await node.ping();
+    return { node: name, ok: true, latencyMs: round(performance.now() - started) };
+  } catch (err) {
+    return {
+      node: name,
+      ok: false,
+      latencyMs: round(performance.now() - started),
+      error: (err as Error).message,
+    };
+  }
+}
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;

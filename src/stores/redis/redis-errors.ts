@@ -1,0 +1,50 @@
+/**
+ * ioredis failures as {@link CacheError}s with stable codes, the original kept as `cause`.
+ *
+ * A reply from the server (`ReplyError`) is about the command: INCRBY's "not an integer"
+ * and "would overflow" become `NOT_INTEGER` / `OVERFLOW` (the caller's doing), replies that
+ * say the server cannot serve right now (LOADING, READONLY after a failover, CLUSTERDOWN,
+ * MASTERDOWN, TRYAGAIN) become `CONNECTION`, anything else (WRONGTYPE, OOM, …) `BACKEND`.
+ * ioredis's own "Command timed out" is `TIMEOUT`. Every other error the client produces
+ * (refused, reset, closed, offline queue flushed, max retries, no cluster node) is about the
+ * connection: `CONNECTION`.
+ */
+import { CacheError, isCacheError } from '../../core/errors.js';
+
+const UNAVAILABLE = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY|NOREPLICAS)\b/;
+
+/** Maps any error thrown by ioredis (or already a CacheError) to a CacheError. */
+export function toCacheError(err: unknown, operation: string): CacheError {
+  if (isCacheError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (message === 'Command timed out') {
+    return new CacheError('TIMEOUT', `redis ${operation} timed out`, { cause: err });
+  }
+  if ((err as Error | undefined)?.name === 'ReplyError') {
+    if (message.startsWith('ERR value is not an integer')) {
+      return new CacheError('NOT_INTEGER', 'the stored value is not a 64-bit integer', {
+        cause: err,
+      });
+    }
+    if (message.startsWith('ERR increment or decrement would overflow')) {
+      return new CacheError('OVERFLOW', 'the result would leave the signed 64-bit range', {
+        cause: err,
+      });
+    }
+    const code = UNAVAILABLE.test(message) ? 'CONNECTION' : 'BACKEND';
+    return new CacheError(code, `redis ${operation} failed: ${message}`, { cause: err });
+  }
+  return new CacheError('CONNECTION', `redis ${operation} failed: ${message}`, { cause: err });
+}
+
+/** A rejection handler for one operation: `promise.then(undefined, failWith('get'))`. */
+export function failWith(operation: string): (err: unknown) => never {
+  return (err) => {
+    throw toCacheError(err, operation);
+  };
+}
+
+/** The error for a command refused up front because the client is between reconnects. */
+export function notConnected(state: string): CacheError {
+  return new CacheError('CONNECTION', `redis is not connected (client state: ${state})`);
+}

@@ -1,0 +1,292 @@
+/**
+ * RedisStore: the {@link Store} seam on Redis (standalone, Sentinel or Cluster, through
+ * ioredis). The core builds the whole Cache contract on it; this file only maps byte
+ * operations to commands. The design, in brief:
+ *
+ * - Keys are `prefix:key` ({@link KeyCodec}); patterns are the escaped prefix plus the
+ *   caller's glob, so no pattern can reach outside the prefix; SCAN results come back
+ *   without it. Bookkeeping (tags, locks) lives outside the prefix, under `__codeai:`.
+ * - Hot path: `get`/`set` check that the client is ready (one property read), send one
+ *   command, and map null to a miss — nothing else, so throughput stays the client's.
+ *   Auto-pipelining batches concurrent commands into one write.
+ * - Multi-key commands are split by hash slot on a Cluster (no CROSSSLOT): MGET and MSET
+ *   per slot, issued together. `mset` with a TTL is MULTI/EXEC of `SET … PX` on a single
+ *   server (one round trip, all-or-nothing), per-key `SET … PX` on a Cluster (atomic per key).
+ * - TTLs are milliseconds (`PX`). INCRBY keeps an existing TTL, as Redis does.
+ * - Pattern operations: SCAN in batches across every master plus UNLINK (see scan.ts).
+ * - Tags are versions (see tags.ts); getOrSet's cross-process locks are in flights.ts.
+ * - Failures become CacheErrors (TIMEOUT, CONNECTION, BACKEND, NOT_INTEGER, OVERFLOW) with
+ *   the ioredis error as `cause`; the core turns read failures into misses (fail-open).
+ *
+ * A reply can never reach the wrong caller: ioredis matches replies to commands by their
+ * order on the connection, and a command that timed out keeps its place in that queue (its
+ * late reply is read and dropped), so a later caller always gets its own reply.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { CacheError } from '../../core/errors.js';
+import type { Store } from '../../core/store.js';
+import type { HealthReport } from '../../core/types.js';
+import { isCluster } from './connect.js';
+import { RedisConnection } from './connection.js';
+import { RedisFlightLocks } from './flights.js';
+import { INTERNAL_ROOT, KeyCodec } from './keys.js';
+import { failWith, toCacheError } from './redis-errors.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+import { deleteMatching, scanBatches, unlinkBatch } from './scan.js';
+import { groupBySlot } from './slots.js';
+import { bumpTagVersions, dropOldTags, raiseBase, readTagVersions } from './tags.js';
+
+type Client = Redis | Cluster;
+
+/** Callbacks through which the store reports what happens on its own (connection errors). */
+export interface RedisStoreHooks {
+  onConnectionError(err: unknown): void;
+}
+
+const FAIL = {
+  get: failWith('get'),
+  set: failWith('set'),
+  mget: failWith('mget'),
+  mset: failWith('mset'),
+  delete: failWith('delete'),
+  exists: failWith('exists'),
+  incr: failWith('incr'),
+  tags: failWith('tags'),
+  scan: failWith('scan'),
+} as const;
+
+type Op = keyof typeof FAIL;
+
+const orUndefined = (b: Buffer | null): Buffer | undefined => (b === null ? undefined : b);
+const INTERNAL = Buffer.from(INTERNAL_ROOT);
+const isInternal = (key: Buffer): boolean => key.subarray(0, INTERNAL.length).equals(INTERNAL);
+
+/** The Redis driver behind {@link RedisCache}. */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly flights: RedisFlightLocks;
+  readonly #conn: RedisConnection;
+  readonly #codec: KeyCodec;
+  readonly #commandTimeoutMs: number;
+  /** Without a prefix, pattern operations must step around the bookkeeping keys. */
+  readonly #keep: ((key: Buffer) => boolean) | undefined;
+
+  constructor(options: ResolvedRedisOptions, prefix: string, hooks: RedisStoreHooks) {
+    const onError = (err: unknown): void => hooks.onConnectionError(err);
+    this.#conn = new RedisConnection(options, onError);
+    this.#codec = new KeyCodec(prefix);
+    this.#commandTimeoutMs = options.commandTimeoutMs;
+    this.#keep = this.#codec.sep === '' ? isInternal : undefined;
+    this.flights = new RedisFlightLocks({
+      codec: this.#codec,
+      client: () => this.#conn.usable(),
+      onError,
+    });
+  }
+
+  /** The ioredis client once created (after `start()` or the first command), for raw commands. */
+  get client(): Client | undefined {
+    return this.#conn.ready;
+  }
+
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#conn.start(signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.flights.close();
+    await this.#conn.stop();
+  }
+
+  health(): Promise<HealthReport> {
+    return this.#conn.health();
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    const c = this.#conn.ready;
+    if (c !== undefined) return c.getBuffer(this.#codec.key(key)).then(orUndefined, FAIL.get);
+    return this.#later('get', (client) => client.getBuffer(this.#codec.key(key)).then(orUndefined));
+  }
+
+  set(key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
+    const c = this.#conn.ready;
+    if (c !== undefined) return this.#set(c, key, value, ttlMs).then(undefined, FAIL.set);
+    return this.#later('set', (client) => this.#set(client, key, value, ttlMs));
+  }
+
+  async #set(c: Client, key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
+    const k = this.#codec.key(key);
+    await (ttlMs === undefined ? c.set(k, value) : c.set(k, value, 'PX', ttlMs));
+  }
+
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return this.#run('mget', async (c) => {
+      const redisKeys = keys.map((k) => this.#codec.key(k));
+      if (!isCluster(c)) return (await c.mgetBuffer(redisKeys)).map(orUndefined);
+      const out = new Array<Buffer | undefined>(keys.length);
+      await Promise.all(
+        groupBySlot(redisKeys).map(async (group) => {
+          const found = await c.mgetBuffer(group.map((i) => redisKeys[i]!));
+          group.forEach((index, j) => {
+            out[index] = orUndefined(found[j] ?? null);
+          });
+        }),
+      );
+      return out;
+    });
+  }
+
+  setMany(
+    entries: readonly (readonly [string, Buffer])[],
+    ttlMs: number | undefined,
+  ): Promise<void> {
+    return this.#run('mset', async (c) => {
+      const redisKeys = entries.map(([k]) => this.#codec.key(k));
+      if (!isCluster(c)) {
+        if (ttlMs === undefined) {
+          await c.mset(redisKeys.flatMap((k, i) => [k, entries[i]![1]]));
+          return;
+        }
+        const tx = c.multi();
+        for (let i = 0; i < redisKeys.length; i++)
+          tx.set(redisKeys[i]!, entries[i]![1], 'PX', ttlMs);
+        throwFirst(await tx.exec());
+        return;
+      }
+      await Promise.all(
+        groupBySlot(redisKeys).map(async (group) => {
+          if (ttlMs === undefined) {
+            await c.mset(group.flatMap((i) => [redisKeys[i]!, entries[i]![1]]));
+          } else {
+            await Promise.all(group.map((i) => c.set(redisKeys[i]!, entries[i]![1], 'PX', ttlMs)));
+          }
+        }),
+      );
+    });
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#run('delete', async (c) => Number(await c.unlink(this.#codec.key(key))) > 0);
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#run('delete', (c) =>
+      unlinkBatch(
+        c,
+        keys.map((k) => Buffer.from(this.#codec.key(k))),
+      ),
+    );
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.#run('exists', async (c) => Number(await c.exists(this.#codec.key(key))) > 0);
+  }
+
+  /**
+   * INCRBY, then GET in the same MULTI: integer replies reach JavaScript as doubles, exact
+   * only up to 2^53, while GET returns the new value's exact digits. (ioredis's
+   * `stringNumbers` would avoid this but breaks its Cluster slot map.)
+   */
+  incrBy(key: string, by: bigint): Promise<bigint> {
+    return this.#run('incr', async (c) => {
+      const k = this.#codec.key(key);
+      const results = await c.multi().incrby(k, by.toString()).get(k).exec();
+      throwFirst(results);
+      return BigInt(String(results?.[1]?.[1]));
+    });
+  }
+
+  tagVersions(tags: readonly string[]): Promise<number[]> {
+    return this.#run('tags', (c) => readTagVersions(c, this.#codec, tags));
+  }
+
+  bumpTags(tags: readonly string[]): Promise<void> {
+    return this.#run('tags', (c) => bumpTagVersions(c, this.#codec, tags));
+  }
+
+  async *scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]> {
+    const c = await this.#conn.connected(signal);
+    // SCAN may return a key twice (when the table is resized between calls); callers
+    // expect each key once, so remember what was yielded — memory grows with the result.
+    const seen = new Set<string>();
+    try {
+      for await (const batch of scanBatches(c, this.#codec.pattern(pattern), signal)) {
+        const out: string[] = [];
+        for (const raw of batch) {
+          const key = this.#codec.strip(raw.toString('utf8'));
+          if (key !== undefined && !seen.has(key)) {
+            seen.add(key);
+            out.push(key);
+          }
+        }
+        if (out.length > 0) yield out;
+      }
+    } catch (err) {
+      throw toCacheError(err, 'scan');
+    }
+  }
+
+  async deletePattern(pattern: string, signal?: AbortSignal): Promise<number> {
+    const c = await this.#conn.connected(signal);
+    try {
+      return await deleteMatching(c, this.#codec.pattern(pattern), signal, this.#keep);
+    } catch (err) {
+      throw toCacheError(err, 'deletePattern');
+    }
+  }
+
+  /**
+   * Drops every entry under the prefix, then the tag versions: the base is raised first,
+   * so entries written before the clear can never validate after it, and only tag keys at
+   * or below the new base are deleted (they read the same as absent ones). Without a
+   * prefix the cache owns the database: everything in it goes except codeai-cache's
+   * bookkeeping (`__codeai:*`) — and still by SCAN, never FLUSHDB.
+   */
+  async clear(signal?: AbortSignal): Promise<void> {
+    const c = await this.#conn.connected(signal);
+    try {
+      const base = await raiseBase(c, this.#codec);
+      await deleteMatching(c, this.#codec.pattern('*'), signal, this.#keep);
+      for await (const batch of scanBatches(c, this.#codec.tagPattern, signal)) {
+        await dropOldTags(c, batch.map(String), base);
+      }
+    } catch (err) {
+      throw toCacheError(err, 'clear');
+    }
+  }
+
+  /** Runs a command now when the client is ready, else once it may be used. */
+  #run<T>(op: Op, fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = this.#conn.ready;
+    if (c !== undefined) return fn(c).then(undefined, FAIL[op]);
+    return this.#later(op, fn);
+  }
+
+  /**
+   * The path for a client that is not ready: create it, fail fast if Redis is known to be
+   * down, else let the command queue. A Cluster's queue (used while it maps its slots) has
+   * no per-command timer, so the deadline is ours there.
+   */
+  async #later<T>(op: Op, fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = await this.#conn.usable();
+    const sent = fn(c).then(undefined, FAIL[op]);
+    return isCluster(c) && c.status !== 'ready' ? deadline(sent, this.#commandTimeoutMs, op) : sent;
+  }
+}
+
+function deadline<T>(promise: Promise<T>, ms: number, op: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new CacheError('TIMEOUT', `redis ${op} timed out after ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Throws the first error in a MULTI/EXEC or pipeline result. */
+function throwFirst(results: [Error | null, unknown][] | null): void {
+  if (results === null) throw new Error('transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}
