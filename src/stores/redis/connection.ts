@@ -28,10 +28,15 @@ export class RedisConnection {
   #client: Client | undefined;
   #creating: Promise<Client> | undefined;
   #stopped = false;
+  /** The client's last reported error: the cause of a fast failure while it reconnects. */
+  #lastError: unknown;
 
   constructor(options: ResolvedRedisOptions, onError: (err: unknown) => void) {
     this.#options = options;
-    this.#onError = onError;
+    this.#onError = (err) => {
+      this.#lastError = err;
+      onError(err);
+    };
     this.#owned = options.target.mode !== 'client';
   }
 
@@ -49,7 +54,7 @@ export class RedisConnection {
   /** The client for a command now: created if needed; rejects at once while Redis is known to be down. */
   async usable(): Promise<Client> {
     const c = this.#client ?? (await this.#create());
-    if (GONE.has(c.status)) throw notConnected(c.status);
+    if (GONE.has(c.status)) throw notConnected(c.status, this.#lastError);
     return c;
   }
 

@@ -45,6 +45,9 @@ export function failWith(operation: string): (err: unknown) => never {
 }
 
 /** The error for a command refused up front because the client is between reconnects. */
-export function notConnected(state: string): CacheError {
-  return new CacheError('CONNECTION', `redis is not connected (client state: ${state})`);
+export function notConnected(state: string, cause?: unknown): CacheError {
+  const why = cause instanceof Error ? `: ${cause.message}` : '';
+  return new CacheError('CONNECTION', `redis is not connected (client state: ${state})${why}`, {
+    cause,
+  });
 }

@@ -1,0 +1,145 @@
+/**
+ * RedisCache beyond the conformance suite: construction through createCache without
+ * connecting, a client the user owns, clear() and tags, a cache without a prefix (it owns
+ * the database), and pattern deletes that never stall the server.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Cache, createCache, RedisCache } from '../../src/index.js';
+import { type RedisServer, startRedis } from '../harness/redis.js';
+import { connectionFor } from './util.js';
+
+const stopped: (Cache | Redis)[] = [];
+afterEach(async () => {
+  for (const c of stopped.splice(0)) {
+    if (c instanceof Redis) c.disconnect();
+    else await c.stop();
+  }
+});
+
+describe('createCache with Redis', () => {
+  it('validates synchronously and does not connect', async () => {
+    const cache = createCache(
+      'redis://127.0.0.1:1/0?prefix=app&commandTimeout=250ms',
+    ) as RedisCache;
+    stopped.push(cache);
+    expect(cache).toBeInstanceOf(RedisCache);
+    expect(cache.name).toBe('redis');
+    expect(cache.client).toBeUndefined(); // nothing opened, not even a client object
+    expect(() => createCache('redis://h?prefx=1')).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+    expect(() => createCache({ type: 'redis', nope: 1 } as never)).toThrow(
+      /unknown redis cache option "nope"/,
+    );
+    expect(() => createCache('redis://h:99999')).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+  });
+
+  it('connects from a redis:// URL with its query options', async () => {
+    const prefix = `url-${randomUUID()}`;
+    const cache = createCache(
+      `${connectionFor('standalone').url}/0?prefix=${prefix}&defaultTTL=1m`,
+    );
+    stopped.push(cache);
+    await cache.start();
+    await cache.set('k', 'v');
+    const raw = (cache as RedisCache).client as Redis;
+    expect(await raw.get(`${prefix}:k`)).toBe('v');
+    expect(Number(await raw.pttl(`${prefix}:k`))).toBeGreaterThan(50_000);
+  });
+
+  it('loads no Redis client for an application that never uses Redis', async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const { createCache } = await import(${JSON.stringify(fileURLToPath(new URL('../../src/index.ts', import.meta.url)))});
+      createCache({ type: 'memory' });
+      createCache('redis://127.0.0.1:1');
+      const require = createRequire(import.meta.url);
+      console.log(Object.keys(require.cache).filter((p) => p.includes('/ioredis/')).length);
+    `;
+    const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+    const { stdout } = await promisify(execFile)(tsx, ['--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('0');
+  });
+});
+
+describe('a client the user already has', () => {
+  it('is used as is and left open by stop()', async () => {
+    const client = new Redis(connectionFor('standalone').url as string);
+    stopped.push(client);
+    const prefix = `byo-${randomUUID()}`;
+    const cache = new RedisCache({ client, prefix });
+    await cache.start();
+    await cache.set('k', 'v');
+    expect(await client.get(`${prefix}:k`)).toBe('v');
+    await cache.stop();
+    expect(client.status).toBe('ready');
+    expect(await client.get(`${prefix}:k`)).toBe('v');
+  });
+});
+
+describe('on a private server', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(() => server?.stop());
+
+  it('clear() drops entries and makes versions taken before it useless', async () => {
+    const cache = new RedisCache({ url: server.url, prefix: 'clr' });
+    stopped.push(cache);
+    await cache.set('a', '1', undefined, { tags: ['t'] });
+    await cache.invalidateTags(['t']);
+    const before = await cache.tagSnapshot(['t']);
+    await cache.clear();
+    expect(await cache.keys()).toEqual([]);
+    // A late write carrying a snapshot from before the clear is born invalid...
+    await cache.set('late', 'x', undefined, { tags: ['t'], snapshot: before });
+    expect(await cache.get('late')).toBeUndefined();
+    // ...while a write after the clear is valid, and the old tag key is gone.
+    await cache.set('fresh', 'y', undefined, { tags: ['t'] });
+    expect((await cache.get('fresh'))?.toString()).toBe('y');
+    expect(await server.cli('EXISTS', '__codeai:{clr:}:tag:t')).toBe('0');
+  });
+
+  it('without a prefix, owns the database but never lists or deletes its bookkeeping', async () => {
+    await server.cli('FLUSHALL');
+    await server.cli('SET', 'someone-else', '1');
+    const cache = new RedisCache({ url: server.url });
+    stopped.push(cache);
+    await cache.set('p', 'v', undefined, { tags: ['t'] });
+    await cache.invalidateTags(['t']);
+    expect((await cache.keys()).sort()).toEqual(['p', 'someone-else']);
+    expect(await cache.deletePattern('__*')).toBe(0); // the tag version survives...
+    expect(await cache.get('p')).toBeUndefined(); // ...so the invalidated entry stays invalid
+    await cache.clear();
+    expect(await cache.keys()).toEqual([]);
+    const left = (await server.cli('KEYS', '*')).split('\n');
+    expect(left.every((k) => k.startsWith('__codeai:'))).toBe(true);
+  });
+
+  it('deletes 100k keys by pattern without any single command stalling Redis', async () => {
+    await server.cli('FLUSHALL');
+    const cache = new RedisCache({ url: server.url, prefix: 'big' });
+    stopped.push(cache);
+    for (let i = 0; i < 100_000; i += 5_000) {
+      await cache.mset(
+        Object.fromEntries(Array.from({ length: 5_000 }, (_, j) => [`k:${i + j}`, 'x'])),
+      );
+    }
+    // 10 ms in µs: well above one batch (about 1 ms), well below one command over all keys
+    // (KEYS or a 100k-key UNLINK take 20-50 ms); the margin absorbs a busy test machine.
+    await server.cli('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    await server.cli('SLOWLOG', 'RESET');
+    expect(await cache.deletePattern('k:*')).toBe(100_000);
+    const slow = await server.cli('SLOWLOG', 'GET', '10');
+    expect(slow, slow).toBe('');
+    expect(await server.cli('DBSIZE')).toBe('0');
+  }, 60_000);
+});
