@@ -1,0 +1,117 @@
+/**
+ * The memory store's entry and the intrusive list that orders entries for eviction.
+ *
+ * Each entry carries its own `prev`/`next` links, so moving it to the back of a list on a
+ * hit is a handful of pointer writes with no allocation, and unlinking it is O(1) without
+ * a search. Every entry sits in exactly one list at a time; `queue` says which one, so a
+ * policy can keep per-list weight totals without asking the lists.
+ */
+
+/** Which of the policy's lists an entry sits in. */
+export const Queue = {
+  /** Not linked into any list. */
+  NONE: 0,
+  /** The admission window (W-TinyLFU) or the single list (LRU). */
+  WINDOW: 1,
+  /** W-TinyLFU's main probation segment. */
+  PROBATION: 2,
+  /** W-TinyLFU's main protected segment. */
+  PROTECTED: 3,
+} as const;
+
+/** One of the {@link Queue} values. */
+export type Queue = (typeof Queue)[keyof typeof Queue];
+
+/** A cached key with its private bytes, its accounting and its list links. */
+export class Entry {
+  readonly key: string;
+  /**
+   * The store's private copy of the value bytes, one char per byte (latin1). A V8 one-byte
+   * string is exact-size, immutable and cheaper than a typed array (no ArrayBuffer object,
+   * no off-heap allocation); see memory-store.ts.
+   */
+  value: string;
+  /** Bytes charged against `maxMemory`; see `entryWeight`. */
+  weight: number;
+  /** Expiry time in clock milliseconds; 0 means never. */
+  expiresAt: number;
+  /** The key's sketch hash, set by policies that count frequency. */
+  hash: number;
+  queue: Queue;
+  prev: Entry | null;
+  next: Entry | null;
+
+  constructor(key: string, value: string, weight: number, expiresAt: number) {
+    this.key = key;
+    this.value = value;
+    this.weight = weight;
+    this.expiresAt = expiresAt;
+    this.hash = 0;
+    this.queue = Queue.NONE;
+    this.prev = null;
+    this.next = null;
+  }
+}
+
+/** An intrusive doubly-linked list of entries, least recently used at the head. */
+export class EntryList {
+  head: Entry | null = null;
+  tail: Entry | null = null;
+  /** Entries linked. */
+  count = 0;
+  /** Sum of the linked entries' weights. */
+  weight = 0;
+  readonly id: Queue;
+
+  constructor(id: Queue) {
+    this.id = id;
+  }
+
+  /** Links `e` at the tail (most recently used end). */
+  push(e: Entry): void {
+    e.queue = this.id;
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail === null) this.head = e;
+    else this.tail.next = e;
+    this.tail = e;
+    this.count++;
+    this.weight += e.weight;
+  }
+
+  /** Unlinks `e`, which must be in this list. */
+  unlink(e: Entry): void {
+    const { prev, next } = e;
+    if (prev === null) this.head = next;
+    else prev.next = next;
+    if (next === null) this.tail = prev;
+    else next.prev = prev;
+    e.prev = null;
+    e.next = null;
+    e.queue = Queue.NONE;
+    this.count--;
+    this.weight -= e.weight;
+  }
+
+  /** Moves `e`, which must be in this list, to the tail. */
+  moveToTail(e: Entry): void {
+    if (e === this.tail) return;
+    const { prev, next } = e;
+    // `e` is not the tail, so `next` is non-null.
+    if (prev === null) this.head = next;
+    else prev.next = next;
+    next!.prev = prev;
+    e.prev = this.tail;
+    e.next = null;
+    this.tail!.next = e;
+    this.tail = e;
+  }
+
+  /** Forgets every entry (their links are left for the garbage collector). */
+  reset(): void {
+    this.head = null;
+    this.tail = null;
+    this.count = 0;
+    this.weight = 0;
+  }
+}
