@@ -54,25 +54,32 @@ export class MemoryCache extends StoreCache {
     const maxMemory = parseBytes(options.maxMemory ?? MEMORY_DEFAULTS.maxMemory, 'maxMemory');
     const { maxEntries } = options;
     if (maxEntries !== undefined && (!Number.isSafeInteger(maxEntries) || maxEntries < 1)) {
-      throw new CacheError('INVALID_CONFIG', `maxEntries must be a positive integer, got ${maxEntries}`);
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `maxEntries must be a positive integer, got ${maxEntries}`,
+      );
     }
     const eviction = options.eviction ?? MEMORY_DEFAULTS.eviction;
     if (eviction !== 'tinylfu' && eviction !== 'lru') {
-      throw new CacheError('INVALID_CONFIG', `eviction must be "tinylfu" or "lru", got ${String(eviction)}`);
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `eviction must be "tinylfu" or "lru", got ${String(eviction)}`,
+      );
     }
     const sweepIntervalMs = parseDuration(
       options.sweepInterval ?? MEMORY_DEFAULTS.sweepInterval,
       'sweepInterval',
     );
     if (sweepIntervalMs < 10) {
-      throw new CacheError('INVALID_CONFIG', `sweepInterval must be at least 10 ms, got ${sweepIntervalMs}`);
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `sweepInterval must be at least 10 ms, got ${sweepIntervalMs}`,
+      );
     }
-    let self: MemoryCache | undefined;
     const store = new MemoryStore(
       { maxMemory, maxEntries, eviction, sweepIntervalMs, clock: options.clock },
-      { onEvict: (key, reason) => self?.noteEviction(key, reason) },
+      { onEvict: (key, reason) => this?.noteEviction(key, reason) },
     );
     super(store, options);
-    self = this;
   }
 }
