@@ -79,7 +79,8 @@ export function fastifyCache(
         state.set(request, { kind: 'write', plan });
         return;
       }
-      const outcome = await route.lookup(plan.ctx);
+      const found = route.lookup(plan.ctx);
+      const outcome = found instanceof Promise ? await found : found;
       if (outcome.kind === 'replay') {
         const r = outcome.response;
         state.set(request, { kind: 'replayed' });

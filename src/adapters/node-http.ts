@@ -9,7 +9,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
 import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute } from '../http/route.js';
+import type { HttpCacheRoute, Outcome } from '../http/route.js';
 
 /** A Connect/Express-style handler; `next` (or the `origin` given to `handler`) produces the response. */
 export type NodeHandler = (
@@ -56,26 +56,29 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
       return;
     }
     const ctx = plan.ctx;
-    route.lookup(ctx).then(
-      (outcome) => {
-        if (outcome.kind === 'replay') {
-          send(res, outcome.response);
-          return;
-        }
-        if (ctx.conditions !== undefined) {
-          // Ask the origin for the full response so it can be stored; the recorder answers
-          // the client's validators itself.
-          delete headers['if-none-match'];
-          delete headers['if-modified-since'];
-        }
-        tee(res, outcome.recorder);
-        pass();
-      },
-      (error: unknown) => {
+    const proceed = (outcome: Outcome) => {
+      if (outcome.kind === 'replay') {
+        send(res, outcome.response);
+        return;
+      }
+      if (ctx.conditions !== undefined) {
+        // Ask the origin for the full response so it can be stored; the recorder answers
+        // the client's validators itself.
+        delete headers['if-none-match'];
+        delete headers['if-modified-since'];
+      }
+      tee(res, outcome.recorder);
+      pass();
+    };
+    const outcome = route.lookup(ctx);
+    if (outcome instanceof Promise) {
+      outcome.then(proceed, (error: unknown) => {
         if (next !== undefined) next(error);
         else pass();
-      },
-    );
+      });
+    } else {
+      proceed(outcome);
+    }
   };
 }
 

@@ -76,6 +76,18 @@ export interface HttpCacheStats {
   errors: number;
 }
 
+/**
+ * A backend's read that answers synchronously when it can (a memory hit), so a cached
+ * response is written in the same tick as the request arrived — one promise hop costs a
+ * node:http server about a fifth of its throughput. Optional: `cache.get` is used otherwise.
+ */
+type SyncRead = (key: string) => Buffer | undefined | Promise<Buffer | undefined>;
+
+function syncRead(cache: Cache): SyncRead | undefined {
+  const fn = (cache as { getMaybeSync?: SyncRead }).getMaybeSync;
+  return typeof fn === 'function' ? (key) => fn.call(cache, key) : undefined;
+}
+
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
 export class CachingMiddleware {
   readonly #cache: Cache;
@@ -123,6 +135,7 @@ export class CachingMiddleware {
     const flights = this.#flights;
     const host: RouteHost = {
       cache,
+      read: syncRead(cache) ?? ((key) => cache.get(key)),
       flights,
       events,
       namespace,

@@ -25,6 +25,8 @@ import { type ReplayResponse, replay } from './replay.js';
 /** The middleware state a route reads and updates. */
 export interface RouteHost extends RecorderHost {
   readonly namespace: string;
+  /** `cache.get`, or the backend's synchronous-when-possible read when it has one. */
+  read(key: string): Buffer | undefined | Promise<Buffer | undefined>;
   readonly coalesceWaitMs: number;
   countHit(coalesced: boolean): void;
   countMiss(): void;
@@ -53,6 +55,13 @@ export type Outcome =
   | { readonly kind: 'fetch'; readonly recorder: Recorder };
 
 const BYPASS: Plan = { kind: 'bypass' };
+
+type MaybePromise<T> = T | Promise<T>;
+
+function responseOf(bytes: Buffer | undefined): StoredResponse | undefined {
+  const found = decode(bytes);
+  return found?.kind === 'response' ? found.response : undefined;
+}
 
 /** One policy bound to one middleware: what adapters drive. */
 export class HttpCacheRoute {
@@ -99,10 +108,21 @@ export class HttpCacheRoute {
   /**
    * Looks the request up. `refresh`, when an adapter can re-run the origin in the background,
    * lets a response within `stale-while-revalidate` be served at once while it refreshes.
+   * Answers synchronously when the backend can (a memory hit then costs no promise).
    */
-  async lookup(ctx: ReadContext, refresh?: () => void): Promise<Outcome> {
+  lookup(ctx: ReadContext, refresh?: () => void): Outcome | Promise<Outcome> {
+    const stored = this.#read(ctx);
+    return stored instanceof Promise
+      ? stored.then((s) => this.#decide(ctx, s, refresh))
+      : this.#decide(ctx, stored, refresh);
+  }
+
+  #decide(
+    ctx: ReadContext,
+    stored: StoredResponse | undefined,
+    refresh: (() => void) | undefined,
+  ): Outcome | Promise<Outcome> {
     const host = this.#host;
-    const stored = await this.#read(ctx);
     if (stored !== undefined) {
       const now = host.now();
       const use = usability(stored.info, now, ctx.freshness);
@@ -168,20 +188,36 @@ export class HttpCacheRoute {
     return { kind: 'fetch', recorder: new Recorder(host, ctx, flight, snapshot, stale) };
   }
 
-  async #read(ctx: ReadContext): Promise<StoredResponse | undefined> {
-    const cache = this.#host.cache;
-    let key = ctx.primary;
-    try {
-      let found = decode(await cache.get(key));
-      if (found?.kind === 'vary') {
-        key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
-        found = decode(await cache.get(key));
-      }
-      return found?.kind === 'response' ? found.response : undefined;
-    } catch (error) {
-      // A cache failure never fails the request: it becomes a miss (DESIGN §5).
-      this.#host.cacheError('get', key, error);
+  /** Reads the primary key and, behind a vary marker, the variant. */
+  #read(ctx: ReadContext): MaybePromise<StoredResponse | undefined> {
+    const found = this.#get(ctx.primary);
+    return found instanceof Promise
+      ? found.then((bytes) => this.#afterPrimary(ctx, bytes))
+      : this.#afterPrimary(ctx, found);
+  }
+
+  #afterPrimary(
+    ctx: ReadContext,
+    bytes: Buffer | undefined,
+  ): MaybePromise<StoredResponse | undefined> {
+    const found = decode(bytes);
+    if (found?.kind !== 'vary') return found?.response;
+    const variant = this.#get(variantKey(ctx.primary, headerHash(found.fields, ctx.header)));
+    return variant instanceof Promise ? variant.then(responseOf) : responseOf(variant);
+  }
+
+  /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
+  #get(key: string): MaybePromise<Buffer | undefined> {
+    const host = this.#host;
+    const onError = (error: unknown) => {
+      host.cacheError('get', key, error);
       return undefined;
+    };
+    try {
+      const found = host.read(key);
+      return found instanceof Promise ? found.catch(onError) : found;
+    } catch (error) {
+      return onError(error);
     }
   }
 

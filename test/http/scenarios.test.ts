@@ -3,10 +3,12 @@
  * 127.0.0.1. Adding a backend is one line in BACKENDS; adding an adapter is one line in
  * servers.ts.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
 import { CachingMiddleware } from '../../src/http/caching-middleware.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
+import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { send, until } from './client.js';
 import { Origin } from './origin.js';
 import { type Env, SCENARIOS } from './scenarios.js';
@@ -19,8 +21,12 @@ const BACKENDS: Record<string, () => Promise<Cache>> = {
     await cache.start();
     return cache;
   },
-  // TODO(redis): add the Redis backend once RedisCache lands, e.g.
-  //   redis: async () => { const c = new RedisCache({ url: inject('redisUrl'), prefix: `http-${randomUUID()}` }); await c.start(); return c; },
+  redis: async () => {
+    // The shared test server: a prefix of our own keeps runs and files apart.
+    const cache = new RedisCache({ url: inject('redisUrl'), prefix: `http-${randomUUID()}` });
+    await cache.start();
+    return cache;
+  },
 };
 
 for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
