@@ -4,15 +4,19 @@
  * Benchmarks report; they never gate CI.
  */
 import { benchMemory } from './memory.js';
+import { benchRedis } from './redis.js';
 
 const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
+  redis: benchRedis,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((name) => !(name in suites));
 if (unknown.length > 0) {
-  console.error(`unknown suite(s): ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`);
+  console.error(
+    `unknown suite(s): ${unknown.join(', ')} (known: ${Object.keys(suites).join(', ')})`,
+  );
   process.exit(2);
 }
 let allPassed = true;

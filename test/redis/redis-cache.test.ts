@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, RedisCache } from '../../src/index.js';
+import { resolveRedisOptions } from '../../src/stores/redis/redis-options.js';
+import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
 import { connectionFor } from './util.js';
 
@@ -69,6 +71,33 @@ describe('createCache with Redis', () => {
   });
 });
 
+describe('lifecycle', () => {
+  it('stop() closes every connection it opened; start() afterwards connects again', async () => {
+    const prefix = `life-${randomUUID()}`;
+    const cache = new RedisCache({ ...connectionFor('standalone'), prefix });
+    stopped.push(cache);
+    await cache.start();
+    await cache.getOrSet('k', () => 'v'); // opens the lock path
+    const client = cache.client as Redis;
+    await cache.stop();
+    expect(client.status).toBe('end');
+    await expect(cache.get('k')).rejects.toMatchObject({ code: 'STOPPED' });
+    await cache.start();
+    expect(await cache.getJSON('k')).toBe('v'); // written just before stop(): not lost
+  });
+
+  it('stop() right after a first lazy operation leaves nothing open', async () => {
+    const cache = new RedisCache({
+      ...connectionFor('standalone'),
+      prefix: `lazy-${randomUUID()}`,
+    });
+    const pending = cache.get('k');
+    await cache.stop();
+    await pending.catch(() => {});
+    expect(cache.client).toBeUndefined();
+  });
+});
+
 describe('a client the user already has', () => {
   it('is used as is and left open by stop()', async () => {
     const client = new Redis(connectionFor('standalone').url as string);
@@ -123,6 +152,24 @@ describe('on a private server', () => {
     const left = (await server.cli('KEYS', '*')).split('\n');
     expect(left.every((k) => k.startsWith('__codeai:'))).toBe(true);
   });
+
+  it('regression: 100k keys in one call do not crash ioredis auto-pipelining (no argument spread)', async () => {
+    await server.cli('FLUSHALL');
+    const store = new RedisStore(resolveRedisOptions({ url: server.url }).redis, 'wide', {
+      onConnectionError: () => {},
+    });
+    try {
+      const keys = Array.from({ length: 100_000 }, (_, i) => `w:${i}`);
+      await store.setMany(
+        keys.map((k) => [k, Buffer.from('x')] as const),
+        undefined,
+      );
+      expect((await store.getMany(keys)).filter((b) => b !== undefined)).toHaveLength(100_000);
+      expect(await store.deleteMany(keys)).toBe(100_000);
+    } finally {
+      await store.stop();
+    }
+  }, 60_000);
 
   it('deletes 100k keys by pattern without any single command stalling Redis', async () => {
     await server.cli('FLUSHALL');

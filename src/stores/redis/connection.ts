@@ -67,6 +67,7 @@ export class RedisConnection {
 
   /** Connects and verifies with a PING; rejects with `CONNECTION` (and forgets the client) when it cannot. */
   async start(signal?: AbortSignal): Promise<void> {
+    this.#stopped = false; // start() after stop() reconnects, as the core allows
     try {
       const c = this.#client ?? (await this.#create());
       if (c.status !== 'ready')
@@ -96,11 +97,22 @@ export class RedisConnection {
       return;
     }
     this.#client = undefined;
-    if (c.status === 'ready') {
-      const timer = new Promise((r) => setTimeout(r, this.#options.commandTimeoutMs).unref());
-      await Promise.race([c.quit().catch(() => {}), timer]);
-    }
+    this.#creating = undefined;
+    c.off('error', this.#onError);
+    c.on('error', () => {}); // Late socket errors during the close are expected, not news.
+    const ended = new Promise<void>((resolve) => {
+      if (c.status === 'end') resolve();
+      else c.once('end', () => resolve());
+    });
+    const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+    // Auto-pipelining writes commands on the next setImmediate: let those issued just
+    // before stop() (a getOrSet's write, say) leave before QUIT, or they would be lost.
+    await new Promise((r) => setImmediate(r));
+    if (c.status === 'ready')
+      await Promise.race([c.quit().catch(() => {}), grace(this.#options.commandTimeoutMs)]);
     c.disconnect();
+    // Resolve once the sockets are closed, so the process can exit right after.
+    await Promise.race([ended, grace(this.#options.connectTimeoutMs)]);
   }
 
   /** Round-trip latency to every master (one for standalone and Sentinel). */
@@ -133,6 +145,11 @@ export class RedisConnection {
   async #create(): Promise<Client> {
     if (this.#stopped) throw new CacheError('STOPPED', 'the cache was stopped');
     this.#creating ??= createClient(this.#options).then((c) => {
+      if (this.#stopped) {
+        // stop() ran while ioredis was loading: never leave a client behind it.
+        this.#creating = undefined;
+        throw new CacheError('STOPPED', 'the cache was stopped');
+      }
       c.on('error', this.#onError);
       this.#client = c;
       return c;

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { abortError } from '../../core/errors.js';
+import { abortError, CacheError } from '../../core/errors.js';
 import type { FlightLocks, HeldFlight } from '../../core/store.js';
 import { isCluster } from './connect.js';
 import { FLIGHT_CHANNEL, type KeyCodec } from './keys.js';
@@ -43,6 +43,8 @@ export class RedisFlightLocks implements FlightLocks {
   readonly #waiters = new Map<string, Set<Wake>>();
   #subscriber: Redis | Cluster | undefined;
   #subscribed: Promise<void> | undefined;
+  /** Set by `close()`: a flight still running after stop() must not open a new subscriber. */
+  #closed = false;
 
   constructor(host: FlightHost) {
     this.#host = host;
@@ -73,6 +75,7 @@ export class RedisFlightLocks implements FlightLocks {
 
   async waitRelease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortError(signal);
+    if (this.#closed) return; // Stopped: nothing to wait for; the caller re-reads and moves on.
     await this.#subscribe();
     const client = await this.#host.client();
     const dataKey = this.#host.codec.key(key);
@@ -113,8 +116,14 @@ export class RedisFlightLocks implements FlightLocks {
     });
   }
 
+  /** Allows waiting again after a `close()` (the cache was started again). */
+  open(): void {
+    this.#closed = false;
+  }
+
   /** Closes the subscriber and releases every waiter (they re-read and carry on). */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const set of this.#waiters.values()) for (const wake of [...set]) wake();
     this.#waiters.clear();
     const sub = this.#subscriber;
@@ -137,6 +146,7 @@ export class RedisFlightLocks implements FlightLocks {
 
   async #openSubscriber(): Promise<void> {
     const client = await this.#host.client();
+    if (this.#closed) throw new CacheError('STOPPED', 'the cache was stopped');
     // A connection of its own: a subscribed RESP2 connection cannot send other commands.
     const sub: Redis | Cluster = isCluster(client) ? client.duplicate() : client.duplicate();
     this.#subscriber = sub;

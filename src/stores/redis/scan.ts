@@ -45,11 +45,13 @@ export async function unlinkBatch(
   keys: readonly Buffer[],
 ): Promise<number> {
   if (keys.length === 0) return 0;
-  if (!isCluster(client)) return Number(await client.unlink(...keys));
+  // Keys go as one array, never spread: ioredis's auto-pipelining breaks (it throws from a
+  // callback, crashing the process) on a call spread over tens of thousands of arguments.
+  if (!isCluster(client)) return Number(await client.unlink(keys as Buffer[]));
   // One UNLINK per slot, all issued together: auto-pipelining sends each node's share in
   // one write, so a batch is still about one round trip.
   const counts = await Promise.all(
-    groupBySlot(keys).map((group) => client.unlink(...group.map((i) => keys[i]!))),
+    groupBySlot(keys).map((group) => client.unlink(group.map((i) => keys[i]!))),
   );
   let n = 0;
   for (const c of counts) n += Number(c);

@@ -77,10 +77,12 @@ export async function runScript(
   keys: readonly string[],
   args: readonly (string | number)[] = [],
 ): Promise<unknown> {
+  // One array, never spread (see unlinkBatch): the key list can be a whole SCAN batch.
+  const argv = [...keys, ...args.map(String)];
   try {
-    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
+    return await client.evalsha(s.sha, keys.length, argv);
   } catch (err) {
     if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return client.eval(s.lua, keys.length, ...keys, ...args);
+    return client.eval(s.lua, keys.length, argv);
   }
 }
