@@ -14,6 +14,8 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { fastifyCache } from '../../src/adapters/fastify.js';
 import { cachingFetch, honoCache } from '../../src/adapters/hono.js';
+import { readEntry } from '../../src/core/entry.js';
+import type { Store } from '../../src/core/store.js';
 import { CachingMiddleware } from '../../src/http/caching-middleware.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
 
@@ -34,14 +36,8 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
         res.end(BODY);
       }),
     ),
-  'node:cache': async () => {
-    const mw = await middleware();
-    const handler = mw.handler({ ttl: '5m' }, (_req, res) => {
-      res.writeHead(200, HEADERS);
-      res.end(BODY);
-    });
-    return listen(createServer((req, res) => handler(req, res)));
-  },
+  'node:cache': () => nodeCache(false),
+  'node:cache-sync': () => nodeCache(true),
   'express:bare': () => listen(createServer(expressApp())),
   'express:cache': async () => {
     const mw = await middleware();
@@ -60,10 +56,39 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
   },
 };
 
-async function middleware(): Promise<CachingMiddleware> {
+async function middleware(syncRead = false): Promise<CachingMiddleware> {
   const cache = new MemoryCache({ maxMemory: '64mb' });
   await cache.start();
+  if (syncRead) addSyncRead(cache);
   return new CachingMiddleware(cache);
+}
+
+async function nodeCache(syncRead: boolean): Promise<number> {
+  const mw = await middleware(syncRead);
+  const handler = mw.handler({ ttl: '5m' }, (_req, res) => {
+    res.writeHead(200, HEADERS);
+    res.end(BODY);
+  });
+  return listen(createServer((req, res) => handler(req, res)));
+}
+
+/**
+ * PROTOTYPE, bench only: the synchronous-when-possible read requested from core
+ * (`getMaybeSync`), built here from MemoryCache internals to measure what it buys. Remove
+ * once core ships it; `node:cache` then measures the same thing.
+ */
+function addSyncRead(cache: MemoryCache): void {
+  const store = (cache as unknown as { store: Store }).store;
+  const clock = Date;
+  (cache as unknown as Record<string, unknown>).getMaybeSync = (key: string) => {
+    const bytes = store.get(key);
+    if (bytes instanceof Promise) return cache.get(key);
+    const entry = readEntry(store, key, bytes);
+    if (entry instanceof Promise) return cache.get(key);
+    return entry && (entry.freshUntil === 0 || clock.now() < entry.freshUntil)
+      ? entry.payload
+      : undefined;
+  };
 }
 
 function expressApp(use?: (app: express.Express) => void): express.Express {
@@ -90,10 +115,10 @@ async function hono(cached: boolean): Promise<number> {
   const app = new Hono();
   if (cached) app.use('*', honoCache(await middleware(), { ttl: '5m' }));
   app.get('/hit', () => new Response(BODY, { headers: HEADERS }));
-  return serveFetch((req) => Promise.resolve(app.fetch(req)));
+  return serveFetch((req, env) => Promise.resolve(app.fetch(req, env as object)));
 }
 
-function serveFetch(fetch: (req: Request) => Promise<Response>): Promise<number> {
+function serveFetch(fetch: (req: Request, env: unknown) => Promise<Response>): Promise<number> {
   return new Promise((resolve) => {
     serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
   });

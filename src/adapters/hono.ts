@@ -18,22 +18,23 @@ import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
 import type { HttpCacheRoute } from '../http/route.js';
 
-/** A Fetch handler. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** A Fetch handler; `env` is passed through (Hono's `app.fetch(request, env)`). */
+export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
-/** Wraps a Fetch handler with the cache: `(request) => Promise<Response>`. */
+/** Wraps a Fetch handler with the cache: `(request, env?) => Promise<Response>`. */
 export function cachingFetch(
   middleware: CachingMiddleware,
   policy: CachePolicy,
   handler: FetchHandler,
-): (request: Request) => Promise<Response> {
+): (request: Request, env?: unknown) => Promise<Response> {
   const route = middleware.route(policy);
-  return (request) =>
+  return (request, env) =>
     handle(
       route,
       request,
-      async (req) => handler(req),
-      (ctx) => refreshInBackground(route, ctx, request, handler),
+      env,
+      async (req) => handler(req, env),
+      (ctx) => refreshInBackground(route, ctx, request, (req) => handler(req, env)),
     );
 }
 
@@ -44,7 +45,7 @@ export function honoCache(
 ): MiddlewareHandler {
   const route = middleware.route(policy);
   return async (c: Context, next) => {
-    const response = await handle(route, c.req.raw, async (req) => {
+    const response = await handle(route, c.req.raw, c.env, async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
       await next();
       return c.res;
@@ -57,17 +58,50 @@ export function honoCache(
 
 type Origin = (request: Request) => Promise<Response>;
 
+/** What `@hono/node-server` passes as `env`: the node request behind the Fetch one. */
+interface NodeEnv {
+  incoming?: { headers?: Record<string, string | string[] | undefined> };
+}
+
+/**
+ * Reads request headers. On `@hono/node-server` the node request's header object is used
+ * directly: materialising the Fetch `Headers` costs more than the whole cache hit.
+ */
+function headerGetter(request: Request, env: unknown, host: string): HeaderGetter {
+  const raw = (env as NodeEnv | undefined)?.incoming?.headers;
+  if (raw !== undefined && raw !== null && typeof raw === 'object') {
+    return (name) => {
+      const v = raw[name];
+      return v === undefined || typeof v === 'string' ? v : v.join(', ');
+    };
+  }
+  const headers = request.headers;
+  return (name) => headers.get(name) ?? (name === 'host' ? host : undefined);
+}
+
+/** Splits an absolute request URL into its authority and its origin-form target. */
+function splitUrl(url: string): { host: string; target: string } {
+  const scheme = url.indexOf('://');
+  const start = scheme === -1 ? 0 : scheme + 3;
+  const hash = url.indexOf('#', start);
+  const end = hash === -1 ? url.length : hash;
+  let slash = url.indexOf('/', start);
+  if (slash === -1 || slash > end) slash = end;
+  let target = url.slice(slash, end);
+  if (target.length === 0 || target[0] === '?') target = `/${target}`;
+  return { host: url.slice(start, slash), target };
+}
+
 async function handle(
   route: HttpCacheRoute,
   request: Request,
+  env: unknown,
   origin: Origin,
   refresh?: (ctx: ReadContext) => void,
 ): Promise<Response> {
-  const url = new URL(request.url);
-  const headers = request.headers;
-  const header: HeaderGetter = (name) =>
-    headers.get(name) ?? (name === 'host' ? url.host : undefined);
-  const plan = route.begin(request.method, url.pathname + url.search, header);
+  const { host, target } = splitUrl(request.url);
+  const header = headerGetter(request, env, host);
+  const plan = route.begin(request.method, target, header);
   if (plan.kind === 'bypass') return withXCache(await origin(request), 'BYPASS');
   if (plan.kind === 'write') {
     const res = await origin(request);
@@ -86,7 +120,7 @@ async function handle(
   if (ctx.conditions !== undefined) {
     // Ask the origin for the full response so it can be stored; the recorder answers the
     // client's validators itself.
-    const stripped = new Headers(headers);
+    const stripped = new Headers(request.headers);
     stripped.delete('if-none-match');
     stripped.delete('if-modified-since');
     forward = new Request(request, { headers: stripped });
@@ -151,7 +185,7 @@ function refreshInBackground(
   route: HttpCacheRoute,
   ctx: ReadContext,
   request: Request,
-  handler: FetchHandler,
+  handler: (request: Request) => Response | Promise<Response>,
 ): void {
   void (async () => {
     const outcome = await route.refresh(ctx);
@@ -166,9 +200,18 @@ function refreshInBackground(
   })();
 }
 
+/**
+ * A stored response as a Fetch `Response`. Headers go in as a plain record (repeated fields
+ * joined with ", ", RFC 9110 §5.3; `Set-Cookie` is never stored), which `@hono/node-server`
+ * writes without building a `Headers` object.
+ */
 function toResponse(r: ReplayResponse): Response {
-  const headers = new Headers();
-  for (let i = 0; i < r.headers.length; i += 2) headers.append(r.headers[i]!, r.headers[i + 1]!);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < r.headers.length; i += 2) {
+    const name = r.headers[i]!;
+    const prev = headers[name];
+    headers[name] = prev === undefined ? r.headers[i + 1]! : `${prev}, ${r.headers[i + 1]!}`;
+  }
   return new Response(r.body ?? null, { status: r.status, headers });
 }
 

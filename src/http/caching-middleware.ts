@@ -30,6 +30,7 @@ import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
 import type { Cache, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
+import { DecodeMemo } from './decode-memo.js';
 import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
 import { type CachePolicy, resolvePolicy } from './policy.js';
 import type { Shared } from './recorder.js';
@@ -93,6 +94,7 @@ export class CachingMiddleware {
   readonly #cache: Cache;
   readonly #events = new HttpEvents();
   readonly #flights = new Flights<Shared>();
+  readonly #memo = new DecodeMemo();
   readonly #counts: HttpCacheStats = {
     hits: 0,
     misses: 0,
@@ -136,6 +138,7 @@ export class CachingMiddleware {
     const host: RouteHost = {
       cache,
       read: syncRead(cache) ?? ((key) => cache.get(key)),
+      memo: this.#memo,
       flights,
       events,
       namespace,
@@ -225,5 +228,6 @@ export class CachingMiddleware {
   /** Releases waiting requests (they go to the origin). The cache itself is the caller's to stop. */
   stop(): void {
     this.#flights.clear();
+    this.#memo.clear();
   }
 }

@@ -12,7 +12,8 @@
 import type { TagSnapshot } from '../core/types.js';
 import { classifyRequest } from './cacheability.js';
 import { waitFor } from './coalesce.js';
-import { decode, type StoredResponse } from './entry.js';
+import type { DecodeMemo } from './decode-memo.js';
+import type { StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
 import type { HeaderGetter } from './headers.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
@@ -25,6 +26,8 @@ import { type ReplayResponse, replay } from './replay.js';
 /** The middleware state a route reads and updates. */
 export interface RouteHost extends RecorderHost {
   readonly namespace: string;
+  /** Decoded entries, reused while the cache returns identical bytes. */
+  readonly memo: DecodeMemo;
   /** `cache.get`, or the backend's synchronous-when-possible read when it has one. */
   read(key: string): Buffer | undefined | Promise<Buffer | undefined>;
   readonly coalesceWaitMs: number;
@@ -57,11 +60,6 @@ export type Outcome =
 const BYPASS: Plan = { kind: 'bypass' };
 
 type MaybePromise<T> = T | Promise<T>;
-
-function responseOf(bytes: Buffer | undefined): StoredResponse | undefined {
-  const found = decode(bytes);
-  return found?.kind === 'response' ? found.response : undefined;
-}
 
 /** One policy bound to one middleware: what adapters drive. */
 export class HttpCacheRoute {
@@ -200,9 +198,15 @@ export class HttpCacheRoute {
     ctx: ReadContext,
     bytes: Buffer | undefined,
   ): MaybePromise<StoredResponse | undefined> {
-    const found = decode(bytes);
+    const memo = this.#host.memo;
+    const found = memo.decode(ctx.primary, bytes);
     if (found?.kind !== 'vary') return found?.response;
-    const variant = this.#get(variantKey(ctx.primary, headerHash(found.fields, ctx.header)));
+    const key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
+    const responseOf = (b: Buffer | undefined) => {
+      const variant = memo.decode(key, b);
+      return variant?.kind === 'response' ? variant.response : undefined;
+    };
+    const variant = this.#get(key);
     return variant instanceof Promise ? variant.then(responseOf) : responseOf(variant);
   }
 

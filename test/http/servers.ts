@@ -144,7 +144,9 @@ function fetchReply(r: OriginReply): Response {
   return new Response(body, { status: r.status, headers });
 }
 
-async function serveFetch(fetch: (req: Request) => Promise<Response>): Promise<Running> {
+async function serveFetch(
+  fetch: (req: Request, env: unknown) => Promise<Response>,
+): Promise<Running> {
   return new Promise((resolve) => {
     const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
@@ -177,7 +179,7 @@ const honoServer: StartServer = async (mw, origin) => {
     }
     return fetchReply(r);
   });
-  return serveFetch(async (req) => app.fetch(req));
+  return serveFetch(async (req, env) => app.fetch(req, env as object));
 };
 
 /** The plain Fetch wrapper around a `Request → Response` handler. */
@@ -193,7 +195,9 @@ const fetchServer: StartServer = async (mw, origin) => {
   };
   const plain = cachingFetch(mw, POLICY, handler);
   const auth = cachingFetch(mw, AUTH_POLICY, handler);
-  return serveFetch((req) => (new URL(req.url).pathname.startsWith('/auth/') ? auth : plain)(req));
+  return serveFetch((req, env) =>
+    (new URL(req.url).pathname.startsWith('/auth/') ? auth : plain)(req, env),
+  );
 };
 
 /** Every adapter, by name. */
