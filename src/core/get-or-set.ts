@@ -250,11 +250,17 @@ export class GetOrSet {
       }
       this.#refreshed(key, started, true);
       const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
-      const written =
-        text !== undefined && guarded ? this.#write(key, text, plan, versions) : Promise.resolve();
-      // Processes waiting on the lock re-read the entry when it goes: release once written.
+      if (text === undefined || !guarded) {
+        // Nothing is stored, so there is nothing for a later caller to join or wait for.
+        void held?.release().catch((e) => host.failed('getOrSet', key, e));
+        return text;
+      }
+      // Callers arriving before the write lands join this run instead of recomputing, and
+      // processes waiting on the lock re-read the entry when it goes: release once written.
       holdUntil(
-        written.then(() => held?.release()).catch((e) => host.failed('getOrSet', key, e)),
+        this.#write(key, text, plan, versions)
+          .then(() => held?.release())
+          .catch((e) => host.failed('getOrSet', key, e)),
       );
       return text;
     });
