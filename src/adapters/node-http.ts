@@ -27,6 +27,34 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 /** Builds the node handler for one route. */
 export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHandler {
+  const pass = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
+    if (next !== undefined) next();
+    else if (origin !== undefined) origin(req, res);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  };
+  const proceed = (
+    outcome: Outcome,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: ((error?: unknown) => void) | undefined,
+    conditional: boolean,
+  ) => {
+    if (outcome.kind === 'replay') {
+      send(res, outcome.response);
+      return;
+    }
+    if (conditional) {
+      // Ask the origin for the full response so it can be stored; the recorder answers the
+      // client's validators itself.
+      delete req.headers['if-none-match'];
+      delete req.headers['if-modified-since'];
+    }
+    tee(res, outcome.recorder);
+    pass(req, res, next);
+  };
   return (req, res, next) => {
     const headers = req.headers;
     const header: HeaderGetter = (name) => {
@@ -35,56 +63,37 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
     };
     // Express keeps the full target in originalUrl when the middleware is mounted on a path.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    const pass = () => {
-      if (next !== undefined) next();
-      else if (origin !== undefined) origin(req, res);
-      else {
-        res.statusCode = 404;
-        res.end();
-      }
-    };
     const plan = route.begin(req.method ?? 'GET', url, header);
-    if (plan.kind === 'bypass') {
-      res.setHeader('x-cache', 'BYPASS');
-      pass();
-      return;
-    }
-    if (plan.kind === 'write') {
-      res.setHeader('x-cache', 'BYPASS');
-      holdEndUntilInvalidated(res, plan.finish);
-      pass();
-      return;
-    }
-    const ctx = plan.ctx;
-    const proceed = (outcome: Outcome) => {
-      if (outcome.kind === 'replay') {
-        send(res, outcome.response);
+    if (plan.kind === 'read') {
+      const conditional = plan.ctx.conditions !== undefined;
+      const outcome = route.lookup(plan.ctx);
+      // A memory hit answers synchronously: the response goes out in this same tick.
+      if (!(outcome instanceof Promise)) {
+        proceed(outcome, req, res, next, conditional);
         return;
       }
-      if (ctx.conditions !== undefined) {
-        // Ask the origin for the full response so it can be stored; the recorder answers
-        // the client's validators itself.
-        delete headers['if-none-match'];
-        delete headers['if-modified-since'];
-      }
-      tee(res, outcome.recorder);
-      pass();
-    };
-    const outcome = route.lookup(ctx);
-    if (outcome instanceof Promise) {
-      outcome.then(proceed, (error: unknown) => {
-        if (next !== undefined) next(error);
-        else pass();
-      });
-    } else {
-      proceed(outcome);
+      outcome.then(
+        (o) => proceed(o, req, res, next, conditional),
+        (error: unknown) => {
+          if (next !== undefined) next(error);
+          else pass(req, res, next);
+        },
+      );
+      return;
     }
+    res.setHeader('x-cache', 'BYPASS');
+    if (plan.kind === 'write') holdEndUntilInvalidated(res, plan.finish);
+    pass(req, res, next);
   };
 }
 
 /** Writes a stored response. */
 export function send(res: ServerResponse, response: ReplayResponse): void {
-  res.writeHead(response.status, toNodeHeaders(response.headers));
+  // Node takes a flat list as is, but folds repeated names when headers were set before.
+  res.writeHead(
+    response.status,
+    response.repeatedNames ? toNodeHeaders(response.headers) : response.headers,
+  );
   res.end(response.body);
 }
 
@@ -158,7 +167,11 @@ function tee(res: ServerResponse, recorder: Recorder): void {
     if (action.replace !== undefined) {
       replacement = action.replace;
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      return origWriteHead.call(this, replacement.status, toNodeHeaders(replacement.headers));
+      return origWriteHead.call(
+        this,
+        replacement.status,
+        replacement.repeatedNames ? toNodeHeaders(replacement.headers) : replacement.headers,
+      );
     }
     res.setHeader('x-cache', action.xCache);
     return origWriteHead.apply(this, args);

@@ -13,7 +13,7 @@ const info = {
 describe('entry encoding', () => {
   it('round-trips status, headers, binary body and freshness', () => {
     const body = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0]);
-    const response: StoredResponse = {
+    const response: Omit<StoredResponse, 'repeatedNames'> = {
       status: 203,
       headers: [
         'content-type',
@@ -35,6 +35,7 @@ describe('entry encoding', () => {
     expect(out.response.headers).toEqual(response.headers);
     expect(Buffer.compare(out.response.body, body)).toBe(0);
     expect(out.response.info).toEqual(info);
+    expect(out.response.repeatedNames).toBe(true);
   });
 
   it('round-trips an empty body and no headers', () => {

@@ -30,6 +30,16 @@ export interface StoredResponse {
   headers: FlatHeaders;
   body: Buffer;
   info: FreshnessInfo;
+  /** Whether a field name occurs twice in `headers` (adapters that key headers by name merge them). */
+  repeatedNames: boolean;
+}
+
+/** True when some field name occurs more than once in a flat header list. */
+export function hasRepeatedNames(headers: FlatHeaders): boolean {
+  for (let i = 2; i < headers.length; i += 2) {
+    for (let j = 0; j < i; j += 2) if (headers[i] === headers[j]) return true;
+  }
+  return false;
 }
 
 /** What a read at a primary key can find. */
@@ -39,7 +49,7 @@ export type Decoded =
   | undefined;
 
 /** Encodes a response for the cache. */
-export function encodeResponse(response: StoredResponse): Buffer {
+export function encodeResponse(response: Omit<StoredResponse, 'repeatedNames'>): Buffer {
   const block = response.headers.join('\n');
   const blockLength = block.length;
   const out = Buffer.allocUnsafe(HEAD + blockLength + response.body.length);
@@ -97,6 +107,7 @@ export function decode(buf: Buffer | undefined): Decoded {
       status: buf.readUInt16LE(4),
       headers,
       body: buf.subarray(HEAD + blockLength),
+      repeatedNames: hasRepeatedNames(headers),
       info: {
         responseTime: buf.readDoubleLE(8),
         initialAgeMs: buf.readDoubleLE(16),

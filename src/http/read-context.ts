@@ -16,9 +16,6 @@ export interface ReadContext {
   readonly host: string;
   readonly path: string;
   readonly primary: string;
-  readonly pathTag: string;
-  /** `pathTag` plus the policy's tags: what the early snapshot covers. */
-  readonly tags: readonly string[];
   readonly head: boolean;
   readonly noStore: boolean;
   readonly conditions: Conditions | undefined;
@@ -38,7 +35,6 @@ export function readContext(
 ): ReadContext {
   const host = normalizeHost(header('host') ?? header(':authority'));
   const target = parseTarget(url);
-  const tag = pathTag(host, target.path);
   const cc = header('cache-control');
   return {
     policy,
@@ -46,12 +42,23 @@ export function readContext(
     host,
     path: target.path,
     primary: primaryKey(namespace, host, target, headerHash(policy.keyHeaders, header)),
-    pathTag: tag,
-    tags: policy.tags.length === 0 ? [tag] : [tag, ...policy.tags.filter((t) => t !== tag)],
     head,
     noStore,
     conditions: readConditions(header),
     freshness: cc === undefined ? undefined : requestFreshness(parseCacheControl(cc)),
     requestTime: now,
+  };
+}
+
+/**
+ * The request's path tag and the tags its entry is written with before the origin answers
+ * (path tag first, then the policy's). Computed on a miss only: hits never need them.
+ */
+export function readTags(ctx: ReadContext): { pathTag: string; tags: string[] } {
+  const tag = pathTag(ctx.host, ctx.path);
+  const extra = ctx.policy.tags;
+  return {
+    pathTag: tag,
+    tags: extra.length === 0 ? [tag] : [tag, ...extra.filter((t) => t !== tag)],
   };
 }

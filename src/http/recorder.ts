@@ -15,7 +15,12 @@
 import type { Cache, TagSnapshot } from '../core/types.js';
 import { fieldsToDrop, responseFacts, storability, variesOn } from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
-import { encodeResponse, encodeVaryMarker, type StoredResponse } from './entry.js';
+import {
+  encodeResponse,
+  encodeVaryMarker,
+  hasRepeatedNames,
+  type StoredResponse,
+} from './entry.js';
 import type { HttpEvents, XCache } from './events.js';
 import { computeFreshness, storageTtlMs, usableOnError } from './freshness.js';
 import {
@@ -127,7 +132,7 @@ export class Recorder {
     let replace: ReplayResponse | undefined;
     if (ctx.conditions !== undefined && status === 200) {
       const r = replay(
-        { status, headers, body: EMPTY, info: NO_INFO },
+        { status, headers, body: EMPTY, info: NO_INFO, repeatedNames: true },
         {
           xCache: 'MISS',
           head: true,
@@ -189,7 +194,13 @@ export class Recorder {
     const body =
       this.#chunks.length === 1 ? Buffer.from(this.#chunks[0]!) : Buffer.concat(this.#chunks);
     this.#chunks = [];
-    const response: StoredResponse = { status: pending.status, headers, body, info };
+    const response: StoredResponse = {
+      status: pending.status,
+      headers,
+      body,
+      info,
+      repeatedNames: hasRepeatedNames(headers),
+    };
     const varyHash = headerHash(pending.varyFields, ctx.header);
     const shareable = info.lifetimeMs > info.initialAgeMs && !info.noCache;
     this.#finish(shareable ? { response, varyFields: pending.varyFields, varyHash } : undefined);

@@ -20,6 +20,8 @@ export interface ReplayResponse {
    */
   headBody: Buffer | undefined;
   xCache: XCache;
+  /** Whether a field name occurs twice in `headers`. */
+  repeatedNames: boolean;
 }
 
 /** How a stored response is being used. */
@@ -41,7 +43,14 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
     const headers = notModifiedHeaders(stored.headers);
     if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
     headers.push('x-cache', options.xCache);
-    return { status: 304, headers, body: undefined, headBody: undefined, xCache: options.xCache };
+    return {
+      status: 304,
+      headers,
+      body: undefined,
+      headBody: undefined,
+      xCache: options.xCache,
+      repeatedNames: stored.repeatedNames,
+    };
   }
   const headers = stored.headers.slice();
   if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
@@ -57,6 +66,7 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
     body: options.head || bodyless ? undefined : stored.body,
     headBody: bodyless ? undefined : stored.body,
     xCache: options.xCache,
+    repeatedNames: stored.repeatedNames,
   };
 }
 

@@ -19,7 +19,7 @@ import type { HeaderGetter } from './headers.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
 import { headerHash, normalizeHost, variantKey } from './key.js';
 import type { ResolvedPolicy } from './policy.js';
-import { type ReadContext, readContext } from './read-context.js';
+import { type ReadContext, readContext, readTags } from './read-context.js';
 import { Recorder, type RecorderHost } from './recorder.js';
 import { type ReplayResponse, replay } from './replay.js';
 
@@ -170,14 +170,15 @@ export class HttpCacheRoute {
       }
     }
     // Lead a flight only when nobody is (a released follower goes alone rather than queue again).
+    const { pathTag, tags } = readTags(ctx);
     const flight =
       storing && host.flights.get(ctx.primary) === undefined
-        ? host.flights.start(ctx.primary, ctx.pathTag)
+        ? host.flights.start(ctx.primary, pathTag)
         : undefined;
     let snapshot: TagSnapshot | undefined;
     if (storing) {
       try {
-        snapshot = await host.cache.tagSnapshot(ctx.tags);
+        snapshot = await host.cache.tagSnapshot(tags);
       } catch (error) {
         host.cacheError('tagSnapshot', ctx.primary, error);
       }
