@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Cache } from '../core/types.js';
+import { MemoryCache } from '../stores/memory/memory-cache.js';
+import { CachingMiddleware } from './caching-middleware.js';
+import type { FlatHeaders } from './headers.js';
+import type { CachePolicy } from './policy.js';
+import type { ReplayResponse } from './replay.js';
+
+/** Drives the framework-neutral flow in process: what every adapter does, minus sockets. */
+class Harness {
+  now = Date.UTC(2030, 0, 1);
+  readonly mw: CachingMiddleware;
+  originCalls = 0;
+
+  constructor(cache: Cache) {
+    this.mw = new CachingMiddleware(cache, { clock: { now: () => this.now } });
+  }
+
+  /** One request; on a miss the origin answers `status`, `headers`, `body`. */
+  async request(
+    policy: CachePolicy,
+    url: string,
+    origin: { status?: number; headers?: FlatHeaders; body?: string },
+    requestHeaders: Record<string, string> = {},
+  ): Promise<ReplayResponse | { xCache: string; status: number }> {
+    const route = this.mw.route(policy);
+    const all: Record<string, string> = { host: 'a.test', ...requestHeaders };
+    const plan = route.begin('GET', url, (n) => all[n]);
+    if (plan.kind !== 'read') return { xCache: 'BYPASS', status: 0 };
+    const outcome = await route.lookup(plan.ctx);
+    if (outcome.kind === 'replay') return outcome.response;
+    this.originCalls++;
+    const status = origin.status ?? 200;
+    const action = outcome.recorder.head(status, origin.headers ?? []);
+    outcome.recorder.chunk(Buffer.from(origin.body ?? 'body'));
+    outcome.recorder.end();
+    await settle();
+    return action.replace ?? { xCache: action.xCache, status };
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+let cache: MemoryCache;
+let h: Harness;
+
+beforeEach(async () => {
+  cache = new MemoryCache({ maxMemory: '8mb' });
+  await cache.start();
+  h = new Harness(cache);
+});
+
+afterEach(async () => {
+  h.mw.stop();
+  await cache.stop();
+});
+
+describe('CachingMiddleware', () => {
+  it('does not store a response without freshness when the policy has no ttl', async () => {
+    await h.request({}, '/x', {});
+    const again = await h.request({}, '/x', {});
+    expect(again.xCache).toBe('MISS');
+    expect(h.mw.stats().stores).toBe(0);
+  });
+
+  it('never serves a no-cache response without going to the origin', async () => {
+    const origin = { headers: ['cache-control', 'no-cache, max-age=60'] };
+    await h.request({}, '/x', origin);
+    expect((await h.request({}, '/x', origin)).xCache).toBe('MISS');
+    expect(h.originCalls).toBe(2);
+  });
+
+  it('never stores connection-specific fields or fields named by no-cache="…"', async () => {
+    await h.request({ ttl: '1m' }, '/x', {
+      headers: [
+        'connection',
+        'x-hop',
+        'x-hop',
+        '1',
+        'keep-alive',
+        'timeout=5',
+        'transfer-encoding',
+        'chunked',
+        'cache-control',
+        'no-cache="x-secret", max-age=60',
+        'x-secret',
+        's',
+        'x-kept',
+        'k',
+      ],
+    });
+    const hit = (await h.request({ ttl: '1m' }, '/x', {})) as ReplayResponse;
+    expect(hit.xCache).toBe('HIT');
+    const names = hit.headers.filter((_, i) => i % 2 === 0);
+    expect(names).toEqual(['cache-control', 'x-kept', 'date', 'age', 'x-cache', 'content-length']);
+  });
+
+  it('grows Age with the clock, starting from the origin Age', async () => {
+    await h.request({}, '/x', { headers: ['cache-control', 'max-age=600', 'age', '30'] });
+    h.now += 5000;
+    const hit = (await h.request({}, '/x', {})) as ReplayResponse;
+    expect(hit.headers[hit.headers.indexOf('age') + 1]).toBe('35');
+  });
+
+  it('sends a request with max-age=0 to the origin and replaces the entry', async () => {
+    await h.request({ ttl: '1m' }, '/x', { body: 'one' });
+    // RFC 9111 §5.2.1.1: max-age=0 still accepts a response of age 0; one second later it does not.
+    h.now += 1000;
+    const forced = await h.request(
+      { ttl: '1m' },
+      '/x',
+      { body: 'two' },
+      { 'cache-control': 'max-age=0' },
+    );
+    expect(forced.xCache).toBe('MISS');
+    const hit = (await h.request({ ttl: '1m' }, '/x', {})) as ReplayResponse;
+    expect(hit.body?.toString()).toBe('two');
+  });
+
+  it('serves but never stores for a request with no-store', async () => {
+    await h.request({ ttl: '1m' }, '/x', {}, { 'cache-control': 'no-store' });
+    expect(h.mw.stats().stores).toBe(0);
+  });
+
+  it('does not store statuses outside the policy', async () => {
+    await h.request({ ttl: '1m', statuses: [200] }, '/x', { status: 404 });
+    expect(h.mw.stats().stores).toBe(0);
+    await h.request({ ttl: '1m' }, '/y', { status: 404 });
+    expect(h.mw.stats().stores).toBe(1);
+  });
+
+  it('lets Range requests bypass', async () => {
+    expect((await h.request({ ttl: '1m' }, '/x', {}, { range: 'bytes=0-1' })).xCache).toBe(
+      'BYPASS',
+    );
+  });
+});
+
+describe('validation', () => {
+  it('names the offending policy option', () => {
+    expect(() => h.mw.route({ ttl: 'soon' })).toThrow(/policy\.ttl/);
+    expect(() => h.mw.route({ varyBy: ['bad header'] })).toThrow(/policy\.varyBy\[0\]/);
+    expect(() => h.mw.route({ statuses: [200, 503] })).toThrow(/policy\.statuses\[1\]/);
+    expect(() => h.mw.route({ tags: [''] })).toThrow(/policy\.tags\[0\]/);
+    expect(() => h.mw.route({ maxBodySize: 'lots' })).toThrow(/policy\.maxBodySize/);
+  });
+
+  it('names the offending middleware option', () => {
+    expect(() => new CachingMiddleware(cache, { maxBodySize: -1 })).toThrow(/maxBodySize/);
+    expect(() => new CachingMiddleware(cache, { coalesceWait: 'never' })).toThrow(/coalesceWait/);
+    expect(() => new CachingMiddleware(cache, { clock: {} as never })).toThrow(/clock/);
+    expect(() => new CachingMiddleware(undefined as never)).toThrow(/Cache/);
+  });
+});
