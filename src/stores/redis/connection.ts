@@ -46,6 +46,11 @@ export class RedisConnection {
     return c !== undefined && c.status === 'ready' ? c : undefined;
   }
 
+  /** The client once created, whatever its state (undefined before first use and after stop). */
+  get current(): Client | undefined {
+    return this.#client;
+  }
+
   /** `standalone`, `sentinel`, `cluster`, or `client` (one the user handed in). */
   get mode(): string {
     return this.#options.target.mode;

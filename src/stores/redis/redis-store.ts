@@ -91,9 +91,9 @@ export class RedisStore implements Store {
     });
   }
 
-  /** The ioredis client once created (after `start()` or the first command), for raw commands. */
+  /** The ioredis client once created (by `start()` or the first command), for raw commands. */
   get client(): Client | undefined {
-    return this.#conn.ready;
+    return this.#conn.current;
   }
 
   start(signal?: AbortSignal): Promise<void> {
