@@ -157,13 +157,14 @@ export async function benchHttp(
   seconds = 5,
   connections = 50,
   only?: string,
-  rounds = 3,
+  rounds = 5,
 ): Promise<boolean> {
   compile();
   const pairs: [string, string, number | undefined][] = [
     ['node:cache', 'node:bare', 0.8],
     ['node:cache-sync', 'node:bare', undefined],
     ['express:cache', 'express:apicache', 1.0],
+    ['express:cache-sync', 'express:apicache', undefined],
     ['express:cache', 'express:bare', undefined],
     ['fastify:cache', 'fastify:bare', undefined],
     ['hono:cache', 'hono:bare', undefined],

@@ -43,6 +43,10 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
     const mw = await middleware();
     return listen(createServer(expressApp((app) => app.use(mw.handler({ ttl: '5m' })))));
   },
+  'express:cache-sync': async () => {
+    const mw = await middleware(true);
+    return listen(createServer(expressApp((app) => app.use(mw.handler({ ttl: '5m' })))));
+  },
   'express:apicache': () =>
     listen(createServer(expressApp((app) => app.use(apicache.middleware('5 minutes'))))),
   'fastify:bare': () => fastify(false),

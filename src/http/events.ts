@@ -9,8 +9,6 @@ export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 
 /** Events `CachingMiddleware` emits; listen with `middleware.on(name, fn)`. */
 export interface HttpCacheEvents {
-  /** A response was served from the cache (`HIT` or `STALE`) or the origin (`MISS`, `BYPASS`). */
-  request: { method: string; url: string; xCache: XCache };
   /** A response was written to the cache. */
   store: { key: string; bytes: number; ttlMs: number; tags: readonly string[] };
   /** A response was not stored, and why. */

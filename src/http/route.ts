@@ -214,15 +214,16 @@ export class HttpCacheRoute {
   /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
   #get(key: string): MaybePromise<Buffer | undefined> {
     const host = this.#host;
-    const onError = (error: unknown) => {
-      host.cacheError('get', key, error);
-      return undefined;
-    };
     try {
       const found = host.read(key);
-      return found instanceof Promise ? found.catch(onError) : found;
+      if (!(found instanceof Promise)) return found;
+      return found.catch((error: unknown) => {
+        host.cacheError('get', key, error);
+        return undefined;
+      });
     } catch (error) {
-      return onError(error);
+      host.cacheError('get', key, error);
+      return undefined;
     }
   }
 
