@@ -1,8 +1,10 @@
 /**
- * Typed events of the HTTP cache. A plain listener list rather than `EventEmitter`, so an
- * event named like an error never throws when nobody listens, and emitting with no
- * listener costs one property read.
+ * Typed events of the HTTP cache, also published on `node:diagnostics_channel` as
+ * `codeai-cache:http:<event>` (only when the channel has subscribers). A plain listener list
+ * rather than `EventEmitter`, so an event named like an error never throws when nobody
+ * listens, and emitting with no listener costs a property read.
  */
+import diagnostics from 'node:diagnostics_channel';
 
 /** What the cache did with one request. */
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -23,6 +25,16 @@ export interface HttpCacheEvents {
 export type HttpCacheEventName = keyof HttpCacheEvents;
 
 type Listener<E extends HttpCacheEventName> = (payload: HttpCacheEvents[E]) => void;
+
+/** The `node:diagnostics_channel` name an HTTP cache event is published on. */
+export const httpChannelName = (event: HttpCacheEventName): string => `codeai-cache:http:${event}`;
+
+const channels: Record<HttpCacheEventName, diagnostics.Channel> = {
+  store: diagnostics.channel(httpChannelName('store')),
+  skip: diagnostics.channel(httpChannelName('skip')),
+  invalidate: diagnostics.channel(httpChannelName('invalidate')),
+  cacheError: diagnostics.channel(httpChannelName('cacheError')),
+};
 
 /** A minimal typed event list, owned by one middleware instance. */
 export class HttpEvents {
@@ -47,10 +59,12 @@ export class HttpEvents {
   /** True when someone listens, so callers can skip building a payload. */
   has(event: HttpCacheEventName): boolean {
     const list = this.#listeners[event];
-    return list !== undefined && list.length > 0;
+    return (list !== undefined && list.length > 0) || channels[event].hasSubscribers;
   }
 
   emit<E extends HttpCacheEventName>(event: E, payload: HttpCacheEvents[E]): void {
+    const channel = channels[event];
+    if (channel.hasSubscribers) channel.publish(payload);
     const list = this.#listeners[event] as Listener<E>[] | undefined;
     if (!list || list.length === 0) return;
     for (const listener of [...list]) {

@@ -8,6 +8,11 @@ export {
   type CachingMiddlewareOptions,
   type HttpCacheStats,
 } from './caching-middleware.js';
-export type { HttpCacheEventName, HttpCacheEvents, XCache } from './events.js';
+export {
+  type HttpCacheEventName,
+  type HttpCacheEvents,
+  httpChannelName,
+  type XCache,
+} from './events.js';
 export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';
 export type { HttpCacheRoute, Outcome, Plan } from './route.js';
