@@ -86,7 +86,7 @@ export function fastifyCache(
         state.set(request, { kind: 'replayed' });
         reply.code(r.status).headers(groupHeaders(r.headers));
         // For HEAD, Fastify derives Content-Length from the payload and drops it itself.
-        await reply.send(sendable(r));
+        reply.send(sendable(r));
         return reply;
       }
       if (plan.ctx.conditions !== undefined) {
