@@ -282,6 +282,10 @@ async function deletePattern(server: RedisServer, cache: RedisCache): Promise<bo
   ];
   const longest: number[] = [];
   let deletedAll = true;
+  // Control: the same PING probe while nothing else talks to Redis, for the machine's own noise.
+  const idle = await startPinger(server.port);
+  await new Promise((r) => setTimeout(r, 300));
+  rows.push(['control: idle 300 ms', '', '', '', '', `${(await idle.stop()).toFixed(2)} ms`]);
   for (let run = 0; run < 3; run++) {
     await fill(cache, 'del:', 100_000);
     await admin.slowlog('RESET');

@@ -98,6 +98,34 @@ describe('lifecycle', () => {
   });
 });
 
+describe('credentials and databases', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis({ password: 's3cr:t' });
+  });
+  afterAll(() => server?.stop());
+
+  it('authenticates with the URL password (user "default") and writes into the URL database', async () => {
+    const cache = createCache(`redis://default:s3cr%3At@127.0.0.1:${server.port}/3?prefix=auth`);
+    stopped.push(cache);
+    await cache.start();
+    await cache.set('k', 'in db 3');
+    expect(await server.cli('-n', '3', 'GET', 'auth:k')).toBe('in db 3');
+    expect(await server.cli('-n', '0', 'EXISTS', 'auth:k')).toBe('0');
+  });
+
+  it('rejects start() with CONNECTION on a wrong password, naming the cause', async () => {
+    const cache = new RedisCache({ port: server.port, password: 'wrong' });
+    stopped.push(cache);
+    const failure = await cache.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ code: 'CONNECTION' });
+    expect(String((failure as Error).message)).toMatch(/WRONGPASS|invalid|auth/i);
+  });
+});
+
 describe('a client the user already has', () => {
   it('is used as is and left open by stop()', async () => {
     const client = new Redis(connectionFor('standalone').url as string);
