@@ -167,6 +167,7 @@ export async function benchHttp(
     ['express:cache-sync', 'express:apicache', undefined],
     ['express:cache', 'express:bare', undefined],
     ['fastify:cache', 'fastify:bare', undefined],
+    ['fastify:cache-sync', 'fastify:bare', undefined],
     ['hono:cache', 'hono:bare', undefined],
     ['fetch:cache', 'hono:bare', undefined],
   ];

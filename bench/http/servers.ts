@@ -51,6 +51,7 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
     listen(createServer(expressApp((app) => app.use(apicache.middleware('5 minutes'))))),
   'fastify:bare': () => fastify(false),
   'fastify:cache': () => fastify(true),
+  'fastify:cache-sync': () => fastify(true, true),
   'hono:bare': () => hono(false),
   'hono:cache': () => hono(true),
   'fetch:cache': async () => {
@@ -105,9 +106,9 @@ function expressApp(use?: (app: express.Express) => void): express.Express {
   return app;
 }
 
-async function fastify(cached: boolean): Promise<number> {
+async function fastify(cached: boolean, syncRead = false): Promise<number> {
   const app = Fastify();
-  if (cached) await app.register(fastifyCache(await middleware(), { ttl: '5m' }));
+  if (cached) await app.register(fastifyCache(await middleware(syncRead), { ttl: '5m' }));
   app.get('/hit', (_req, reply) => {
     reply.headers(HEADERS).send(BODY);
   });
