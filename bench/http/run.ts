@@ -170,6 +170,7 @@ export async function benchHttp(
     ['fastify:cache-sync', 'fastify:bare', undefined],
     ['hono:cache', 'hono:bare', undefined],
     ['fetch:cache', 'hono:bare', undefined],
+    ['fetch:cache-sync', 'hono:bare', undefined],
   ];
   console.log(
     `\nHTTP cache hits, 1 KiB JSON, ${connections} connections, median of ${rounds} alternating ${seconds}s rounds, Node ${process.version}`,

@@ -54,12 +54,16 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
   'fastify:cache-sync': () => fastify(true, true),
   'hono:bare': () => hono(false),
   'hono:cache': () => hono(true),
-  'fetch:cache': async () => {
-    const mw = await middleware();
-    const handler = cachingFetch(mw, { ttl: '5m' }, () => new Response(BODY, { headers: HEADERS }));
-    return serveFetch(handler);
-  },
+  'fetch:cache': () => fetchCache(false),
+  'fetch:cache-sync': () => fetchCache(true),
 };
+
+async function fetchCache(syncRead: boolean): Promise<number> {
+  const mw = await middleware(syncRead);
+  return serveFetch(
+    cachingFetch(mw, { ttl: '5m' }, () => new Response(BODY, { headers: HEADERS })),
+  );
+}
 
 async function middleware(syncRead = false): Promise<CachingMiddleware> {
   const cache = new MemoryCache({ maxMemory: '64mb' });
@@ -123,7 +127,9 @@ async function hono(cached: boolean): Promise<number> {
   return serveFetch((req, env) => Promise.resolve(app.fetch(req, env as object)));
 }
 
-function serveFetch(fetch: (req: Request, env: unknown) => Promise<Response>): Promise<number> {
+function serveFetch(
+  fetch: (req: Request, env: unknown) => Response | Promise<Response>,
+): Promise<number> {
   return new Promise((resolve) => {
     serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
   });

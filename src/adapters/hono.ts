@@ -16,17 +16,21 @@ import type { CachePolicy } from '../http/policy.js';
 import type { ReadContext } from '../http/read-context.js';
 import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute } from '../http/route.js';
+import type { HttpCacheRoute, Outcome, Plan } from '../http/route.js';
 
 /** A Fetch handler; `env` is passed through (Hono's `app.fetch(request, env)`). */
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
-/** Wraps a Fetch handler with the cache: `(request, env?) => Promise<Response>`. */
+/**
+ * Wraps a Fetch handler with the cache. A hit the backend answers synchronously returns a
+ * `Response` directly (servers such as `@hono/node-server` then write it in the same tick);
+ * anything else returns a promise.
+ */
 export function cachingFetch(
   middleware: CachingMiddleware,
   policy: CachePolicy,
   handler: FetchHandler,
-): (request: Request, env?: unknown) => Promise<Response> {
+): (request: Request, env?: unknown) => Response | Promise<Response> {
   const route = middleware.route(policy);
   return (request, env) =>
     handle(
@@ -92,30 +96,55 @@ function splitUrl(url: string): { host: string; target: string } {
   return { host: url.slice(start, slash), target };
 }
 
-async function handle(
+function handle(
   route: HttpCacheRoute,
   request: Request,
   env: unknown,
   origin: Origin,
   refresh?: (ctx: ReadContext) => void,
-): Promise<Response> {
+): Response | Promise<Response> {
   const { host, target } = splitUrl(request.url);
   const header = headerGetter(request, env, host);
   const plan = route.begin(request.method, target, header);
-  if (plan.kind === 'bypass') return withXCache(await origin(request), 'BYPASS');
-  if (plan.kind === 'write') {
-    const res = await origin(request);
-    const pending = plan.finish(
-      res.status,
-      res.headers.get('location') ?? undefined,
-      res.headers.get('content-location') ?? undefined,
-    );
-    if (pending !== undefined) await pending;
-    return withXCache(res, 'BYPASS');
-  }
+  if (plan.kind === 'bypass') return origin(request).then((res) => withXCache(res, 'BYPASS'));
+  if (plan.kind === 'write') return write(plan.finish, request, origin);
   const ctx = plan.ctx;
-  const outcome = await route.lookup(ctx, refresh && (() => refresh(ctx)));
+  const outcome = route.lookup(ctx, refresh && (() => refresh(ctx)));
+  if (outcome instanceof Promise) return outcome.then((o) => answer(o, ctx, request, origin));
+  return answer(outcome, ctx, request, origin);
+}
+
+async function write(
+  finish: Extract<Plan, { kind: 'write' }>['finish'],
+  request: Request,
+  origin: Origin,
+): Promise<Response> {
+  const res = await origin(request);
+  const pending = finish(
+    res.status,
+    res.headers.get('location') ?? undefined,
+    res.headers.get('content-location') ?? undefined,
+  );
+  if (pending !== undefined) await pending;
+  return withXCache(res, 'BYPASS');
+}
+
+function answer(
+  outcome: Outcome,
+  ctx: ReadContext,
+  request: Request,
+  origin: Origin,
+): Response | Promise<Response> {
   if (outcome.kind === 'replay') return toResponse(outcome.response);
+  return miss(outcome.recorder, ctx, request, origin);
+}
+
+async function miss(
+  recorder: Recorder,
+  ctx: ReadContext,
+  request: Request,
+  origin: Origin,
+): Promise<Response> {
   let forward = request;
   if (ctx.conditions !== undefined) {
     // Ask the origin for the full response so it can be stored; the recorder answers the
@@ -129,10 +158,10 @@ async function handle(
   try {
     res = await origin(forward);
   } catch (error) {
-    outcome.recorder.abort();
+    recorder.abort();
     throw error;
   }
-  return record(outcome.recorder, res);
+  return record(recorder, res);
 }
 
 /** Tees an origin response through the recorder. */

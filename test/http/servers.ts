@@ -145,7 +145,7 @@ function fetchReply(r: OriginReply): Response {
 }
 
 async function serveFetch(
-  fetch: (req: Request, env: unknown) => Promise<Response>,
+  fetch: (req: Request, env: unknown) => Response | Promise<Response>,
 ): Promise<Running> {
   return new Promise((resolve) => {
     const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
