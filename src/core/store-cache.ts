@@ -143,17 +143,45 @@ export class StoreCache implements Cache {
     return value;
   }
 
-  async set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void> {
-    this.#check(options?.signal);
-    assertKey(key);
-    const bytes = toBytes(value);
-    const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
-    const stored = await this.#encode(bytes, options);
+  set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void> {
     try {
-      await this.store.set(key, stored, ttlMs, options?.signal);
+      this.#check(options?.signal);
+      assertKey(key);
+      const bytes = toBytes(value);
+      const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
+      const tags = options?.tags;
+      // Untagged writes (the common case) take no extra promise hop before the store.
+      if (tags === undefined || tags.length === 0) {
+        return this.#store(key, writeEntry(bytes, 0, undefined, undefined), ttlMs, options?.signal);
+      }
+      return this.#encode(bytes, options).then((stored) =>
+        this.#store(key, stored, ttlMs, options?.signal),
+      );
     } catch (err) {
-      throw this.#report('set', key, err);
+      return Promise.reject(err);
     }
+  }
+
+  #store(key: string, stored: Buffer, ttlMs: number | undefined, signal?: AbortSignal): Promise<void> {
+    let written: void | Promise<void>;
+    try {
+      written = this.store.set(key, stored, ttlMs, signal);
+    } catch (err) {
+      return Promise.reject(this.#report('set', key, err));
+    }
+    if (written instanceof Promise) {
+      return written.then(
+        () => this.#noteSet(key),
+        (err) => {
+          throw this.#report('set', key, err);
+        },
+      );
+    }
+    this.#noteSet(key);
+    return Promise.resolve();
+  }
+
+  #noteSet(key: string): void {
     this.#counters.sets++;
     if (this.events.wants('set')) this.events.emit('set', { key });
   }
@@ -244,7 +272,15 @@ export class StoreCache implements Cache {
       this.#counters.misses += keys.length - 1;
       return keys.map(() => undefined);
     }
-    return Promise.all(keys.map((key, i) => this.#finishGet(key, found[i], signal)));
+    const out = new Array<Buffer | undefined>(keys.length);
+    let pending = false;
+    for (let i = 0; i < keys.length; i++) {
+      const value = this.#finishGet(keys[i]!, found[i], signal);
+      if (value instanceof Promise) pending = true;
+      out[i] = value as Buffer | undefined;
+    }
+    // Only tagged entries need another lookup; plain ones are final already.
+    return pending ? Promise.all(out) : out;
   }
 
   async mset(
