@@ -39,7 +39,9 @@ async function throughput(): Promise<boolean> {
   }
   const missKeys = Array.from({ length: KEYS * 5 }, (_, i) => `absent:${i % KEYS}`);
   let ok = true;
-  const rows: string[][] = [['workload', 'codeai-cache', 'lru-cache (sync)', 'cache-manager 7', 'ours/lru', 'ours/cm']];
+  const rows: string[][] = [
+    ['workload', 'codeai-cache', 'lru-cache (sync)', 'cache-manager 7', 'ours/lru', 'ours/cm'],
+  ];
   for (const [order, keys] of Object.entries(sequences())) {
     const workloads: [string, Contender[], string[]][] = [
       [
@@ -109,7 +111,10 @@ async function hitRatio(): Promise<boolean> {
     else lru.set(key, 'x');
   }
   results.push(['lru-cache', hits / trace.length]);
-  table([['policy (Zipf 0.99, 1M req, 100k keys, 10k slots)', 'hit ratio'], ...results.map(([n, h]) => [n, `${(h * 100).toFixed(1)} %`])]);
+  table([
+    ['policy (Zipf 0.99, 1M req, 100k keys, 10k slots)', 'hit ratio'],
+    ...results.map(([n, h]) => [n, `${(h * 100).toFixed(1)} %`]),
+  ]);
   const ok = results[0]![1] >= results[2]![1];
   console.log(`bar: tinylfu hit ratio ≥ LRU's: ${bar(ok)}`);
   return ok;

@@ -6,7 +6,8 @@
 import { createCache } from '../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const say = (label: string, value: unknown) => console.log(`${label.padEnd(50)} ${JSON.stringify(value)}`);
+const say = (label: string, value: unknown) =>
+  console.log(`${label.padEnd(50)} ${JSON.stringify(value)}`);
 
 const cache = createCache(); // memory://, 64 MiB, W-TinyLFU
 await cache.start();
@@ -21,10 +22,15 @@ const slowOrigin = async () => {
   return { product: 42, price: 9.99, at: new Date() };
 };
 const burst = await Promise.all(
-  Array.from({ length: 1000 }, () => cache.getOrSet('product:42', slowOrigin, { ttl: 100, grace: '10s' })),
+  Array.from({ length: 1000 }, () =>
+    cache.getOrSet('product:42', slowOrigin, { ttl: 100, grace: '10s' }),
+  ),
 );
 say('1000 concurrent getOrSet → origin calls', originCalls);
-say('every caller got the value', burst.every((p) => p.product === 42));
+say(
+  'every caller got the value',
+  burst.every((p) => p.product === 42),
+);
 
 await sleep(150);
 const started = performance.now();

@@ -23,8 +23,15 @@ describe('the packed package', () => {
     expect(tarball).toBeDefined();
     const app = join(work, 'app');
     run('mkdir', ['-p', app], work);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }));
-    run('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', join(work, tarball!)], app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', type: 'module', private: true }),
+    );
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--omit=optional', join(work, tarball!)],
+      app,
+    );
     writeFileSync(
       join(app, 'main.mjs'),
       `import { createCache, CacheError, parseDuration, escapeGlob } from 'codeai-cache';
@@ -40,7 +47,11 @@ console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'
     );
     const out = JSON.parse(run('node', ['main.mjs'], app));
     expect(out).toEqual({ v: 'v', code: 'INVALID_ARGUMENT', d: 300_000, g: 'a\\*' });
-    const types = run('node', ['-e', "console.log(require.resolve('codeai-cache/package.json'))"], app);
+    const types = run(
+      'node',
+      ['-e', "console.log(require.resolve('codeai-cache/package.json'))"],
+      app,
+    );
     expect(types).toContain('codeai-cache');
   }, 180_000);
 });

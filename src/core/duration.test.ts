@@ -40,7 +40,10 @@ describe('parseBytes', () => {
 
   it.each([0, -5, 'lots', '', Number.NaN])('rejects %j with INVALID_CONFIG', (input) => {
     expect(() => parseBytes(input, 'maxMemory')).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('maxMemory') }),
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: expect.stringContaining('maxMemory'),
+      }),
     );
   });
 });

@@ -50,13 +50,19 @@ export function parseBytes(value: number | string, what = 'size'): number {
   } else if (typeof value === 'string') {
     const match = SIZE_RE.exec(value);
     if (!match) {
-      throw new CacheError('INVALID_CONFIG', `${what} "${value}" is not a size (use bytes or "64mb")`);
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `${what} "${value}" is not a size (use bytes or "64mb")`,
+      );
     }
     let unit = (match[2] ?? 'b').toLowerCase();
     if (unit.length === 1 && unit !== 'b') unit += 'b';
     bytes = Number(match[1]) * SIZE_UNITS[unit as keyof typeof SIZE_UNITS];
   } else {
-    throw new CacheError('INVALID_CONFIG', `${what} must be a number of bytes or a string like "64mb"`);
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `${what} must be a number of bytes or a string like "64mb"`,
+    );
   }
   if (!Number.isFinite(bytes) || bytes <= 0) {
     throw new CacheError('INVALID_CONFIG', `${what} must be a positive size, got ${String(value)}`);

@@ -8,7 +8,11 @@ describe('envelope', () => {
     expect(hasEnvelope(bytes)).toBe(true);
     const env = decodeEnvelope(bytes);
     expect(env?.payload.equals(payload)).toBe(true);
-    expect(env).toMatchObject({ freshUntil: 1234.5, tags: ['posts', 'tag:é'], tagVersions: [3, 0] });
+    expect(env).toMatchObject({
+      freshUntil: 1234.5,
+      tags: ['posts', 'tag:é'],
+      tagVersions: [3, 0],
+    });
   });
 
   it('does not mistake plain values for envelopes', () => {

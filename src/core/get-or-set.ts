@@ -186,7 +186,9 @@ export class GetOrSet {
         timers.push(
           setTimeout(() => {
             done();
-            reject(new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`));
+            reject(
+              new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`),
+            );
           }, plan.hardMs),
         );
       }
@@ -292,13 +294,19 @@ export class GetOrSet {
     return undefined;
   }
 
-  async #write(key: string, text: string, plan: Plan, versions: readonly number[] | undefined): Promise<void> {
+  async #write(
+    key: string,
+    text: string,
+    plan: Plan,
+    versions: readonly number[] | undefined,
+  ): Promise<void> {
     const host = this.#host;
     const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
     const now = host.options().clock.now();
     const logical = plan.ttlMs !== undefined && keepMs > 0;
     const freshUntil = logical ? now + (plan.ttlMs as number) : 0;
-    const physicalMs = plan.ttlMs === undefined ? undefined : plan.ttlMs + (logical ? Math.ceil(keepMs) : 0);
+    const physicalMs =
+      plan.ttlMs === undefined ? undefined : plan.ttlMs + (logical ? Math.ceil(keepMs) : 0);
     try {
       const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
       await host.store.set(key, bytes, physicalMs);

@@ -140,19 +140,7 @@ export function compileGlob(pattern: string): GlobMatcher {
   if (tokens.length === 1 && tokens[0]!.t === 'star') {
     return { pattern, test: () => true };
   }
-  const ascii = /^[\x00-\x7f]*$/;
-  return {
-    pattern,
-    test(key: string): boolean {
-      // ASCII keys are their own bytes; only other keys pay for encoding.
-      if (ascii.test(key)) {
-        const bytes = new Uint8Array(key.length);
-        for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
-        return matchTokens(tokens, bytes);
-      }
-      return matchTokens(tokens, encoder.encode(key));
-    },
-  };
+  return { pattern, test: (key: string) => matchTokens(tokens, encoder.encode(key)) };
 }
 
 /** Escapes glob metacharacters so `s` matches itself literally in a Redis pattern. */

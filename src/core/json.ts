@@ -18,9 +18,13 @@ export function encodeJSON(value: unknown): string {
     text = JSON.stringify(value, checkFaithful);
   } catch (err) {
     if (err instanceof CacheError) throw err;
-    throw new CacheError('SERIALIZATION', `value cannot be encoded as JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new CacheError(
+      'SERIALIZATION',
+      `value cannot be encoded as JSON: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (text === undefined) {
     throw new CacheError('SERIALIZATION', `a ${typeof value} cannot be stored as JSON`);
@@ -63,6 +67,8 @@ export function decodeJSON<T>(bytes: Buffer, key: string): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (err) {
-    throw new CacheError('SERIALIZATION', `the value under "${key}" is not valid JSON`, { cause: err });
+    throw new CacheError('SERIALIZATION', `the value under "${key}" is not valid JSON`, {
+      cause: err,
+    });
   }
 }

@@ -33,7 +33,9 @@ describe('SingleFlight', () => {
 
   it('releases the key after a failure so the next call runs again', async () => {
     const flights = new SingleFlight<number>();
-    await expect(flights.run('k', () => Promise.reject(new Error('x'))).promise).rejects.toThrow('x');
+    await expect(flights.run('k', () => Promise.reject(new Error('x'))).promise).rejects.toThrow(
+      'x',
+    );
     await new Promise((r) => setImmediate(r));
     expect(flights.run('k', async () => 2).joined).toBe(false);
   });

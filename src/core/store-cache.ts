@@ -5,7 +5,11 @@ import { abortError, CacheError, isCacheError } from './errors.js';
 import { CacheEmitter } from './events.js';
 import { GetOrSet } from './get-or-set.js';
 import { decodeJSON, encodeJSON } from './json.js';
-import { type CommonCacheOptions, type ResolvedCommonOptions, resolveCommonOptions } from './options.js';
+import {
+  type CommonCacheOptions,
+  type ResolvedCommonOptions,
+  resolveCommonOptions,
+} from './options.js';
 import type { Store } from './store.js';
 import type {
   Cache,
@@ -162,7 +166,12 @@ export class StoreCache implements Cache {
     }
   }
 
-  #store(key: string, stored: Buffer, ttlMs: number | undefined, signal?: AbortSignal): Promise<void> {
+  #store(
+    key: string,
+    stored: Buffer,
+    ttlMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     let written: void | Promise<void>;
     try {
       written = this.store.set(key, stored, ttlMs, signal);

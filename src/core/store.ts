@@ -31,7 +31,12 @@ export interface Store {
 
   get(key: string, signal?: AbortSignal): MaybePromise<Buffer | undefined>;
   getMany(keys: readonly string[], signal?: AbortSignal): MaybePromise<(Buffer | undefined)[]>;
-  set(key: string, value: Buffer, ttlMs: number | undefined, signal?: AbortSignal): MaybePromise<void>;
+  set(
+    key: string,
+    value: Buffer,
+    ttlMs: number | undefined,
+    signal?: AbortSignal,
+  ): MaybePromise<void>;
   /** Writes every entry, atomically per key, in one round trip where the backend allows. */
   setMany(
     entries: readonly (readonly [string, Buffer])[],

@@ -36,7 +36,10 @@ export function assertPattern(pattern: unknown): asserts pattern is string {
  * Resolves a per-call TTL to whole milliseconds: omitted or 0 means `defaultMs`, and
  * `undefined` as the result means no expiry. Fractions round up so "1.5ms" never means 1 ms.
  */
-export function resolveTtl(ttl: Duration | undefined, defaultMs: number | undefined): number | undefined {
+export function resolveTtl(
+  ttl: Duration | undefined,
+  defaultMs: number | undefined,
+): number | undefined {
   if (ttl === undefined) return defaultMs;
   const ms = parseDuration(ttl, 'ttl');
   if (ms === 0) return defaultMs;
@@ -62,7 +65,10 @@ export function toBytes(value: CacheValue): Buffer {
 /** Rejects an increment that is not a safe integer. */
 export function toIncrement(by: unknown): bigint {
   if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
-    throw new CacheError('INVALID_ARGUMENT', `increment must be a safe integer, got ${describe(by)}`);
+    throw new CacheError(
+      'INVALID_ARGUMENT',
+      `increment must be a safe integer, got ${describe(by)}`,
+    );
   }
   return BigInt(by);
 }

@@ -24,7 +24,10 @@ export function basicContracts(makeCache: MakeCache): void {
     it('stores binary exactly, including bytes that look like its own envelope', async () => {
       const cache = await use();
       const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-      const lookalike = Buffer.concat([Buffer.from([0x00, 0xc7, 0xca, 0xe1, 1]), Buffer.alloc(40, 7)]);
+      const lookalike = Buffer.concat([
+        Buffer.from([0x00, 0xc7, 0xca, 0xe1, 1]),
+        Buffer.alloc(40, 7),
+      ]);
       await cache.set('all', all);
       await cache.set('lookalike', lookalike);
       expect((await cache.get('all'))?.equals(all)).toBe(true);
@@ -93,7 +96,10 @@ export function basicContracts(makeCache: MakeCache): void {
         await rejectsWith(cache.delete(key), 'INVALID_ARGUMENT');
         await rejectsWith(cache.exists(key), 'INVALID_ARGUMENT');
         await rejectsWith(cache.incr(key), 'INVALID_ARGUMENT');
-        await rejectsWith(cache.getOrSet(key, () => 1), 'INVALID_ARGUMENT');
+        await rejectsWith(
+          cache.getOrSet(key, () => 1),
+          'INVALID_ARGUMENT',
+        );
       }
       await rejectsWith(cache.mget(['ok', '']), 'INVALID_ARGUMENT');
       await rejectsWith(cache.mset({ '': 'v' }), 'INVALID_ARGUMENT');
@@ -103,7 +109,10 @@ export function basicContracts(makeCache: MakeCache): void {
       const cache = await use();
       for (const ttl of [Number.NaN, -1, Number.POSITIVE_INFINITY, 'soon', '5 weeks', '-3s']) {
         await rejectsWith(cache.set('k', 'v', ttl), 'INVALID_TTL');
-        await rejectsWith(cache.getOrSet('k', () => 1, { ttl }), 'INVALID_TTL');
+        await rejectsWith(
+          cache.getOrSet('k', () => 1, { ttl }),
+          'INVALID_TTL',
+        );
         await rejectsWith(cache.mset({ k: 'v' }, ttl), 'INVALID_TTL');
       }
       expect(await cache.exists('k')).toBe(false);
@@ -121,7 +130,10 @@ export function basicContracts(makeCache: MakeCache): void {
       const signal = AbortSignal.abort();
       await rejectsWith(cache.get('k', { signal }), 'ABORTED');
       await rejectsWith(cache.set('k', 'v', undefined, { signal }), 'ABORTED');
-      await rejectsWith(cache.getOrSet('k', () => 1, { signal }), 'ABORTED');
+      await rejectsWith(
+        cache.getOrSet('k', () => 1, { signal }),
+        'ABORTED',
+      );
     });
 
     it('rejects calls after stop() with STOPPED', async () => {
@@ -136,7 +148,12 @@ export function basicContracts(makeCache: MakeCache): void {
   describe('bulk operations', () => {
     it('mget answers in the order asked, with undefined for misses', async () => {
       const cache = await use();
-      await cache.mset(new Map([['a', '1'], ['c', '3']]));
+      await cache.mset(
+        new Map([
+          ['a', '1'],
+          ['c', '3'],
+        ]),
+      );
       const got = await cache.mget(['c', 'b', 'a', 'c']);
       expect(got.map((b) => b?.toString())).toEqual(['3', undefined, '1', '3']);
       expect(await cache.mget([])).toEqual([]);

@@ -3,7 +3,11 @@ import type { MakeCache } from './suite.js';
 import { rejectsWith, sleep, useCaches } from './util.js';
 
 /** A promise plus its resolvers, to hold a factory open. */
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
@@ -83,7 +87,10 @@ export function getOrSetContracts(makeCache: MakeCache): void {
 
     it('refuses a factory value JSON cannot encode, without caching it', async () => {
       const cache = await use();
-      await rejectsWith(cache.getOrSet('big', () => 10n), 'SERIALIZATION');
+      await rejectsWith(
+        cache.getOrSet('big', () => 10n),
+        'SERIALIZATION',
+      );
       expect(await cache.exists('big')).toBe(false);
     });
 

@@ -37,7 +37,9 @@ export function patternContracts(makeCache: MakeCache): void {
 
     it('deletes thousands of keys by pattern', async () => {
       const cache = await use();
-      const entries = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`bulk:${i}`, 'x']));
+      const entries = Object.fromEntries(
+        Array.from({ length: 5000 }, (_, i) => [`bulk:${i}`, 'x']),
+      );
       await cache.mset(entries);
       await cache.set('keep', 'x');
       expect(await cache.deletePattern('bulk:*')).toBe(5000);

@@ -69,7 +69,18 @@ export function valueContracts(makeCache: MakeCache): void {
 
     it('rejects a value that is not a canonical 64-bit integer with NOT_INTEGER', async () => {
       const cache = await use();
-      for (const text of ['abc', '1.5', '+1', '01', ' 1', '1 ', '', '-0', '1e3', '9223372036854775808']) {
+      for (const text of [
+        'abc',
+        '1.5',
+        '+1',
+        '01',
+        ' 1',
+        '1 ',
+        '',
+        '-0',
+        '1e3',
+        '9223372036854775808',
+      ]) {
         await cache.set('n', text);
         await rejectsWith(cache.incr('n'), 'NOT_INTEGER');
         expect((await cache.get('n'))?.toString()).toBe(text);
