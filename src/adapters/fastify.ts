@@ -94,6 +94,12 @@ export function fastifyCache(
           delete headers['if-none-match'];
           delete headers['if-modified-since'];
         }
+        const validators = outcome.validators;
+        if (validators !== undefined) {
+          // Revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
+          for (let i = 0; i < validators.length; i += 2)
+            headers[validators[i]!] = validators[i + 1];
+        }
         state.set(request, { kind: 'read', recorder: outcome.recorder });
         done();
       };

@@ -136,23 +136,28 @@ function answer(
   origin: Origin,
 ): Response | Promise<Response> {
   if (outcome.kind === 'replay') return toResponse(outcome.response);
-  return miss(outcome.recorder, ctx, request, origin);
+  return miss(outcome.recorder, outcome.validators, ctx, request, origin);
 }
 
 async function miss(
   recorder: Recorder,
+  validators: FlatHeaders | undefined,
   ctx: ReadContext,
   request: Request,
   origin: Origin,
 ): Promise<Response> {
   let forward = request;
-  if (ctx.conditions !== undefined) {
+  if (ctx.conditions !== undefined || validators !== undefined) {
+    const headers = new Headers(request.headers);
     // Ask the origin for the full response so it can be stored; the recorder answers the
     // client's validators itself.
-    const stripped = new Headers(request.headers);
-    stripped.delete('if-none-match');
-    stripped.delete('if-modified-since');
-    forward = new Request(request, { headers: stripped });
+    headers.delete('if-none-match');
+    headers.delete('if-modified-since');
+    // Or revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
+    for (let i = 0; i < (validators?.length ?? 0); i += 2) {
+      headers.set(validators![i]!, validators![i + 1]!);
+    }
+    forward = new Request(request, { headers });
   }
   let res: Response;
   try {

@@ -52,6 +52,12 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
       delete req.headers['if-none-match'];
       delete req.headers['if-modified-since'];
     }
+    const validators = outcome.validators;
+    if (validators !== undefined) {
+      // Revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
+      for (let i = 0; i < validators.length; i += 2)
+        req.headers[validators[i]!] = validators[i + 1];
+    }
     tee(res, outcome.recorder);
     pass(req, res, next);
   };

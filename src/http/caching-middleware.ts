@@ -69,6 +69,8 @@ export interface HttpCacheStats {
   bypass: number;
   /** Hits that waited for a concurrent miss instead of calling the origin. */
   coalesced: number;
+  /** Stale entries the origin confirmed with a 304 (served from the cache as `HIT`). */
+  revalidated: number;
   /** Responses written to the cache. */
   stores: number;
   /** Tag invalidations issued (after writes or through `invalidateTags`). */
@@ -101,6 +103,7 @@ export class CachingMiddleware {
     stale: 0,
     bypass: 0,
     coalesced: 0,
+    revalidated: 0,
     stores: 0,
     invalidations: 0,
     errors: 0,
@@ -159,6 +162,9 @@ export class CachingMiddleware {
       },
       countStore: () => {
         counts.stores++;
+      },
+      countRevalidated: () => {
+        counts.revalidated++;
       },
       cacheError: (operation, key, error) => {
         counts.errors++;

@@ -6,21 +6,16 @@
  * Nothing is delayed for storing: the body is buffered only while the response is storable
  * and under `maxBodySize`; past that the buffer is dropped and the rest streams through.
  *
- * The write that stores the response carries the tag snapshot taken before the origin was
- * called, so an invalidation of the path that lands in between voids the entry at once — a
- * slow read can never write back what a write just invalidated. `Cache-Tag` values are only
- * known now; their versions are read at store time (the path tag is the one a write racing
- * this read bumps, so it is the one the early snapshot must cover).
+ * The recorder also decides what the client gets instead of the origin's answer: a stale
+ * entry on a 5xx within `stale-if-error`, the stored body when the origin confirms a stale
+ * entry with a 304 (revalidation.ts), or a 304 for the client's own validators. Storing, with
+ * the tag snapshot that keeps a slow read from writing back invalidated data, is in
+ * store-response.ts.
  */
 import type { Cache, TagSnapshot } from '../core/types.js';
 import { fieldsToDrop, responseFacts, storability, variesOn } from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
-import {
-  encodeResponse,
-  encodeVaryMarker,
-  hasRepeatedNames,
-  type StoredResponse,
-} from './entry.js';
+import { hasRepeatedNames, type StoredResponse } from './entry.js';
 import type { HttpEvents, XCache } from './events.js';
 import { computeFreshness, storageTtlMs, usableOnError } from './freshness.js';
 import {
@@ -32,9 +27,11 @@ import {
   parseHttpDate,
   storableHeaders,
 } from './headers.js';
-import { headerHash, variantKey } from './key.js';
+import { headerHash } from './key.js';
 import type { ReadContext } from './read-context.js';
 import { type ReplayResponse, replay } from './replay.js';
+import { refreshedHeaders } from './revalidation.js';
+import { storeResponse } from './store-response.js';
 
 /** What followers of a flight are served from. */
 export interface Shared {
@@ -52,6 +49,7 @@ export interface RecorderHost {
   now(): number;
   countStale(): void;
   countStore(): void;
+  countRevalidated(): void;
   cacheError(operation: string, key: string | undefined, error: unknown): void;
 }
 
@@ -74,6 +72,10 @@ export class Recorder {
   readonly #flight: Flight<Shared> | undefined;
   readonly #snapshot: TagSnapshot | undefined;
   readonly #stale: StoredResponse | undefined;
+  /** The origin was asked with the stale entry's validators. */
+  readonly #revalidating: boolean;
+  /** The body to store when it comes from the cache, not the origin (after a 304). */
+  #storedBody: Buffer | undefined;
   #pending: { status: number; headers: FlatHeaders; varyFields: string[] } | undefined;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
@@ -85,12 +87,14 @@ export class Recorder {
     flight: Flight<Shared> | undefined,
     snapshot: TagSnapshot | undefined,
     stale: StoredResponse | undefined,
+    revalidating = false,
   ) {
     this.#host = host;
     this.#ctx = ctx;
     this.#flight = flight;
     this.#snapshot = snapshot;
     this.#stale = stale;
+    this.#revalidating = revalidating;
   }
 
   /** The origin's status and headers are final; decides whether to keep the body. */
@@ -109,6 +113,9 @@ export class Recorder {
         withAge: true,
       });
       return { xCache: 'STALE', replace };
+    }
+    if (status === 304 && this.#revalidating && this.#stale !== undefined) {
+      return this.#notModified(this.#stale, headers, now);
     }
     const facts = responseFacts(status, headers);
     let reason: string | undefined = ctx.noStore
@@ -146,9 +153,38 @@ export class Recorder {
     return { xCache: 'MISS', replace };
   }
 
+  /**
+   * The origin confirmed the stale entry (RFC 9111 §4.3.4): refresh its headers, store it
+   * again with the stored body, and send the client the stored response.
+   */
+  #notModified(stale: StoredResponse, notModifiedHeaders: FlatHeaders, now: number): HeadAction {
+    const ctx = this.#ctx;
+    const headers = refreshedHeaders(stale.headers, notModifiedHeaders, now);
+    const facts = responseFacts(stale.status, headers);
+    let reason: string | undefined = ctx.noStore
+      ? 'request-no-store'
+      : storability(facts, ctx.policy);
+    if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
+    if (reason !== undefined) this.#skip(reason);
+    else {
+      this.#pending = { status: stale.status, headers, varyFields: variesOn(facts, ctx.policy) };
+    }
+    this.#storedBody = stale.body;
+    this.#host.countRevalidated();
+    const response = this.#build(stale.status, headers, stale.body, now);
+    const replace = replay(response, {
+      xCache: 'HIT',
+      head: ctx.head,
+      conditions: ctx.conditions,
+      now,
+      withAge: true,
+    });
+    return { xCache: 'HIT', replace };
+  }
+
   /** A piece of the origin's body, in order. */
   chunk(bytes: Uint8Array): void {
-    if (this.#pending === undefined || bytes.length === 0) return;
+    if (this.#pending === undefined || bytes.length === 0 || this.#storedBody !== undefined) return;
     this.#bytes += bytes.length;
     if (this.#bytes > this.#ctx.policy.maxBodySize) {
       this.#chunks = [];
@@ -169,42 +205,51 @@ export class Recorder {
     this.#pending = undefined;
     const ctx = this.#ctx;
     const now = this.#host.now();
-    const facts = responseFacts(pending.status, pending.headers);
-    const date = parseHttpDate(getFlat(pending.headers, 'date'));
-    const info = computeFreshness({
-      directives: facts.directives,
-      date,
-      expires: getFlat(pending.headers, 'expires'),
-      age: getFlat(pending.headers, 'age'),
-      requestTime: ctx.requestTime,
-      responseTime: now,
-      defaultTtlMs: ctx.policy.ttlMs,
-      staleWhileRevalidate: ctx.policy.staleWhileRevalidate,
-      staleIfError: ctx.policy.staleIfError,
-    });
+    const body =
+      this.#storedBody ??
+      (this.#chunks.length === 1 ? Buffer.from(this.#chunks[0]!) : Buffer.concat(this.#chunks));
+    this.#chunks = [];
+    const response = this.#build(pending.status, pending.headers, body, now);
+    const info = response.info;
     const ttlMs = Math.ceil(storageTtlMs(info, now));
     if (ttlMs <= 0) {
       this.#skip('no-freshness');
       this.#finish(undefined);
       return;
     }
-    const headers = storableHeaders(pending.headers, fieldsToDrop(facts));
-    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server.
-    if (date === undefined) headers.push('date', formatHttpDate(now));
-    const body =
-      this.#chunks.length === 1 ? Buffer.from(this.#chunks[0]!) : Buffer.concat(this.#chunks);
-    this.#chunks = [];
-    const response: StoredResponse = {
-      status: pending.status,
-      headers,
-      body,
-      info,
-      repeatedNames: hasRepeatedNames(headers),
-    };
+    const facts = responseFacts(pending.status, pending.headers);
     const varyHash = headerHash(pending.varyFields, ctx.header);
     const shareable = info.lifetimeMs > info.initialAgeMs && !info.noCache;
     this.#finish(shareable ? { response, varyFields: pending.varyFields, varyHash } : undefined);
-    void this.#store(response, pending.varyFields, varyHash, ttlMs, facts.headers);
+    void storeResponse(this.#host, this.#ctx, this.#snapshot!, {
+      response,
+      varyFields: pending.varyFields,
+      varyHash,
+      ttlMs,
+      cacheTags: listMembers(getFlatJoined(facts.headers, 'cache-tag')),
+    });
+  }
+
+  /** The stored form of a response received now: freshness computed, storable fields only. */
+  #build(status: number, originHeaders: FlatHeaders, body: Buffer, now: number): StoredResponse {
+    const ctx = this.#ctx;
+    const facts = responseFacts(status, originHeaders);
+    const date = parseHttpDate(getFlat(originHeaders, 'date'));
+    const info = computeFreshness({
+      directives: facts.directives,
+      date,
+      expires: getFlat(originHeaders, 'expires'),
+      age: getFlat(originHeaders, 'age'),
+      requestTime: ctx.requestTime,
+      responseTime: now,
+      defaultTtlMs: ctx.policy.ttlMs,
+      staleWhileRevalidate: ctx.policy.staleWhileRevalidate,
+      staleIfError: ctx.policy.staleIfError,
+    });
+    const headers = storableHeaders(originHeaders, fieldsToDrop(facts));
+    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server.
+    if (date === undefined) headers.push('date', formatHttpDate(now));
+    return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };
   }
 
   /** The origin failed or the client went away: nothing is stored; followers fetch. */
@@ -224,47 +269,6 @@ export class Recorder {
     this.#pending = undefined;
     const events = this.#host.events;
     if (events.has('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
-  }
-
-  async #store(
-    response: StoredResponse,
-    varyFields: string[],
-    varyHash: string,
-    ttlMs: number,
-    originHeaders: FlatHeaders,
-  ): Promise<void> {
-    const ctx = this.#ctx;
-    const host = this.#host;
-    const baseSnapshot = this.#snapshot!;
-    const cacheTags = listMembers(getFlatJoined(originHeaders, 'cache-tag')).filter(
-      (t) => !baseSnapshot.tags.includes(t),
-    );
-    const key = varyFields.length > 0 ? variantKey(ctx.primary, varyHash) : ctx.primary;
-    try {
-      let snapshot = baseSnapshot;
-      if (cacheTags.length > 0) {
-        const late = await host.cache.tagSnapshot(cacheTags);
-        snapshot = {
-          tags: [...baseSnapshot.tags, ...late.tags],
-          versions: [...baseSnapshot.versions, ...late.versions],
-        };
-      }
-      const bytes = encodeResponse(response);
-      const tags = snapshot.tags;
-      if (varyFields.length > 0) {
-        await host.cache.set(ctx.primary, encodeVaryMarker(varyFields), ttlMs, {
-          tags: baseSnapshot.tags,
-          snapshot: baseSnapshot,
-        });
-      }
-      await host.cache.set(key, bytes, ttlMs, { tags, snapshot });
-      host.countStore();
-      if (host.events.has('store')) {
-        host.events.emit('store', { key, bytes: bytes.length, ttlMs, tags });
-      }
-    } catch (error) {
-      host.cacheError('set', key, error);
-    }
   }
 }
 

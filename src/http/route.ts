@@ -15,13 +15,14 @@ import { waitFor } from './coalesce.js';
 import type { DecodeMemo } from './decode-memo.js';
 import type { StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
-import type { HeaderGetter } from './headers.js';
+import type { FlatHeaders, HeaderGetter } from './headers.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
 import { headerHash, normalizeHost, variantKey } from './key.js';
 import type { ResolvedPolicy } from './policy.js';
 import { type ReadContext, readContext, readTags } from './read-context.js';
 import { Recorder, type RecorderHost } from './recorder.js';
 import { type ReplayResponse, replay } from './replay.js';
+import { validatorsOf } from './revalidation.js';
 
 /** The middleware state a route reads and updates. */
 export interface RouteHost extends RecorderHost {
@@ -55,7 +56,15 @@ export type Plan =
 /** The result of a lookup. */
 export type Outcome =
   | { readonly kind: 'replay'; readonly response: ReplayResponse }
-  | { readonly kind: 'fetch'; readonly recorder: Recorder };
+  | {
+      readonly kind: 'fetch';
+      readonly recorder: Recorder;
+      /**
+       * Conditional fields (`if-none-match`, `if-modified-since`) to add to the request before
+       * the origin sees it, revalidating a stored entry (RFC 9111 §4.3.1). Flat, lowercase.
+       */
+      readonly validators: FlatHeaders | undefined;
+    };
 
 const BYPASS: Plan = { kind: 'bypass' };
 
@@ -184,7 +193,14 @@ export class HttpCacheRoute {
       }
     }
     host.countMiss();
-    return { kind: 'fetch', recorder: new Recorder(host, ctx, flight, snapshot, stale) };
+    // Revalidate rather than refetch when the stored entry has validators and the client sent
+    // none of its own (its own are answered by the recorder from whatever comes back).
+    const validators =
+      stale !== undefined && storing && ctx.conditions === undefined
+        ? validatorsOf(stale)
+        : undefined;
+    const recorder = new Recorder(host, ctx, flight, snapshot, stale, validators !== undefined);
+    return { kind: 'fetch', recorder, validators };
   }
 
   /** Reads the primary key and, behind a vary marker, the variant. */

@@ -161,6 +161,16 @@ export class Origin {
       case '/sie':
         if (this.failing.has(path)) return text(503, 'down', {});
         return text(200, `sie ${n}`, { 'cache-control': 'max-age=1, stale-if-error=60' });
+      case '/validate':
+        // Stored under the policy ttl but `no-cache`: every use is revalidated with the ETag.
+        if (header('if-none-match') === '"v1"') {
+          return {
+            status: 304,
+            headers: { etag: '"v1"', 'cache-control': 'no-cache' },
+            body: Buffer.alloc(0),
+          };
+        }
+        return text(200, `validate ${n}`, { etag: '"v1"', 'cache-control': 'no-cache' });
       case '/empty':
         return { status: 204, headers: fresh, body: Buffer.alloc(0) };
       default:

@@ -106,6 +106,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'revalidates a no-cache entry with the origin and serves the stored body on 304',
+    async run(env) {
+      const first = await env.get('/validate');
+      expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
+      await env.stored(1);
+      const second = await env.get('/validate');
+      expect([second.status, second.xCache, second.text]).toEqual([200, 'HIT', 'validate 1']);
+      expect(second.headers.etag).toBe('"v1"');
+      expect(env.origin.count('/validate')).toBe(2);
+      expect(env.mw.stats().revalidated).toBe(1);
+      await env.stored(2);
+      const conditional = await env.get('/validate', { 'if-none-match': '"v1"' });
+      expect(conditional.status).toBe(304);
+    },
+  },
+  {
     name: 'uses the policy ttl for responses that state no freshness, then refetches',
     async run(env) {
       await missThenHit(env, '/ttl');

@@ -136,7 +136,7 @@ function fetchReply(r: OriginReply): Response {
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
   const body =
-    r.status === 204
+    r.status === 204 || r.status === 304
       ? null
       : r.pieces
         ? (Readable.toWeb(Readable.from(pieces(r.body, r.pieces))) as ReadableStream<Uint8Array>)
