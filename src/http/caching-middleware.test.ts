@@ -129,6 +129,15 @@ describe('CachingMiddleware', () => {
     expect(h.mw.stats().stores).toBe(1);
   });
 
+  it('answers only-if-cached with 504 when nothing usable is stored, never asking the origin', async () => {
+    const miss = await h.request({ ttl: '1m' }, '/x', {}, { 'cache-control': 'only-if-cached' });
+    expect(miss.status).toBe(504);
+    expect(h.originCalls).toBe(0);
+    await h.request({ ttl: '1m' }, '/x', {});
+    const hit = await h.request({ ttl: '1m' }, '/x', {}, { 'cache-control': 'only-if-cached' });
+    expect([hit.status, hit.xCache]).toEqual([200, 'HIT']);
+  });
+
   it('lets Range requests bypass', async () => {
     expect((await h.request({ ttl: '1m' }, '/x', {}, { range: 'bytes=0-1' })).xCache).toBe(
       'BYPASS',

@@ -100,6 +100,8 @@ export interface RequestFreshness {
   maxAgeMs: number | undefined;
   minFreshMs: number | undefined;
   noCache: boolean;
+  /** §5.2.1.7: answer from storage or with 504, never from the origin. */
+  onlyIfCached: boolean;
 }
 
 /** Reads the request's `Cache-Control` narrowing directives. */
@@ -108,6 +110,7 @@ export function requestFreshness(cc: Directives): RequestFreshness {
     maxAgeMs: deltaSecondsMs(cc, 'max-age'),
     minFreshMs: deltaSecondsMs(cc, 'min-fresh'),
     noCache: cc['no-cache'] !== undefined,
+    onlyIfCached: cc['only-if-cached'] !== undefined,
   };
 }
 

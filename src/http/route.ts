@@ -70,6 +70,16 @@ const BYPASS: Plan = { kind: 'bypass' };
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** The answer to `only-if-cached` when nothing usable is stored. */
+const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
+  status: 504,
+  headers: ['content-length', '0', 'x-cache', 'MISS'],
+  body: undefined,
+  headBody: undefined,
+  xCache: 'MISS',
+  repeatedNames: false,
+}) as ReplayResponse;
+
 /** One policy bound to one middleware: what adapters drive. */
 export class HttpCacheRoute {
   readonly #host: RouteHost;
@@ -147,6 +157,11 @@ export class HttpCacheRoute {
           return this.#replay(stored, 'STALE', ctx, now);
         }
       }
+    }
+    if (ctx.freshness?.onlyIfCached === true) {
+      // RFC 9111 §5.2.1.7: nothing usable is stored, and the client forbids asking the origin.
+      host.countMiss();
+      return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
     return this.#fetch(ctx, stored, true);
   }
