@@ -12,6 +12,7 @@
  * The plugin is not encapsulated (it sets Fastify's `skip-override` symbol, as
  * `fastify-plugin` would), so its hooks cover the routes of the scope it is registered in.
  */
+import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type {
@@ -34,6 +35,9 @@ declare module 'fastify' {
     cache?: CachePolicy | false;
   }
 }
+
+/** Marks the plugin's own background refresh requests (with a per-instance secret). */
+const REFRESH_HEADER = 'x-codeai-cache-refresh';
 
 type State =
   | { kind: 'replayed' }
@@ -79,6 +83,8 @@ export function fastifyCache(
         return done();
       }
       const ctx = plan.ctx;
+      const refreshing = headers[REFRESH_HEADER] === token;
+      if (refreshing) delete headers[REFRESH_HEADER];
       const proceed = (outcome: Outcome) => {
         if (outcome.kind === 'replay') {
           const r = outcome.response;
@@ -103,9 +109,33 @@ export function fastifyCache(
         state.set(request, { kind: 'read', recorder: outcome.recorder });
         done();
       };
-      const outcome = route.lookup(ctx);
+      if (refreshing) {
+        // Our own background refresh: skip the lookup, fetch and store.
+        route.refresh(ctx).then(proceed, done);
+        return;
+      }
+      const outcome = route.lookup(ctx, () => refreshInBackground(request, ctx.primary));
       if (outcome instanceof Promise) outcome.then(proceed, done);
       else proceed(outcome);
+    };
+
+    // stale-while-revalidate (RFC 5861 §3): the stale copy is served at once and the route
+    // is re-run in the background through `inject`, marked with a per-instance token so the
+    // re-run skips the lookup, fetches and stores. One refresh per key at a time.
+    const token = randomUUID();
+    const refreshingKeys = new Set<string>();
+    const refreshInBackground = (request: FastifyRequest, key: string) => {
+      if (refreshingKeys.has(key)) return;
+      refreshingKeys.add(key);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.raw.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      headers[REFRESH_HEADER] = token;
+      instance
+        .inject({ method: 'GET', url: request.url, headers })
+        .catch(() => undefined)
+        .finally(() => refreshingKeys.delete(key));
     };
 
     const onSend: onSendHookHandler<unknown> = (request, reply, payload, done) => {

@@ -297,7 +297,10 @@ export const SCENARIOS: Scenario[] = [
       expect([during.xCache, during.text]).toEqual(['STALE', 'swr 1']);
       release();
       const a = await first;
-      expect(['MISS:swr 2', 'STALE:swr 1']).toContain(`${a.xCache}:${a.text}`);
+      // Adapters that can re-run the route refresh in the background and answer at once;
+      // the others let the first stale request refresh in the foreground.
+      const background = env.adapter === 'fetch' || env.adapter === 'fastify';
+      expect(`${a.xCache}:${a.text}`).toBe(background ? 'STALE:swr 1' : 'MISS:swr 2');
       await env.stored(2);
       const after = await env.get('/swr');
       expect([after.xCache, after.text]).toEqual(['HIT', 'swr 2']);
