@@ -27,6 +27,7 @@ export type {
   TimeoutOptions,
 } from './core/types.js';
 export { type CacheConfig, configFromUrl, createCache } from './create-cache.js';
+export * from './http/index.js';
 export { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
 export { RedisCache } from './stores/redis/redis-cache.js';
 export type { RedisCacheOptions, RedisNode } from './stores/redis/redis-options.js';

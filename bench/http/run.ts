@@ -162,15 +162,11 @@ export async function benchHttp(
   compile();
   const pairs: [string, string, number | undefined][] = [
     ['node:cache', 'node:bare', 0.8],
-    ['node:cache-sync', 'node:bare', undefined],
     ['express:cache', 'express:apicache', 1.0],
-    ['express:cache-sync', 'express:apicache', undefined],
     ['express:cache', 'express:bare', undefined],
     ['fastify:cache', 'fastify:bare', undefined],
-    ['fastify:cache-sync', 'fastify:bare', undefined],
     ['hono:cache', 'hono:bare', undefined],
     ['fetch:cache', 'hono:bare', undefined],
-    ['fetch:cache-sync', 'hono:bare', undefined],
   ];
   console.log(
     `\nHTTP cache hits, 1 KiB JSON, ${connections} connections, median of ${rounds} alternating ${seconds}s rounds, Node ${process.version}`,

@@ -14,8 +14,6 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { fastifyCache } from '../../src/adapters/fastify.js';
 import { cachingFetch, honoCache } from '../../src/adapters/hono.js';
-import { readEntry } from '../../src/core/entry.js';
-import type { Store } from '../../src/core/store.js';
 import { CachingMiddleware } from '../../src/http/caching-middleware.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
 
@@ -36,68 +34,41 @@ export const VARIANTS: Record<string, () => Promise<number>> = {
         res.end(BODY);
       }),
     ),
-  'node:cache': () => nodeCache(false),
-  'node:cache-sync': () => nodeCache(true),
+  'node:cache': () => nodeCache(),
   'express:bare': () => listen(createServer(expressApp())),
   'express:cache': async () => {
     const mw = await middleware();
-    return listen(createServer(expressApp((app) => app.use(mw.handler({ ttl: '5m' })))));
-  },
-  'express:cache-sync': async () => {
-    const mw = await middleware(true);
     return listen(createServer(expressApp((app) => app.use(mw.handler({ ttl: '5m' })))));
   },
   'express:apicache': () =>
     listen(createServer(expressApp((app) => app.use(apicache.middleware('5 minutes'))))),
   'fastify:bare': () => fastify(false),
   'fastify:cache': () => fastify(true),
-  'fastify:cache-sync': () => fastify(true, true),
   'hono:bare': () => hono(false),
   'hono:cache': () => hono(true),
-  'fetch:cache': () => fetchCache(false),
-  'fetch:cache-sync': () => fetchCache(true),
+  'fetch:cache': () => fetchCache(),
 };
 
-async function fetchCache(syncRead: boolean): Promise<number> {
-  const mw = await middleware(syncRead);
+async function fetchCache(): Promise<number> {
+  const mw = await middleware();
   return serveFetch(
     cachingFetch(mw, { ttl: '5m' }, () => new Response(BODY, { headers: HEADERS })),
   );
 }
 
-async function middleware(syncRead = false): Promise<CachingMiddleware> {
+async function middleware(): Promise<CachingMiddleware> {
   const cache = new MemoryCache({ maxMemory: '64mb' });
   await cache.start();
-  if (syncRead) addSyncRead(cache);
   return new CachingMiddleware(cache);
 }
 
-async function nodeCache(syncRead: boolean): Promise<number> {
-  const mw = await middleware(syncRead);
+async function nodeCache(): Promise<number> {
+  const mw = await middleware();
   const handler = mw.handler({ ttl: '5m' }, (_req, res) => {
     res.writeHead(200, HEADERS);
     res.end(BODY);
   });
   return listen(createServer((req, res) => handler(req, res)));
-}
-
-/**
- * PROTOTYPE, bench only: the synchronous-when-possible read requested from core
- * (`getMaybeSync`), built here from MemoryCache internals to measure what it buys. Remove
- * once core ships it; `node:cache` then measures the same thing.
- */
-function addSyncRead(cache: MemoryCache): void {
-  const store = (cache as unknown as { store: Store }).store;
-  const clock = Date;
-  (cache as unknown as Record<string, unknown>).getMaybeSync = (key: string) => {
-    const bytes = store.get(key);
-    if (bytes instanceof Promise) return cache.get(key);
-    const entry = readEntry(store, key, bytes);
-    if (entry instanceof Promise) return cache.get(key);
-    return entry && (entry.freshUntil === 0 || clock.now() < entry.freshUntil)
-      ? entry.payload
-      : undefined;
-  };
 }
 
 function expressApp(use?: (app: express.Express) => void): express.Express {
@@ -110,9 +81,9 @@ function expressApp(use?: (app: express.Express) => void): express.Express {
   return app;
 }
 
-async function fastify(cached: boolean, syncRead = false): Promise<number> {
+async function fastify(cached: boolean): Promise<number> {
   const app = Fastify();
-  if (cached) await app.register(fastifyCache(await middleware(syncRead), { ttl: '5m' }));
+  if (cached) await app.register(fastifyCache(await middleware(), { ttl: '5m' }));
   app.get('/hit', (_req, reply) => {
     reply.headers(HEADERS).send(BODY);
   });

@@ -97,6 +97,14 @@ export class StoreCache implements Cache {
   }
 
   get(key: string, options?: CallOptions): Promise<Buffer | undefined> {
+    const value = this.getMaybeSync(key, options);
+    return value instanceof Promise ? value : Promise.resolve(value);
+  }
+
+  getMaybeSync(
+    key: string,
+    options?: CallOptions,
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     const signal = options?.signal;
     try {
       this.#check(signal);
@@ -108,8 +116,7 @@ export class StoreCache implements Cache {
           (err) => this.#readFailed('get', key, err),
         );
       }
-      const value = this.#finishGet(key, found, signal);
-      return value instanceof Promise ? value : Promise.resolve(value);
+      return this.#finishGet(key, found, signal);
     } catch (err) {
       return this.#readFailed('get', key, err);
     }

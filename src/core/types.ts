@@ -118,6 +118,14 @@ export interface Cache {
   health(): Promise<HealthReport>;
 
   get(key: string, options?: CallOptions): Promise<Buffer | undefined>;
+  /**
+   * `get` for hot paths: answers synchronously when the backend can (a memory hit or miss)
+   * and with a promise otherwise. Same counting, events and errors as `get`.
+   */
+  getMaybeSync(
+    key: string,
+    options?: CallOptions,
+  ): Buffer | undefined | Promise<Buffer | undefined>;
   set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void>;
   delete(key: string, options?: CallOptions): Promise<boolean>;
   exists(key: string, options?: CallOptions): Promise<boolean>;
