@@ -10,7 +10,7 @@ import {
   type ResolvedCommonOptions,
   resolveCommonOptions,
 } from './options.js';
-import type { Store } from './store.js';
+import type { MaybePromise, Store } from './store.js';
 import type {
   Cache,
   CacheEventName,
@@ -275,19 +275,31 @@ export class StoreCache implements Cache {
     return this.#getOrSet.run(key, factory, options);
   }
 
-  async mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]> {
+  mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]> {
     const signal = options?.signal;
-    this.#check(signal);
-    assertKeys(keys);
-    if (keys.length === 0) return [];
-    let found: (Buffer | undefined)[];
+    let found: MaybePromise<(Buffer | undefined)[]>;
     try {
-      found = await this.store.getMany(keys, signal);
+      this.#check(signal);
+      assertKeys(keys);
+      if (keys.length === 0) return Promise.resolve([]);
+      found = this.store.getMany(keys, signal);
     } catch (err) {
-      await this.#readFailed('mget', undefined, err);
-      this.#counters.misses += keys.length - 1;
-      return keys.map(() => undefined);
+      return this.#mgetFailed(keys, err);
     }
+    if (found instanceof Promise) {
+      return found.then(
+        (values) => this.#finishMget(keys, values, signal),
+        (err) => this.#mgetFailed(keys, err),
+      );
+    }
+    return Promise.resolve(this.#finishMget(keys, found, signal));
+  }
+
+  #finishMget(
+    keys: readonly string[],
+    found: (Buffer | undefined)[],
+    signal: AbortSignal | undefined,
+  ): MaybePromise<(Buffer | undefined)[]> {
     const out = new Array<Buffer | undefined>(keys.length);
     let pending = false;
     for (let i = 0; i < keys.length; i++) {
@@ -297,6 +309,12 @@ export class StoreCache implements Cache {
     }
     // Only tagged entries need another lookup; plain ones are final already.
     return pending ? Promise.all(out) : out;
+  }
+
+  async #mgetFailed(keys: readonly string[], err: unknown): Promise<(Buffer | undefined)[]> {
+    await this.#readFailed('mget', undefined, err);
+    this.#counters.misses += keys.length - 1;
+    return keys.map(() => undefined);
   }
 
   async mset(
