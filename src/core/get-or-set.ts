@@ -23,8 +23,8 @@
 import { parseDuration } from './duration.js';
 import { readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
-import type { CacheEmitter } from './events.js';
 import { decodeJSON, encodeJSON } from './json.js';
+import type { CacheMeter } from './meter.js';
 import type { ResolvedCommonOptions } from './options.js';
 import { SingleFlight } from './single-flight.js';
 import type { HeldFlight, Store } from './store.js';
@@ -41,9 +41,7 @@ export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
 export interface GetOrSetHost {
   store: Store;
   options(): ResolvedCommonOptions;
-  events: CacheEmitter;
-  counters: { hits: number; misses: number; sets: number };
-  failed(operation: string, key: string, err: unknown): unknown;
+  meter: CacheMeter;
 }
 
 interface Plan {
@@ -91,7 +89,7 @@ export class GetOrSet {
     try {
       entry = await readEntry(host.store, key, await host.store.get(key), options.signal);
     } catch (err) {
-      host.failed('getOrSet', key, err);
+      host.meter.failure('getOrSet', key, err);
     }
 
     if (entry !== undefined) {
@@ -109,8 +107,7 @@ export class GetOrSet {
       }
       return this.#await(key, factory, plan, options.signal, { value: stale });
     }
-    host.counters.misses++;
-    if (host.events.wants('miss')) host.events.emit('miss', { key });
+    host.meter.miss(key);
     return this.#await(key, factory, plan, options.signal, undefined);
   }
 
@@ -143,12 +140,12 @@ export class GetOrSet {
   }
 
   #hit(key: string): void {
-    this.#host.counters.hits++;
-    if (this.#host.events.wants('hit')) this.#host.events.emit('hit', { key });
+    this.#host.meter.hit(key);
   }
 
   #stale(key: string, reason: 'grace' | 'fail-safe' | 'soft-timeout'): void {
-    if (this.#host.events.wants('stale')) this.#host.events.emit('stale', { key, reason });
+    if (this.#host.meter.events.wants('stale'))
+      this.#host.meter.events.emit('stale', { key, reason });
   }
 
   /** Waits for the key's flight within the caller's timeouts and signal. */
@@ -226,7 +223,7 @@ export class GetOrSet {
         try {
           versions = await host.store.tagVersions(plan.tags);
         } catch (err) {
-          host.failed('getOrSet', key, err);
+          host.meter.failure('getOrSet', key, err);
           // Without the versions the write can't be guarded: skip it rather than risk
           // storing a value an invalidation should have dropped.
           versions = undefined;
@@ -239,7 +236,7 @@ export class GetOrSet {
         value = await factory({ key, stale: staleValue, signal });
       } catch (err) {
         this.#refreshed(key, started, false, err);
-        void held?.release().catch((e) => host.failed('getOrSet', key, e));
+        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
         throw err;
       }
       let text: string | undefined;
@@ -247,14 +244,14 @@ export class GetOrSet {
         text = value === undefined ? undefined : encodeJSON(value);
       } catch (err) {
         this.#refreshed(key, started, false, err);
-        void held?.release().catch((e) => host.failed('getOrSet', key, e));
+        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
         throw err;
       }
       this.#refreshed(key, started, true);
       const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
       if (text === undefined || !guarded) {
         // Nothing is stored, so there is nothing for a later caller to join or wait for.
-        void held?.release().catch((e) => host.failed('getOrSet', key, e));
+        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
         return text;
       }
       // Callers arriving before the write lands join this run instead of recomputing, and
@@ -262,7 +259,7 @@ export class GetOrSet {
       holdUntil(
         this.#write(key, text, plan, versions)
           .then(() => held?.release())
-          .catch((e) => host.failed('getOrSet', key, e)),
+          .catch((e) => host.meter.failure('getOrSet', key, e)),
       );
       return text;
     });
@@ -289,7 +286,7 @@ export class GetOrSet {
         return entry.payload.toString('utf8');
       }
     } catch (err) {
-      host.failed('getOrSet', key, err);
+      host.meter.failure('getOrSet', key, err);
     }
     return undefined;
   }
@@ -310,15 +307,14 @@ export class GetOrSet {
     try {
       const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
       await host.store.set(key, bytes, physicalMs);
-      host.counters.sets++;
-      if (host.events.wants('set')) host.events.emit('set', { key });
+      host.meter.set(key);
     } catch (err) {
-      host.failed('getOrSet', key, err);
+      host.meter.failure('getOrSet', key, err);
     }
   }
 
   #refreshed(key: string, started: number, ok: boolean, error?: unknown): void {
-    const events = this.#host.events;
+    const events = this.#host.meter.events;
     if (!events.wants('refresh')) return;
     const durationMs = this.#host.options().clock.now() - started;
     events.emit('refresh', ok ? { key, ok, durationMs } : { key, ok, durationMs, error });

@@ -1,10 +1,11 @@
 import type { Duration } from './duration.js';
 import { readEntry, writeEntry } from './entry.js';
 import { hasEnvelope } from './envelope.js';
-import { abortError, CacheError, isCacheError } from './errors.js';
-import { CacheEmitter } from './events.js';
+import { abortError, CacheError } from './errors.js';
+import type { CacheEmitter } from './events.js';
 import { GetOrSet } from './get-or-set.js';
 import { decodeJSON, encodeJSON } from './json.js';
+import { CacheMeter, isInputError } from './meter.js';
 import {
   type CommonCacheOptions,
   type ResolvedCommonOptions,
@@ -43,7 +44,7 @@ export class StoreCache implements Cache {
   protected readonly store: Store;
   protected options: ResolvedCommonOptions;
   protected readonly events: CacheEmitter;
-  readonly #counters = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 };
+  readonly #meter: CacheMeter;
   readonly #getOrSet: GetOrSet;
   #state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -51,20 +52,14 @@ export class StoreCache implements Cache {
     this.store = store;
     this.name = store.kind;
     this.options = resolveCommonOptions(options);
-    this.events = new CacheEmitter(store.kind);
-    this.#getOrSet = new GetOrSet({
-      store,
-      options: () => this.options,
-      events: this.events,
-      counters: this.#counters,
-      failed: (operation, key, err) => this.#report(operation, key, err),
-    });
+    this.#meter = new CacheMeter(store.kind);
+    this.events = this.#meter.events;
+    this.#getOrSet = new GetOrSet({ store, options: () => this.options, meter: this.#meter });
   }
 
   /** Called by stores (through their hooks) when they evict on their own. */
   protected noteEviction(key: string, reason: 'capacity' | 'expired'): void {
-    this.#counters.evictions++;
-    if (this.events.wants('evict')) this.events.emit('evict', { key, reason });
+    this.#meter.evicted(key, reason);
   }
 
   async initialize(config: Record<string, unknown> = {}): Promise<void> {
@@ -144,13 +139,8 @@ export class StoreCache implements Cache {
   }
 
   #count(key: string, value: Buffer | undefined): Buffer | undefined {
-    if (value === undefined) {
-      this.#counters.misses++;
-      if (this.events.wants('miss')) this.events.emit('miss', { key });
-    } else {
-      this.#counters.hits++;
-      if (this.events.wants('hit')) this.events.emit('hit', { key });
-    }
+    if (value === undefined) this.#meter.miss(key);
+    else this.#meter.hit(key);
     return value;
   }
 
@@ -183,23 +173,18 @@ export class StoreCache implements Cache {
     try {
       written = this.store.set(key, stored, ttlMs, signal);
     } catch (err) {
-      return Promise.reject(this.#report('set', key, err));
+      return Promise.reject(this.#meter.failure('set', key, err));
     }
     if (written instanceof Promise) {
       return written.then(
-        () => this.#noteSet(key),
+        () => this.#meter.set(key),
         (err) => {
-          throw this.#report('set', key, err);
+          throw this.#meter.failure('set', key, err);
         },
       );
     }
-    this.#noteSet(key);
+    this.#meter.set(key);
     return Promise.resolve();
-  }
-
-  #noteSet(key: string): void {
-    this.#counters.sets++;
-    if (this.events.wants('set')) this.events.emit('set', { key });
   }
 
   async #encode(bytes: Buffer, options: SetOptions | undefined): Promise<Buffer> {
@@ -231,12 +216,9 @@ export class StoreCache implements Cache {
     try {
       deleted = await this.store.delete(key, options?.signal);
     } catch (err) {
-      throw this.#report('delete', key, err);
+      throw this.#meter.failure('delete', key, err);
     }
-    if (deleted) {
-      this.#counters.deletes++;
-      if (this.events.wants('delete')) this.events.emit('delete', { key });
-    }
+    if (deleted) this.#meter.deleted(key);
     return deleted;
   }
 
@@ -313,7 +295,7 @@ export class StoreCache implements Cache {
 
   async #mgetFailed(keys: readonly string[], err: unknown): Promise<(Buffer | undefined)[]> {
     await this.#readFailed('mget', undefined, err);
-    this.#counters.misses += keys.length - 1;
+    this.#meter.counters.misses += keys.length - 1;
     return keys.map(() => undefined);
   }
 
@@ -338,10 +320,9 @@ export class StoreCache implements Cache {
     try {
       await this.store.setMany(encoded, ttlMs, options?.signal);
     } catch (err) {
-      throw this.#report('mset', undefined, err);
+      throw this.#meter.failure('mset', undefined, err);
     }
-    this.#counters.sets += encoded.length;
-    if (this.events.wants('set')) for (const [key] of encoded) this.events.emit('set', { key });
+    for (const [key] of encoded) this.#meter.set(key);
   }
 
   async deletePattern(pattern: string, options?: CallOptions): Promise<number> {
@@ -349,10 +330,10 @@ export class StoreCache implements Cache {
     assertPattern(pattern);
     try {
       const n = await this.store.deletePattern(pattern, options?.signal);
-      this.#counters.deletes += n;
+      this.#meter.counters.deletes += n;
       return n;
     } catch (err) {
-      throw this.#report('deletePattern', undefined, err);
+      throw this.#meter.failure('deletePattern', undefined, err);
     }
   }
 
@@ -368,7 +349,7 @@ export class StoreCache implements Cache {
     try {
       for await (const batch of this.store.scan(pattern, options?.signal)) yield* batch;
     } catch (err) {
-      throw this.#report('scan', undefined, err);
+      throw this.#meter.failure('scan', undefined, err);
     }
   }
 
@@ -387,7 +368,7 @@ export class StoreCache implements Cache {
     try {
       return Number(await this.store.incrBy(key, negate ? -delta : delta, options?.signal));
     } catch (err) {
-      throw this.#report(negate ? 'decr' : 'incr', key, err);
+      throw this.#meter.failure(negate ? 'decr' : 'incr', key, err);
     }
   }
 
@@ -398,7 +379,7 @@ export class StoreCache implements Cache {
     try {
       await this.store.bumpTags(tags, options?.signal);
     } catch (err) {
-      throw this.#report('invalidateTags', undefined, err);
+      throw this.#meter.failure('invalidateTags', undefined, err);
     }
     if (this.events.wants('invalidate')) this.events.emit('invalidate', { tags });
   }
@@ -409,7 +390,7 @@ export class StoreCache implements Cache {
     try {
       return { tags: [...tags], versions: await this.store.tagVersions(tags, options?.signal) };
     } catch (err) {
-      throw this.#report('tagSnapshot', undefined, err);
+      throw this.#meter.failure('tagSnapshot', undefined, err);
     }
   }
 
@@ -418,13 +399,12 @@ export class StoreCache implements Cache {
     try {
       await this.store.clear(options?.signal);
     } catch (err) {
-      throw this.#report('clear', undefined, err);
+      throw this.#meter.failure('clear', undefined, err);
     }
   }
 
   stats(): CacheStats {
-    const size = this.store.size?.();
-    return size === undefined ? { ...this.#counters } : { ...this.#counters, ...size };
+    return this.#meter.snapshot(this.store.size?.());
   }
 
   on<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {
@@ -447,38 +427,10 @@ export class StoreCache implements Cache {
     if (signal?.aborted) throw abortError(signal);
   }
 
-  /** Counts and emits a failure; returns it as a CacheError to throw. */
-  #report(operation: string, key: string | undefined, err: unknown): CacheError {
-    const error = isCacheError(err)
-      ? err
-      : new CacheError('BACKEND', `${operation} failed: ${(err as Error)?.message ?? err}`, {
-          cause: err,
-        });
-    if (!isInputError(error)) {
-      this.#counters.errors++;
-      if (this.events.wants('error')) this.events.emit('error', { operation, key, error });
-    }
-    return error;
-  }
-
   #readFailed(operation: string, key: string | undefined, err: unknown): Promise<undefined> {
-    const error = this.#report(operation, key, err);
+    const error = this.#meter.failure(operation, key, err);
     if (isInputError(error) || !this.options.failOpen) return Promise.reject(error);
-    this.#counters.misses++;
+    this.#meter.counters.misses++;
     return Promise.resolve(undefined);
   }
-}
-
-/** Errors the caller caused: never counted as backend failures, never swallowed by fail-open. */
-function isInputError(err: CacheError): boolean {
-  return (
-    err.code === 'INVALID_ARGUMENT' ||
-    err.code === 'INVALID_TTL' ||
-    err.code === 'ABORTED' ||
-    err.code === 'STOPPED' ||
-    err.code === 'SERIALIZATION' ||
-    err.code === 'NOT_INTEGER' ||
-    err.code === 'OVERFLOW' ||
-    err.code === 'VALUE_TOO_LARGE'
-  );
 }

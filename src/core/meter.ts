@@ -1,0 +1,81 @@
+import { CacheError, isCacheError } from './errors.js';
+import { CacheEmitter } from './events.js';
+import type { CacheStats } from './types.js';
+
+/**
+ * What one cache counts and tells: the counters behind `stats()` and the events behind
+ * `on()` / diagnostics_channel. Every operation reports through it, so counting and
+ * emitting stay consistent wherever an operation ends (plain read, bulk read, getOrSet).
+ */
+export class CacheMeter {
+  readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 };
+  readonly events: CacheEmitter;
+
+  constructor(source: string) {
+    this.events = new CacheEmitter(source);
+  }
+
+  hit(key: string): void {
+    this.counters.hits++;
+    if (this.events.wants('hit')) this.events.emit('hit', { key });
+  }
+
+  miss(key: string): void {
+    this.counters.misses++;
+    if (this.events.wants('miss')) this.events.emit('miss', { key });
+  }
+
+  set(key: string): void {
+    this.counters.sets++;
+    if (this.events.wants('set')) this.events.emit('set', { key });
+  }
+
+  deleted(key: string): void {
+    this.counters.deletes++;
+    if (this.events.wants('delete')) this.events.emit('delete', { key });
+  }
+
+  evicted(key: string, reason: 'capacity' | 'expired'): void {
+    this.counters.evictions++;
+    if (this.events.wants('evict')) this.events.emit('evict', { key, reason });
+  }
+
+  /**
+   * Counts and emits a failure, and returns it as the `CacheError` to throw. Mistakes of the
+   * caller (bad input, an aborted signal) are returned but neither counted nor emitted: they
+   * say nothing about the backend's health.
+   */
+  failure(operation: string, key: string | undefined, err: unknown): CacheError {
+    const error = isCacheError(err)
+      ? err
+      : new CacheError('BACKEND', `${operation} failed: ${(err as Error)?.message ?? err}`, {
+          cause: err,
+        });
+    if (!isInputError(error)) {
+      this.counters.errors++;
+      if (this.events.wants('error')) this.events.emit('error', { operation, key, error });
+    }
+    return error;
+  }
+
+  snapshot(size?: { entries: number; bytes: number }): CacheStats {
+    return size === undefined ? { ...this.counters } : { ...this.counters, ...size };
+  }
+}
+
+/** Errors the caller caused: never counted as backend failures, never swallowed by fail-open. */
+export function isInputError(err: CacheError): boolean {
+  switch (err.code) {
+    case 'INVALID_ARGUMENT':
+    case 'INVALID_TTL':
+    case 'ABORTED':
+    case 'STOPPED':
+    case 'SERIALIZATION':
+    case 'NOT_INTEGER':
+    case 'OVERFLOW':
+    case 'VALUE_TOO_LARGE':
+      return true;
+    default:
+      return false;
+  }
+}
