@@ -42,11 +42,22 @@ const v = (await cache.get('k')).toString();
 let code;
 try { await cache.set('', 'x'); } catch (e) { code = e instanceof CacheError && e.code; }
 await cache.stop();
-console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*') }));
+const { CachingMiddleware } = await import('codeai-cache');
+const { fastifyCache } = await import('codeai-cache/fastify');
+const { honoCache, cachingFetch } = await import('codeai-cache/hono');
+const subpaths = [typeof CachingMiddleware, typeof fastifyCache, typeof honoCache, typeof cachingFetch];
+console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'), subpaths }));
 `,
     );
     const out = JSON.parse(run('node', ['main.mjs'], app));
-    expect(out).toEqual({ v: 'v', code: 'INVALID_ARGUMENT', d: 300_000, g: 'a\\*' });
+    expect(out).toEqual({
+      v: 'v',
+      code: 'INVALID_ARGUMENT',
+      d: 300_000,
+      g: 'a\\*',
+      // The adapters load without their frameworks installed (optional peers).
+      subpaths: ['function', 'function', 'function', 'function'],
+    });
     const types = run(
       'node',
       ['-e', "console.log(require.resolve('codeai-cache/package.json'))"],
