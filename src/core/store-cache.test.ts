@@ -87,3 +87,21 @@ describe('StoreCache when the backend fails', () => {
     expect(cache.stats().errors).toBe(0);
   });
 });
+
+describe('StoreCache lifecycle', () => {
+  it('initialize() applies defaultTTL before start, and names an option it cannot take', async () => {
+    const { store } = flakyStore();
+    const cache = new StoreCache(store);
+    await cache.initialize({ defaultTTL: '1m' });
+    await expect(cache.initialize({ maxMemory: 5 })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('maxMemory'),
+    });
+    await expect(cache.initialize({ defaultTTL: -1 })).rejects.toMatchObject({
+      code: 'INVALID_TTL',
+    });
+    await cache.start();
+    await expect(cache.initialize({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await cache.stop();
+  });
+});

@@ -66,6 +66,14 @@ export class StoreCache implements Cache {
     if (this.#state === 'started') {
       throw new CacheError('INVALID_ARGUMENT', 'initialize() must be called before start()');
     }
+    for (const name of Object.keys(config)) {
+      if (name !== 'defaultTTL' && name !== 'failOpen') {
+        throw new CacheError(
+          'INVALID_CONFIG',
+          `initialize() takes defaultTTL and failOpen; "${name}" is set when the cache is created`,
+        );
+      }
+    }
     const { defaultTTL, failOpen } = config as CommonCacheOptions;
     this.options = resolveCommonOptions({
       ...this.options,
