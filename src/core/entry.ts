@@ -9,6 +9,11 @@ export interface EntryState {
   freshUntil: number;
 }
 
+/** True while an entry is fresh at `now` (an entry without a logical expiry always is). */
+export function isFresh(entry: EntryState, now: number): boolean {
+  return entry.freshUntil === 0 || now < entry.freshUntil;
+}
+
 /**
  * Turns stored bytes into the caller's entry: plain bytes pass through untouched; an
  * envelope is unwrapped, and an entry whose tags were invalidated since it was written reads

@@ -21,7 +21,7 @@
  * never cached and reach the caller unless fail-safe serves a stale value.
  */
 import { parseDuration } from './duration.js';
-import { readEntry, writeEntry } from './entry.js';
+import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
 import { decodeJSON, encodeJSON } from './json.js';
 import type { CacheMeter } from './meter.js';
@@ -85,7 +85,7 @@ export class GetOrSet {
     const host = this.#host;
     const { clock } = host.options();
 
-    let entry: { payload: Buffer; freshUntil: number } | undefined;
+    let entry: EntryState | undefined;
     try {
       entry = await readEntry(host.store, key, await host.store.get(key), options.signal);
     } catch (err) {
@@ -94,7 +94,7 @@ export class GetOrSet {
 
     if (entry !== undefined) {
       const now = clock.now();
-      if (entry.freshUntil === 0 || now < entry.freshUntil) {
+      if (isFresh(entry, now)) {
         this.#hit(key);
         return decodeJSON<T>(entry.payload, key);
       }
@@ -282,7 +282,7 @@ export class GetOrSet {
       await locks.waitRelease(key, lockMs);
       const entry = await readEntry(host.store, key, await host.store.get(key));
       const { clock } = host.options();
-      if (entry !== undefined && (entry.freshUntil === 0 || clock.now() < entry.freshUntil)) {
+      if (entry !== undefined && isFresh(entry, clock.now())) {
         return entry.payload.toString('utf8');
       }
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Duration } from './duration.js';
-import { readEntry, writeEntry } from './entry.js';
+import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
@@ -135,15 +135,15 @@ export class StoreCache implements Cache {
     const entry = readEntry(this.store, key, bytes, signal);
     if (entry instanceof Promise) {
       return entry.then(
-        (e) => this.#count(key, e && this.#fresh(e.freshUntil) ? e.payload : undefined),
+        (e) => this.#count(key, e && this.#fresh(e) ? e.payload : undefined),
         (err) => this.#readFailed('get', key, err),
       );
     }
-    return this.#count(key, entry && this.#fresh(entry.freshUntil) ? entry.payload : undefined);
+    return this.#count(key, entry && this.#fresh(entry) ? entry.payload : undefined);
   }
 
-  #fresh(freshUntil: number): boolean {
-    return freshUntil === 0 || this.options.clock.now() < freshUntil;
+  #fresh(entry: EntryState): boolean {
+    return isFresh(entry, this.options.clock.now());
   }
 
   #count(key: string, value: Buffer | undefined): Buffer | undefined {
@@ -236,7 +236,7 @@ export class StoreCache implements Cache {
       this.#check(signal);
       assertKey(key);
       const entry = await readEntry(this.store, key, await this.store.get(key, signal), signal);
-      return entry !== undefined && this.#fresh(entry.freshUntil);
+      return entry !== undefined && this.#fresh(entry);
     } catch (err) {
       return (await this.#readFailed('exists', key, err)) !== undefined;
     }
