@@ -42,7 +42,8 @@ async function throughput(): Promise<boolean> {
   const rows: string[][] = [
     ['workload', 'codeai-cache', 'lru-cache (sync)', 'cache-manager 7', 'ours/lru', 'ours/cm'],
   ];
-  for (const [order, keys] of Object.entries(sequences())) {
+  const seqs = sequences();
+  for (const [order, keys] of Object.entries(seqs)) {
     const workloads: [string, Contender[], string[]][] = [
       [
         `get-hit ${order}`,
@@ -83,9 +84,59 @@ async function throughput(): Promise<boolean> {
   }
   table(rows);
   console.log(`bar: awaited get-hit ≥ 0.5× lru-cache and ≥ 5× cache-manager: ${bar(ok)}`);
+  console.log('\nceiling of any awaited get on the same keys (same run):');
+  await ceiling(ours, seqs.uniform!);
   await ours.stop();
   await manager.disconnect();
   return ok;
+}
+
+/**
+ * What any awaited get could reach on this workload, beside ours and the anchors: a bare
+ * `Map.get` returned through a promise (no bookkeeping at all), and the same plus the fresh
+ * `Buffer` copy the contract requires on every hit (DESIGN §3: a caller can never mutate a
+ * cached value through a reference). These bound the get-hit bar from above.
+ */
+async function ceiling(ours: MemoryCache, keys: readonly string[]): Promise<void> {
+  const lru = new LRUCache<string, string>({ max: KEYS * 2 });
+  const manager = createCacheManager();
+  const strings = new Map<string, string>();
+  const bytes = new Map<string, Buffer>();
+  for (let i = 0; i < KEYS; i++) {
+    lru.set(keyOf(i), VALUE);
+    await manager.set(keyOf(i), VALUE);
+    strings.set(keyOf(i), VALUE);
+    bytes.set(keyOf(i), Buffer.from(VALUE));
+  }
+  const copyOut = (k: string): Promise<Buffer | undefined> => {
+    const stored = bytes.get(k);
+    if (stored === undefined) return Promise.resolve(undefined);
+    const copy = Buffer.allocUnsafe(stored.length);
+    copy.set(stored);
+    return Promise.resolve(copy);
+  };
+  const r = await compare(
+    [
+      { name: 'lru', async: false, op: (k) => lru.get(k) },
+      { name: 'cm', async: true, op: (k) => manager.get(k) },
+      { name: 'bare', async: true, op: (k) => Promise.resolve(strings.get(k)) },
+      { name: 'copy', async: true, op: copyOut },
+      { name: 'ours', async: true, op: (k) => ours.get(k) },
+    ],
+    keys,
+  );
+  const [l, c] = [r.get('lru')!, r.get('cm')!];
+  const rows = [['awaited get-hit, uniform', 'ops/s', 'vs lru-cache', 'vs cache-manager']];
+  for (const [name, label] of [
+    ['bare', 'Map.get through a promise, no copy'],
+    ['copy', 'Map.get + fresh Buffer copy'],
+    ['ours', 'codeai-cache MemoryCache.get'],
+  ] as const) {
+    const o = r.get(name)!;
+    rows.push([label, rate(o), `${(o / l).toFixed(2)}×`, `${(o / c).toFixed(1)}×`]);
+  }
+  table(rows);
+  await manager.disconnect();
 }
 
 async function hitRatio(): Promise<boolean> {

@@ -32,16 +32,35 @@ export function readEntry(
   if (env === undefined) return { payload: bytes, freshUntil: 0 };
   const entry = { payload: env.payload, freshUntil: env.freshUntil };
   if (env.tags.length === 0) return entry;
-  const check = (current: number[]): EntryState | undefined => {
+  const valid = tagsStillValid(store, key, env.tags, env.tagVersions, signal);
+  return valid instanceof Promise
+    ? valid.then((ok) => (ok ? entry : undefined))
+    : valid
+      ? entry
+      : undefined;
+}
+
+/**
+ * Whether every tag still has the version the entry recorded. An entry whose tags were
+ * invalidated since it was written is deleted (best effort) and reads as absent.
+ */
+export function tagsStillValid(
+  store: Store,
+  key: string,
+  tags: readonly string[],
+  recorded: readonly number[],
+  signal?: AbortSignal,
+): MaybePromise<boolean> {
+  const check = (current: number[]): boolean => {
     for (let i = 0; i < current.length; i++) {
-      if (current[i] !== env.tagVersions[i]) {
+      if (current[i] !== recorded[i]) {
         dropQuietly(store, key);
-        return undefined;
+        return false;
       }
     }
-    return entry;
+    return true;
   };
-  const current = store.tagVersions(env.tags, signal);
+  const current = store.tagVersions(tags, signal);
   return current instanceof Promise ? current.then(check) : check(current);
 }
 

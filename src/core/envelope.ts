@@ -37,6 +37,17 @@ export function hasEnvelope(bytes: Uint8Array): boolean {
   );
 }
 
+/** {@link hasEnvelope} for bytes held as a one-byte string (one char per byte). */
+export function hasEnvelopeString(bytes: string): boolean {
+  return (
+    bytes.length >= HEADER &&
+    bytes.charCodeAt(0) === MAGIC[0] &&
+    bytes.charCodeAt(1) === MAGIC[1] &&
+    bytes.charCodeAt(2) === MAGIC[2] &&
+    bytes.charCodeAt(3) === MAGIC[3]
+  );
+}
+
 /** True when a plain value must be wrapped so it is not mistaken for an envelope. */
 export const needsEnvelope = hasEnvelope;
 

@@ -11,6 +11,7 @@ import {
   type ResolvedCommonOptions,
   resolveCommonOptions,
 } from './options.js';
+import { canPeek, type SharedBytes, SharedReader } from './shared-read.js';
 import type { MaybePromise, Store } from './store.js';
 import type {
   Cache,
@@ -46,6 +47,7 @@ export class StoreCache implements Cache {
   protected readonly events: CacheEmitter;
   readonly #meter: CacheMeter;
   readonly #getOrSet: GetOrSet;
+  readonly #shared: SharedReader | undefined;
   #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(store: Store, options: CommonCacheOptions = {}) {
@@ -55,6 +57,9 @@ export class StoreCache implements Cache {
     this.#meter = new CacheMeter(store.kind);
     this.events = this.#meter.events;
     this.#getOrSet = new GetOrSet({ store, options: () => this.options, meter: this.#meter });
+    this.#shared = canPeek(store)
+      ? new SharedReader(store, () => this.options.clock.now())
+      : undefined;
   }
 
   /** Called by stores (through their hooks) when they evict on their own. */
@@ -91,6 +96,7 @@ export class StoreCache implements Cache {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#getOrSet.stop();
+    this.#shared?.clear();
     await this.store.stop();
   }
 
@@ -125,6 +131,30 @@ export class StoreCache implements Cache {
     }
   }
 
+  /**
+   * `get` for readers that never write to what they read (the HTTP hit path): the same
+   * answer, counting and failure handling, but an in-process backend hands out its bytes
+   * without a copy (see shared-read.ts). Other backends return what `getMaybeSync` does.
+   */
+  readShared(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined> {
+    const shared = this.#shared;
+    if (shared === undefined) return this.getMaybeSync(key);
+    try {
+      this.#check(undefined);
+      assertKey(key);
+      const found = shared.read(key);
+      if (found instanceof Promise) {
+        return found.then(
+          (bytes) => this.#count(key, bytes),
+          (err) => this.#readFailed('get', key, err),
+        );
+      }
+      return this.#count(key, found);
+    } catch (err) {
+      return this.#readFailed('get', key, err);
+    }
+  }
+
   #finishGet(
     key: string,
     bytes: Buffer | undefined,
@@ -146,7 +176,7 @@ export class StoreCache implements Cache {
     return isFresh(entry, this.options.clock.now());
   }
 
-  #count(key: string, value: Buffer | undefined): Buffer | undefined {
+  #count<T>(key: string, value: T | undefined): T | undefined {
     if (value === undefined) this.#meter.miss(key);
     else this.#meter.hit(key);
     return value;
@@ -406,6 +436,7 @@ export class StoreCache implements Cache {
     this.#check(options?.signal);
     try {
       await this.store.clear(options?.signal);
+      this.#shared?.clear();
     } catch (err) {
       throw this.#meter.failure('clear', undefined, err);
     }

@@ -30,6 +30,12 @@ export interface Store {
   health(): Promise<HealthReport>;
 
   get(key: string, signal?: AbortSignal): MaybePromise<Buffer | undefined>;
+  /**
+   * In-process stores only: the stored bytes without a copy, as the immutable one-byte
+   * string that holds them (one char per byte). Same effects as `get` (lazy expiry,
+   * recency). For readers that never write to what they read; see shared-read.ts.
+   */
+  peek?(key: string): string | undefined;
   getMany(keys: readonly string[], signal?: AbortSignal): MaybePromise<(Buffer | undefined)[]>;
   set(
     key: string,

@@ -9,6 +9,7 @@
  * - `read`: `await lookup(plan.ctx)`; the outcome is either a response to `replay` or a
  *   `Recorder` to tee the origin's response through (see recorder.ts).
  */
+import type { SharedBytes } from '../core/shared-read.js';
 import type { TagSnapshot } from '../core/types.js';
 import { classifyRequest } from './cacheability.js';
 import { waitFor } from './coalesce.js';
@@ -29,8 +30,8 @@ export interface RouteHost extends RecorderHost {
   readonly namespace: string;
   /** Decoded entries, reused while the cache returns identical bytes. */
   readonly memo: DecodeMemo;
-  /** `cache.get`, or the backend's synchronous-when-possible read when it has one. */
-  read(key: string): Buffer | undefined | Promise<Buffer | undefined>;
+  /** `cache.get`, or the backend's synchronous (and zero-copy) read when it has one. */
+  read(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
   readonly coalesceWaitMs: number;
   countHit(coalesced: boolean): void;
   countMiss(): void;
@@ -129,19 +130,20 @@ export class HttpCacheRoute {
    */
   lookup(ctx: ReadContext, refresh?: () => void): Outcome | Promise<Outcome> {
     const stored = this.#read(ctx);
+    // A read answered in the same tick needs no second look at the clock.
     return stored instanceof Promise
-      ? stored.then((s) => this.#decide(ctx, s, refresh))
-      : this.#decide(ctx, stored, refresh);
+      ? stored.then((s) => this.#decide(ctx, s, refresh, this.#host.now()))
+      : this.#decide(ctx, stored, refresh, ctx.requestTime);
   }
 
   #decide(
     ctx: ReadContext,
     stored: StoredResponse | undefined,
     refresh: (() => void) | undefined,
+    now: number,
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
     if (stored !== undefined) {
-      const now = host.now();
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
         host.countHit(false);
@@ -228,13 +230,13 @@ export class HttpCacheRoute {
 
   #afterPrimary(
     ctx: ReadContext,
-    bytes: Buffer | undefined,
+    bytes: SharedBytes | undefined,
   ): MaybePromise<StoredResponse | undefined> {
     const memo = this.#host.memo;
     const found = memo.decode(ctx.primary, bytes);
     if (found?.kind !== 'vary') return found?.response;
     const key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
-    const responseOf = (b: Buffer | undefined) => {
+    const responseOf = (b: SharedBytes | undefined) => {
       const variant = memo.decode(key, b);
       return variant?.kind === 'response' ? variant.response : undefined;
     };
@@ -243,7 +245,7 @@ export class HttpCacheRoute {
   }
 
   /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
-  #get(key: string): MaybePromise<Buffer | undefined> {
+  #get(key: string): MaybePromise<SharedBytes | undefined> {
     const host = this.#host;
     try {
       const found = host.read(key);

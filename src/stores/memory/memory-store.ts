@@ -100,6 +100,14 @@ export class MemoryStore implements Store {
   }
 
   get(key: string): Buffer | undefined {
+    const value = this.peek(key);
+    if (value === undefined) return undefined;
+    const copy = Buffer.allocUnsafe(value.length);
+    copy.write(value, 0, 'latin1');
+    return copy;
+  }
+
+  peek(key: string): string | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) {
       this.#policy.miss(key);
@@ -111,10 +119,7 @@ export class MemoryStore implements Store {
       return undefined;
     }
     this.#policy.touch(entry);
-    const value = entry.value;
-    const copy = Buffer.allocUnsafe(value.length);
-    copy.write(value, 0, 'latin1');
-    return copy;
+    return entry.value;
   }
 
   getMany(keys: readonly string[]): (Buffer | undefined)[] {

@@ -1,0 +1,101 @@
+/**
+ * Reads without a private copy, for the library's own hot paths (the HTTP hit).
+ *
+ * `get` hands every caller a fresh `Buffer`, because a caller may write to it (DESIGN §3).
+ * A reader that never writes can instead take an in-process store's bytes as they are held:
+ * an immutable one-byte string, one char per byte. An enveloped entry is decoded once per
+ * stored value and remembered, so a hot tagged entry costs a pointer comparison and its
+ * tag-version lookups rather than a copy and a parse. The same rules as `get` apply: an
+ * entry past its logical expiry, or whose tags were invalidated, reads as absent.
+ */
+import { tagsStillValid } from './entry.js';
+import { decodeEnvelope, hasEnvelopeString } from './envelope.js';
+import type { MaybePromise, Store } from './store.js';
+
+/**
+ * Bytes handed out by a shared read: a one-byte string (one char per byte) when the backend
+ * keeps them in process, else the private `Buffer` a plain `get` returns. Never write to it.
+ */
+export type SharedBytes = string | Buffer;
+
+/** A cache that can read without copying; the HTTP layer looks for it. */
+export interface SharedReadable {
+  readShared(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
+}
+
+/** Envelopes larger than this are decoded on every read (remembering them would cost more). */
+const MAX_REMEMBERED_BYTES = 16 * 1024;
+/** At most this many decoded envelopes (so at most 4 MiB of held strings) are remembered. */
+const MAX_REMEMBERED = 256;
+
+interface DecodedEntry {
+  /** The stored string this was decoded from; reused only while the store returns it. */
+  readonly raw: string;
+  readonly freshUntil: number;
+  readonly tags: readonly string[];
+  readonly versions: readonly number[];
+  /** The caller's bytes: a slice of `raw`, which V8 shares rather than copies. */
+  readonly payload: string;
+}
+
+type PeekingStore = Store & { peek(key: string): string | undefined };
+
+/** True when `store` can hand out its bytes without a copy. */
+export function canPeek(store: Store): store is PeekingStore {
+  return typeof store.peek === 'function';
+}
+
+/** Zero-copy reads over one in-process store. */
+export class SharedReader {
+  readonly #store: PeekingStore;
+  readonly #now: () => number;
+  readonly #remembered = new Map<string, DecodedEntry>();
+
+  constructor(store: PeekingStore, now: () => number) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /** The payload stored at `key`, or `undefined`; throws what the store throws. */
+  read(key: string): MaybePromise<string | undefined> {
+    const raw = this.#store.peek(key);
+    if (raw === undefined || !hasEnvelopeString(raw)) return raw;
+    const entry = this.#decoded(key, raw);
+    if (entry === undefined) return raw;
+    if (entry.freshUntil !== 0 && this.#now() >= entry.freshUntil) return undefined;
+    if (entry.tags.length === 0) return entry.payload;
+    const valid = tagsStillValid(this.#store, key, entry.tags, entry.versions);
+    return valid instanceof Promise
+      ? valid.then((ok) => (ok ? entry.payload : undefined))
+      : valid
+        ? entry.payload
+        : undefined;
+  }
+
+  /** Forgets every remembered decode. */
+  clear(): void {
+    this.#remembered.clear();
+  }
+
+  #decoded(key: string, raw: string): DecodedEntry | undefined {
+    const last = this.#remembered.get(key);
+    // Same string object (or same bytes): the decode still holds.
+    if (last !== undefined && last.raw === raw) return last;
+    const env = decodeEnvelope(Buffer.from(raw, 'latin1'));
+    // A malformed envelope reads as plain bytes, as it does through `get`.
+    if (env === undefined) return undefined;
+    const entry: DecodedEntry = {
+      raw,
+      freshUntil: env.freshUntil,
+      tags: env.tags,
+      versions: env.tagVersions,
+      payload: raw.slice(raw.length - env.payload.length),
+    };
+    if (raw.length <= MAX_REMEMBERED_BYTES) {
+      // Crude but bounded: a full memo starts over rather than tracking recency on the hot path.
+      if (last === undefined && this.#remembered.size >= MAX_REMEMBERED) this.#remembered.clear();
+      this.#remembered.set(key, entry);
+    }
+    return entry;
+  }
+}
