@@ -17,6 +17,7 @@ const MEMORY_URL_OPTIONS = [
   'prefix',
   'eviction',
   'sweepInterval',
+  'maxTags',
 ];
 
 /**
@@ -62,7 +63,7 @@ export function configFromUrl(url: string): CacheConfig {
             `unknown option "${name}" in ${url} (known: ${MEMORY_URL_OPTIONS.join(', ')})`,
           );
         }
-        options[name] = name === 'maxEntries' ? Number(value) : value;
+        options[name] = name === 'maxEntries' || name === 'maxTags' ? Number(value) : value;
       }
       return { type: 'memory', ...options };
     }

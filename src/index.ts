@@ -9,6 +9,7 @@ export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
 export { type ChannelMessage, channelName } from './core/events.js';
 export { compileGlob, escapeGlob, type GlobMatcher } from './core/glob.js';
 export type { CommonCacheOptions } from './core/options.js';
+export type { SharedBytes, SharedReadable } from './core/shared-read.js';
 export type { EvictionReason, MaybePromise, Store, StoreHooks } from './core/store.js';
 export { StoreCache } from './core/store-cache.js';
 export type {

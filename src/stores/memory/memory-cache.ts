@@ -14,6 +14,11 @@ export interface MemoryCacheOptions extends CommonCacheOptions {
   sweepInterval?: Duration;
   /** `tinylfu` (default: W-TinyLFU, frequency-aware) or `lru` (pure recency). */
   eviction?: 'tinylfu' | 'lru';
+  /**
+   * Invalidated tags remembered (default 65 536, about 6 MiB at worst). Past it the memory
+   * cache forgets them all at once, which invalidates every tagged entry; see README.
+   */
+  maxTags?: number;
 }
 
 /** The defaults, one line of doc each. */
@@ -35,6 +40,7 @@ const KNOWN = new Set([
   'maxEntries',
   'sweepInterval',
   'eviction',
+  'maxTags',
 ]);
 
 /**
@@ -77,7 +83,14 @@ export class MemoryCache extends StoreCache {
       );
     }
     const store = new MemoryStore(
-      { maxMemory, maxEntries, eviction, sweepIntervalMs, clock: options.clock },
+      {
+        maxMemory,
+        maxEntries,
+        eviction,
+        sweepIntervalMs,
+        clock: options.clock,
+        maxTags: options.maxTags,
+      },
       { onEvict: (key, reason) => this?.noteEviction(key, reason) },
     );
     super(store, options);

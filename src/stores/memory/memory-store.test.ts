@@ -67,7 +67,14 @@ describe('MemoryStore basics', () => {
     store.set('a', Buffer.from('x'), undefined);
     expect(await store.health()).toEqual({
       status: 'healthy',
-      details: { entries: 1, bytes: entryWeight('a', 1), maxMemory: 5000, maxEntries: 7, tags: 0 },
+      details: {
+        entries: 1,
+        bytes: entryWeight('a', 1),
+        maxMemory: 5000,
+        maxEntries: 7,
+        tags: 0,
+        tagResets: 0,
+      },
     });
   });
 
@@ -252,5 +259,25 @@ describe('MemoryStore tags', () => {
     expect(after[0]).not.toBe(1);
     expect(after[1]).not.toBe(before[1]);
     expect(((await store.health()).details as { tags: number }).tags).toBe(0);
+  });
+
+  it('past maxTags forgets every invalidated tag, invalidating all tagged entries but no others', async () => {
+    const store = new MemoryStore({ maxMemory: 1 << 20, maxTags: 3 });
+    store.bumpTags(['a', 'b']);
+    const recorded = store.tagVersions(['a', 'b', 'never-bumped']);
+    store.bumpTags(['c']);
+    expect(((await store.health()).details as { tags: number }).tags).toBe(3);
+    store.bumpTags(['d']);
+    const details = (await store.health()).details as { tags: number; tagResets: number };
+    expect(details).toMatchObject({ tags: 0, tagResets: 1 });
+    // Every version recorded before the reset is now stale, even for tags never bumped.
+    const now = store.tagVersions(['a', 'b', 'never-bumped']);
+    for (let i = 0; i < now.length; i++) expect(now[i]).not.toBe(recorded[i]);
+  });
+
+  it('rejects a maxTags that is not a positive integer', () => {
+    for (const maxTags of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new MemoryStore({ maxMemory: 1 << 20, maxTags })).toThrow(/maxTags/);
+    }
   });
 });

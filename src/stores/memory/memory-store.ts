@@ -48,7 +48,7 @@ export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #map = new Map<string, Entry>();
   readonly #policy: EvictionPolicy;
-  readonly #tags = new TagVersions();
+  readonly #tags: TagVersions;
   readonly #hooks: StoreHooks | undefined;
   readonly #clock: Clock;
   readonly #maxMemory: number;
@@ -64,6 +64,7 @@ export class MemoryStore implements Store {
     this.#maxEntries = resolved.maxEntries;
     this.#clock = resolved.clock;
     this.#sweepIntervalMs = resolved.sweepIntervalMs;
+    this.#tags = new TagVersions(resolved.maxTags);
     this.#hooks = hooks;
     const bounds = { maxWeight: this.#maxMemory, maxEntries: this.#maxEntries };
     this.#policy =
@@ -89,9 +90,10 @@ export class MemoryStore implements Store {
     const { entries, bytes } = this.size();
     const maxEntries = Number.isFinite(this.#maxEntries) ? this.#maxEntries : null;
     const tags = this.#tags.size;
+    const tagResets = this.#tags.resets;
     return {
       status: 'healthy',
-      details: { entries, bytes, maxMemory: this.#maxMemory, maxEntries, tags },
+      details: { entries, bytes, maxMemory: this.#maxMemory, maxEntries, tags, tagResets },
     };
   }
 

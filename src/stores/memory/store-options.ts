@@ -14,6 +14,8 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
   /** Which entries go first when a bound is reached. */
   eviction?: EvictionPolicyName;
+  /** Invalidated tags remembered before every tagged entry is invalidated at once; see tag-versions.ts. */
+  maxTags?: number;
 }
 
 /** {@link MemoryStoreOptions} with defaults applied; `maxEntries` is `Infinity` when unbounded. */
@@ -23,6 +25,7 @@ export interface ResolvedMemoryStoreOptions {
   readonly clock: Clock;
   readonly sweepIntervalMs: number;
   readonly eviction: EvictionPolicyName;
+  readonly maxTags: number;
 }
 
 const DEFAULTS = {
@@ -30,6 +33,8 @@ const DEFAULTS = {
   sweepIntervalMs: 1000,
   /** W-TinyLFU beats LRU on skewed traffic and resists scans; see tinylfu.ts. */
   eviction: 'tinylfu',
+  /** About 6 MiB of map slots at worst. */
+  maxTags: 65_536,
 } as const;
 
 /** Node's timer ceiling (≈ 24.8 days). */
@@ -39,7 +44,7 @@ const systemClock: Clock = { now: () => Date.now() };
 
 /** Validates `options` (naming the bad option in an `INVALID_CONFIG` error) and applies defaults. */
 export function resolveMemoryStoreOptions(options: MemoryStoreOptions): ResolvedMemoryStoreOptions {
-  const { maxMemory, maxEntries, clock, sweepIntervalMs, eviction } = options ?? {};
+  const { maxMemory, maxEntries, clock, sweepIntervalMs, eviction, maxTags } = options ?? {};
   if (typeof maxMemory !== 'number' || !Number.isFinite(maxMemory) || maxMemory < 1) {
     throw invalid(`maxMemory must be a positive number of bytes, got ${String(maxMemory)}`);
   }
@@ -57,7 +62,12 @@ export function resolveMemoryStoreOptions(options: MemoryStoreOptions): Resolved
   if (policy !== 'tinylfu' && policy !== 'lru') {
     throw invalid(`eviction must be 'tinylfu' or 'lru', got ${String(policy)}`);
   }
+  const tags = maxTags ?? DEFAULTS.maxTags;
+  if (!(Number.isSafeInteger(tags) && tags >= 1)) {
+    throw invalid(`maxTags must be a positive integer, got ${String(maxTags)}`);
+  }
   return {
+    maxTags: tags,
     maxMemory,
     maxEntries: maxEntries ?? Number.POSITIVE_INFINITY,
     clock: clock ?? systemClock,

@@ -6,13 +6,14 @@
  * reads as the base version (0 until the first `clear`) and takes no space; each bumped tag
  * costs one small map slot (about 100 bytes), kept outside `maxMemory`.
  *
- * Bumped tags are kept until `clear()`. We considered forgetting old ones, but no rule the
- * store can check is safe: a version that reads as the base again would resurrect entries
- * written before the first bump, and the core may write an entry with versions snapshotted
- * arbitrarily long ago (`tagSnapshot`), so not even "older than the longest TTL" proves
- * that no live entry still carries an old version. Applications that invalidate one tag
- * per entity should prefer a bounded family of tags; `health().details.tags` shows the
- * count.
+ * Bumped tags are kept up to a limit (`maxTags`). Forgetting one tag is never safe on its
+ * own: a version that reads as the base again would resurrect entries written before its
+ * first bump, and the core may write an entry with versions snapshotted arbitrarily long ago
+ * (`tagSnapshot`), so not even "older than the longest TTL" proves that no live entry still
+ * carries an old version. So past the limit the map is forgotten whole, the way `clear()`
+ * forgets it: the base rises above every version handed out so far, which invalidates every
+ * tagged entry at once (untagged entries are untouched). Memory stays bounded, at the price
+ * of a burst of misses on tagged entries; `health().details` shows the count and the resets.
  *
  * `clear()` frees the map but raises the base above every version handed out so far, so a
  * snapshot taken before the clear can never validate a write made after it.
@@ -21,7 +22,14 @@
 /** The store's tag → version map. */
 export class TagVersions {
   readonly #versions = new Map<string, number>();
+  readonly #limit: number;
   #base = 0;
+  /** Times the map outgrew its limit and was forgotten. */
+  resets = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
 
   /** Number of tags bumped since the last `clear`. */
   get size(): number {
@@ -38,6 +46,10 @@ export class TagVersions {
     // A tag listed twice is bumped once: each call invalidates, whatever the multiplicity.
     for (const tag of new Set(tags)) {
       this.#versions.set(tag, (this.#versions.get(tag) ?? this.#base) + 1);
+    }
+    if (this.#versions.size > this.#limit) {
+      this.resets++;
+      this.clear();
     }
   }
 
