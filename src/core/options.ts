@@ -63,6 +63,30 @@ export function resolveCommonOptions(options: CommonCacheOptions = {}): Resolved
   return { defaultTtlMs, prefix, clock, failOpen };
 }
 
+/**
+ * The options after `initialize(config)`: only `defaultTTL` and `failOpen` may change once the
+ * cache exists, because the store was already built with the prefix and clock.
+ */
+export function reinitializeOptions(
+  current: ResolvedCommonOptions,
+  config: Record<string, unknown>,
+): ResolvedCommonOptions {
+  for (const name of Object.keys(config)) {
+    if (name !== 'defaultTTL' && name !== 'failOpen') {
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `initialize() takes defaultTTL and failOpen; "${name}" is set when the cache is created`,
+      );
+    }
+  }
+  const { defaultTTL, failOpen } = config as CommonCacheOptions;
+  return resolveCommonOptions({
+    ...current,
+    defaultTTL: defaultTTL ?? current.defaultTtlMs,
+    failOpen: failOpen ?? current.failOpen,
+  });
+}
+
 /** Stored key for a prefix: `prefix:key`, without doubling a `:` the prefix already ends with. */
 export function prefixSeparator(prefix: string): string {
   if (prefix === '') return '';

@@ -1,5 +1,7 @@
+import { readMany, writeMany } from './bulk-ops.js';
+import type { CacheHost } from './cache-host.js';
 import type { Duration } from './duration.js';
-import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
+import { type EntryState, isFresh, readEntry } from './entry.js';
 import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
@@ -9,10 +11,13 @@ import { CacheMeter, isInputError } from './meter.js';
 import {
   type CommonCacheOptions,
   type ResolvedCommonOptions,
+  reinitializeOptions,
   resolveCommonOptions,
 } from './options.js';
+import { deleteMatching, scanMatching } from './pattern-ops.js';
 import { canPeek, type SharedBytes, SharedReader } from './shared-read.js';
-import type { MaybePromise, Store } from './store.js';
+import type { Store } from './store.js';
+import { invalidateTags, tagSnapshot } from './tag-ops.js';
 import type {
   Cache,
   CacheEventName,
@@ -26,19 +31,14 @@ import type {
   SetOptions,
   TagSnapshot,
 } from './types.js';
-import {
-  assertKey,
-  assertKeys,
-  assertPattern,
-  assertTags,
-  resolveTtl,
-  toBytes,
-  toIncrement,
-} from './validate.js';
+import { assertKey } from './validate.js';
+import { deleteOne, incrementBy, writeOne } from './write-ops.js';
 
 /**
  * The whole {@link Cache} contract over any {@link Store}: validation before I/O, envelopes,
  * tags, stats, events, fail-open reads and getOrSet. Backends subclass it with their store.
+ * The hot single-key reads live here; writes and the bulk, pattern and tag operations live in
+ * the `*-ops.ts` modules beside it, which reach the cache through one `CacheHost`.
  */
 export class StoreCache implements Cache {
   readonly name: string;
@@ -46,6 +46,7 @@ export class StoreCache implements Cache {
   protected options: ResolvedCommonOptions;
   protected readonly events: CacheEmitter;
   readonly #meter: CacheMeter;
+  readonly #host: CacheHost;
   readonly #getOrSet: GetOrSet;
   readonly #shared: SharedReader | undefined;
   #state: 'new' | 'started' | 'stopped' = 'new';
@@ -56,7 +57,15 @@ export class StoreCache implements Cache {
     this.options = resolveCommonOptions(options);
     this.#meter = new CacheMeter(store.kind);
     this.events = this.#meter.events;
-    this.#getOrSet = new GetOrSet({ store, options: () => this.options, meter: this.#meter });
+    this.#host = {
+      store,
+      meter: this.#meter,
+      options: () => this.options,
+      check: (signal) => this.#check(signal),
+      readFailed: (operation, key, err) => this.#readFailed(operation, key, err),
+      finishGet: (key, bytes, signal) => this.#finishGet(key, bytes, signal),
+    };
+    this.#getOrSet = new GetOrSet(this.#host);
     this.#shared = canPeek(store)
       ? new SharedReader(store, () => this.options.clock.now())
       : undefined;
@@ -71,20 +80,7 @@ export class StoreCache implements Cache {
     if (this.#state === 'started') {
       throw new CacheError('INVALID_ARGUMENT', 'initialize() must be called before start()');
     }
-    for (const name of Object.keys(config)) {
-      if (name !== 'defaultTTL' && name !== 'failOpen') {
-        throw new CacheError(
-          'INVALID_CONFIG',
-          `initialize() takes defaultTTL and failOpen; "${name}" is set when the cache is created`,
-        );
-      }
-    }
-    const { defaultTTL, failOpen } = config as CommonCacheOptions;
-    this.options = resolveCommonOptions({
-      ...this.options,
-      defaultTTL: defaultTTL ?? this.options.defaultTtlMs,
-      failOpen: failOpen ?? this.options.failOpen,
-    });
+    this.options = reinitializeOptions(this.options, config);
   }
 
   async start(options?: CallOptions): Promise<void> {
@@ -183,81 +179,11 @@ export class StoreCache implements Cache {
   }
 
   set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void> {
-    try {
-      this.#check(options?.signal);
-      assertKey(key);
-      const bytes = toBytes(value);
-      const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
-      const tags = options?.tags;
-      // Untagged writes (the common case) take no extra promise hop before the store.
-      if (tags === undefined || tags.length === 0) {
-        return this.#store(key, writeEntry(bytes, 0, undefined, undefined), ttlMs, options?.signal);
-      }
-      return this.#encode(bytes, options).then((stored) =>
-        this.#store(key, stored, ttlMs, options?.signal),
-      );
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return writeOne(this.#host, key, value, ttl, options);
   }
 
-  #store(
-    key: string,
-    stored: Buffer,
-    ttlMs: number | undefined,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    let written: void | Promise<void>;
-    try {
-      written = this.store.set(key, stored, ttlMs, signal);
-    } catch (err) {
-      return Promise.reject(this.#meter.failure('set', key, err));
-    }
-    if (written instanceof Promise) {
-      return written.then(
-        () => this.#meter.set(key),
-        (err) => {
-          throw this.#meter.failure('set', key, err);
-        },
-      );
-    }
-    this.#meter.set(key);
-    return Promise.resolve();
-  }
-
-  async #encode(bytes: Buffer, options: SetOptions | undefined): Promise<Buffer> {
-    const tags = options?.tags;
-    if (tags === undefined || tags.length === 0) return writeEntry(bytes, 0, undefined, undefined);
-    assertTags(tags);
-    const versions = await this.#versionsFor(tags, options?.snapshot, options?.signal);
-    return writeEntry(bytes, 0, tags, versions);
-  }
-
-  async #versionsFor(
-    tags: readonly string[],
-    snapshot: TagSnapshot | undefined,
-    signal?: AbortSignal,
-  ): Promise<readonly number[]> {
-    if (snapshot === undefined) return this.store.tagVersions(tags, signal);
-    // A tag missing from the snapshot gets version -1, which no live tag has: the write is
-    // then born invalid rather than silently unguarded.
-    return tags.map((t) => {
-      const i = snapshot.tags.indexOf(t);
-      return i >= 0 ? (snapshot.versions[i] ?? -1) : -1;
-    });
-  }
-
-  async delete(key: string, options?: CallOptions): Promise<boolean> {
-    this.#check(options?.signal);
-    assertKey(key);
-    let deleted: boolean;
-    try {
-      deleted = await this.store.delete(key, options?.signal);
-    } catch (err) {
-      throw this.#meter.failure('delete', key, err);
-    }
-    if (deleted) this.#meter.deleted(key);
-    return deleted;
+  delete(key: string, options?: CallOptions): Promise<boolean> {
+    return deleteOne(this.#host, key, options);
   }
 
   async exists(key: string, options?: CallOptions): Promise<boolean> {
@@ -296,83 +222,19 @@ export class StoreCache implements Cache {
   }
 
   mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]> {
-    const signal = options?.signal;
-    let found: MaybePromise<(Buffer | undefined)[]>;
-    try {
-      this.#check(signal);
-      assertKeys(keys);
-      if (keys.length === 0) return Promise.resolve([]);
-      found = this.store.getMany(keys, signal);
-    } catch (err) {
-      return this.#mgetFailed(keys, err);
-    }
-    if (found instanceof Promise) {
-      return found.then(
-        (values) => this.#finishMget(keys, values, signal),
-        (err) => this.#mgetFailed(keys, err),
-      );
-    }
-    return Promise.resolve(this.#finishMget(keys, found, signal));
+    return readMany(this.#host, keys, options);
   }
 
-  #finishMget(
-    keys: readonly string[],
-    found: (Buffer | undefined)[],
-    signal: AbortSignal | undefined,
-  ): MaybePromise<(Buffer | undefined)[]> {
-    const out = new Array<Buffer | undefined>(keys.length);
-    let pending = false;
-    for (let i = 0; i < keys.length; i++) {
-      const value = this.#finishGet(keys[i]!, found[i], signal);
-      if (value instanceof Promise) pending = true;
-      out[i] = value as Buffer | undefined;
-    }
-    // Only tagged entries need another lookup; plain ones are final already.
-    return pending ? Promise.all(out) : out;
-  }
-
-  async #mgetFailed(keys: readonly string[], err: unknown): Promise<(Buffer | undefined)[]> {
-    await this.#readFailed('mget', undefined, err);
-    this.#meter.counters.misses += keys.length - 1;
-    return keys.map(() => undefined);
-  }
-
-  async mset(
+  mset(
     entries: ReadonlyMap<string, CacheValue> | Readonly<Record<string, CacheValue>>,
     ttl?: Duration,
     options?: SetOptions,
   ): Promise<void> {
-    this.#check(options?.signal);
-    if (typeof entries !== 'object' || entries === null) {
-      throw new CacheError('INVALID_ARGUMENT', 'entries must be a Map or a plain object');
-    }
-    const list = entries instanceof Map ? [...entries] : Object.entries(entries);
-    const ttlMs = resolveTtl(ttl, this.options.defaultTtlMs);
-    const encoded: [string, Buffer][] = [];
-    for (const [key, value] of list) {
-      assertKey(key);
-      encoded.push([key, toBytes(value)]);
-    }
-    if (encoded.length === 0) return;
-    for (const pair of encoded) pair[1] = await this.#encode(pair[1], options);
-    try {
-      await this.store.setMany(encoded, ttlMs, options?.signal);
-    } catch (err) {
-      throw this.#meter.failure('mset', undefined, err);
-    }
-    for (const [key] of encoded) this.#meter.set(key);
+    return writeMany(this.#host, entries, ttl, options);
   }
 
-  async deletePattern(pattern: string, options?: CallOptions): Promise<number> {
-    this.#check(options?.signal);
-    assertPattern(pattern);
-    try {
-      const n = await this.store.deletePattern(pattern, options?.signal);
-      this.#meter.counters.deletes += n;
-      return n;
-    } catch (err) {
-      throw this.#meter.failure('deletePattern', undefined, err);
-    }
+  deletePattern(pattern: string, options?: CallOptions): Promise<number> {
+    return deleteMatching(this.#host, pattern, options);
   }
 
   async keys(pattern = '*', options?: CallOptions): Promise<string[]> {
@@ -381,55 +243,24 @@ export class StoreCache implements Cache {
     return out;
   }
 
-  async *scan(pattern = '*', options?: CallOptions): AsyncIterableIterator<string> {
-    this.#check(options?.signal);
-    assertPattern(pattern);
-    try {
-      for await (const batch of this.store.scan(pattern, options?.signal)) yield* batch;
-    } catch (err) {
-      throw this.#meter.failure('scan', undefined, err);
-    }
+  scan(pattern = '*', options?: CallOptions): AsyncIterableIterator<string> {
+    return scanMatching(this.#host, pattern, options);
   }
 
   incr(key: string, by = 1, options?: CallOptions): Promise<number> {
-    return this.#incrBy(key, by, false, options);
+    return incrementBy(this.#host, key, by, false, options);
   }
 
   decr(key: string, by = 1, options?: CallOptions): Promise<number> {
-    return this.#incrBy(key, by, true, options);
+    return incrementBy(this.#host, key, by, true, options);
   }
 
-  async #incrBy(key: string, by: number, negate: boolean, options?: CallOptions): Promise<number> {
-    this.#check(options?.signal);
-    assertKey(key);
-    const delta = toIncrement(by);
-    try {
-      return Number(await this.store.incrBy(key, negate ? -delta : delta, options?.signal));
-    } catch (err) {
-      throw this.#meter.failure(negate ? 'decr' : 'incr', key, err);
-    }
+  invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void> {
+    return invalidateTags(this.#host, tags, options);
   }
 
-  async invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void> {
-    this.#check(options?.signal);
-    assertTags(tags);
-    if (tags.length === 0) return;
-    try {
-      await this.store.bumpTags(tags, options?.signal);
-    } catch (err) {
-      throw this.#meter.failure('invalidateTags', undefined, err);
-    }
-    if (this.events.wants('invalidate')) this.events.emit('invalidate', { tags });
-  }
-
-  async tagSnapshot(tags: readonly string[], options?: CallOptions): Promise<TagSnapshot> {
-    this.#check(options?.signal);
-    assertTags(tags);
-    try {
-      return { tags: [...tags], versions: await this.store.tagVersions(tags, options?.signal) };
-    } catch (err) {
-      throw this.#meter.failure('tagSnapshot', undefined, err);
-    }
+  tagSnapshot(tags: readonly string[], options?: CallOptions): Promise<TagSnapshot> {
+    return tagSnapshot(this.#host, tags, options);
   }
 
   async clear(options?: CallOptions): Promise<void> {

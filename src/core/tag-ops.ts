@@ -1,0 +1,65 @@
+import type { CacheHost } from './cache-host.js';
+import { writeEntry } from './entry.js';
+import type { CallOptions, SetOptions, TagSnapshot } from './types.js';
+import { assertTags } from './validate.js';
+
+/** Wraps a value for the store, with the versions of its tags when the write has any. */
+export async function encodeWithTags(
+  host: CacheHost,
+  bytes: Buffer,
+  options: SetOptions | undefined,
+): Promise<Buffer> {
+  const tags = options?.tags;
+  if (tags === undefined || tags.length === 0) return writeEntry(bytes, 0, undefined, undefined);
+  assertTags(tags);
+  const versions = await versionsFor(host, tags, options?.snapshot, options?.signal);
+  return writeEntry(bytes, 0, tags, versions);
+}
+
+async function versionsFor(
+  host: CacheHost,
+  tags: readonly string[],
+  snapshot: TagSnapshot | undefined,
+  signal?: AbortSignal,
+): Promise<readonly number[]> {
+  if (snapshot === undefined) return host.store.tagVersions(tags, signal);
+  // A tag missing from the snapshot gets version -1, which no live tag has: the write is
+  // then born invalid rather than silently unguarded.
+  return tags.map((t) => {
+    const i = snapshot.tags.indexOf(t);
+    return i >= 0 ? (snapshot.versions[i] ?? -1) : -1;
+  });
+}
+
+/** `Cache.invalidateTags`: bumps the tags' versions, so every entry written under them reads as absent. */
+export async function invalidateTags(
+  host: CacheHost,
+  tags: readonly string[],
+  options?: CallOptions,
+): Promise<void> {
+  host.check(options?.signal);
+  assertTags(tags);
+  if (tags.length === 0) return;
+  try {
+    await host.store.bumpTags(tags, options?.signal);
+  } catch (err) {
+    throw host.meter.failure('invalidateTags', undefined, err);
+  }
+  const events = host.meter.events;
+  if (events.wants('invalidate')) events.emit('invalidate', { tags });
+}
+
+/** `Cache.tagSnapshot`: the tags' current versions, for a later write to be guarded by. */
+export async function tagSnapshot(
+  host: CacheHost,
+  tags: readonly string[],
+  options?: CallOptions,
+): Promise<TagSnapshot> {
+  host.check(options?.signal);
+  assertTags(tags);
+  try {
+    return { tags: [...tags], versions: await host.store.tagVersions(tags, options?.signal) };
+  } catch (err) {
+    throw host.meter.failure('tagSnapshot', undefined, err);
+  }
+}
