@@ -64,6 +64,33 @@ export function tagsStillValid(
   return current instanceof Promise ? current.then(check) : check(current);
 }
 
+/** The most `exists` reads of a value from a store that can read a prefix: any usual envelope fits. */
+export const HEAD_BYTES = 4096;
+
+/**
+ * {@link readEntry} for `exists`, which needs the envelope but not the payload: reads only
+ * the value's head when the store can, so asking about a large value never moves it.
+ */
+export async function readEntryHead(
+  store: Store,
+  key: string,
+  signal?: AbortSignal,
+): Promise<EntryState | undefined> {
+  if (store.getHead === undefined)
+    return readEntry(store, key, await store.get(key, signal), signal);
+  const head = await store.getHead(key, HEAD_BYTES, signal);
+  // A head that ends inside the envelope's tag list cannot be judged: read the whole value.
+  if (
+    head !== undefined &&
+    head.length >= HEAD_BYTES &&
+    hasEnvelope(head) &&
+    decodeEnvelope(head) === undefined
+  ) {
+    return readEntry(store, key, await store.get(key, signal), signal);
+  }
+  return readEntry(store, key, head, signal);
+}
+
 /** Encodes a payload for storage, adding an envelope only when metadata requires one. */
 export function writeEntry(
   payload: Buffer,

@@ -1,7 +1,7 @@
 import { readMany, writeMany } from './bulk-ops.js';
 import type { CacheHost } from './cache-host.js';
 import type { Duration } from './duration.js';
-import { type EntryState, isFresh, readEntry } from './entry.js';
+import { type EntryState, isFresh, readEntry, readEntryHead } from './entry.js';
 import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
@@ -191,7 +191,7 @@ export class StoreCache implements Cache {
     try {
       this.#check(signal);
       assertKey(key);
-      const entry = await readEntry(this.store, key, await this.store.get(key, signal), signal);
+      const entry = await readEntryHead(this.store, key, signal);
       return entry !== undefined && this.#fresh(entry);
     } catch (err) {
       return (await this.#readFailed('exists', key, err)) !== undefined;

@@ -36,6 +36,11 @@ export interface Store {
    * recency). For readers that never write to what they read; see shared-read.ts.
    */
   peek?(key: string): string | undefined;
+  /**
+   * Remote stores: at most the first `maxBytes` of the value (`undefined` when absent), so
+   * `exists` can read an entry's envelope without moving a large payload.
+   */
+  getHead?(key: string, maxBytes: number, signal?: AbortSignal): MaybePromise<Buffer | undefined>;
   getMany(keys: readonly string[], signal?: AbortSignal): MaybePromise<(Buffer | undefined)[]>;
   set(
     key: string,

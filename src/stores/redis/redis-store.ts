@@ -191,6 +191,17 @@ export class RedisStore implements Store {
     );
   }
 
+  /** The first `maxBytes` of the value (GETRANGE), so `exists` never moves a large value. */
+  getHead(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    return this.#run('exists', async (c) => {
+      const k = this.#codec.key(key);
+      const head = await c.getrangeBuffer(k, 0, maxBytes - 1);
+      // GETRANGE answers '' for a missing key and for an empty value alike.
+      if (head.length === 0 && Number(await c.exists(k)) === 0) return undefined;
+      return head;
+    });
+  }
+
   exists(key: string): Promise<boolean> {
     return this.#run('exists', async (c) => Number(await c.exists(this.#codec.key(key))) > 0);
   }
