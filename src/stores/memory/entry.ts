@@ -1,11 +1,26 @@
 /**
- * The memory store's entry and the intrusive list that orders entries for eviction.
+ * The memory store's entry, what it weighs, and the intrusive list that orders entries
+ * for eviction.
  *
  * Each entry carries its own `prev`/`next` links, so moving it to the back of a list on a
  * hit is a handful of pointer writes with no allocation, and unlinking it is O(1) without
  * a search. Every entry sits in exactly one list at a time; `queue` says which one, so a
  * policy can keep per-list weight totals without asking the lists.
  */
+
+/**
+ * Bytes charged per entry on top of its key and value bytes: an estimate of what V8 spends
+ * on the Map slot, the entry object with its list links and boxed expiry, the headers of
+ * the key and value strings, and the entry's share of the frequency sketch. Measured on
+ * Node 20 (x64) at about 150–180 bytes for 10^5 entries; it is a fixed estimate, not an
+ * exact account, but it keeps many tiny entries from looking free.
+ */
+export const ENTRY_OVERHEAD_BYTES = 176;
+
+/** The weight an entry is charged against `maxMemory`: UTF-8 key bytes + value bytes + overhead. */
+export function entryWeight(key: string, valueBytes: number): number {
+  return Buffer.byteLength(key, 'utf8') + valueBytes + ENTRY_OVERHEAD_BYTES;
+}
 
 /** Which of the policy's lists an entry sits in. */
 export const Queue = {

@@ -1,42 +1,21 @@
 import { constants } from 'node:buffer';
 import { abortError, CacheError } from '../../core/errors.js';
-import { compileGlob } from '../../core/glob.js';
 import type { Store, StoreHooks } from '../../core/store.js';
 import type { Clock, HealthReport } from '../../core/types.js';
-import { Entry } from './entry.js';
+import { Entry, entryWeight } from './entry.js';
 import { addInt64, encodeInt64, parseInt64 } from './int64.js';
 import { LruPolicy } from './lru-policy.js';
+import { deleteAll, scanKeys, sweepSlice, type WalkStep, walkMatching } from './memory-scan.js';
 import type { EvictionPolicy } from './policy.js';
 import { type MemoryStoreOptions, resolveMemoryStoreOptions } from './store-options.js';
 import { TagVersions } from './tag-versions.js';
 import { TinyLfuPolicy } from './tinylfu.js';
 
-/**
- * Bytes charged per entry on top of its key and value bytes: an estimate of what V8 spends
- * on the Map slot, the entry object with its list links and boxed expiry, the headers of
- * the key and value strings, and the entry's share of the frequency sketch. Measured on
- * Node 20 (x64) at about 150–180 bytes for 10^5 entries; it is a fixed estimate, not an
- * exact account, but it keeps many tiny entries from looking free.
- */
-export const ENTRY_OVERHEAD_BYTES = 176;
-
-/** The weight an entry is charged against `maxMemory`: UTF-8 key bytes + value bytes + overhead. */
-export function entryWeight(key: string, valueBytes: number): number {
-  return Buffer.byteLength(key, 'utf8') + valueBytes + ENTRY_OVERHEAD_BYTES;
-}
-
+export { ENTRY_OVERHEAD_BYTES, entryWeight } from './entry.js';
 export type { MemoryStoreOptions } from './store-options.js';
 
 /** Values are kept as one-byte strings, so V8's string length limit (~512 MiB) caps one value. */
 const MAX_VALUE_BYTES = constants.MAX_STRING_LENGTH;
-/** Entries the sweep examines per tick, so a huge cache never blocks the event loop. */
-const SWEEP_BATCH = 5000;
-/** Keys per batch yielded by `scan`. */
-const SCAN_BATCH = 1000;
-/** Entries examined by `scan`/`deletePattern` before they let other work run. */
-const SCAN_SLICE = 10_000;
-/** What `#walk` yields at a slice boundary. */
-const PAUSE = Symbol('pause');
 
 /**
  * The embedded backend's storage engine: a byte-bounded map of private byte copies with
@@ -190,31 +169,11 @@ export class MemoryStore implements Store {
   }
 
   async *scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]> {
-    let batch: string[] = [];
-    for (const step of this.#walk(pattern)) {
-      if (step === PAUSE) await yieldToEventLoop();
-      else batch.push(step.key);
-      if (signal?.aborted) throw abortError(signal);
-      if (batch.length >= SCAN_BATCH) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
+    yield* scanKeys(this.#walk(pattern), signal);
   }
 
   async deletePattern(pattern: string, signal?: AbortSignal): Promise<number> {
-    let deleted = 0;
-    for (const step of this.#walk(pattern)) {
-      if (step !== PAUSE) {
-        this.#remove(step);
-        deleted++;
-      } else {
-        await yieldToEventLoop();
-        if (signal?.aborted) throw abortError(signal);
-      }
-    }
-    return deleted;
+    return deleteAll(this.#walk(pattern), (entry) => this.#remove(entry), signal);
   }
 
   async clear(signal?: AbortSignal): Promise<void> {
@@ -318,47 +277,21 @@ export class MemoryStore implements Store {
     this.#hooks?.onEvict(entry.key, 'expired');
   }
 
-  /**
-   * The live entries whose keys match `pattern`, expiring dead ones on the way, with a
-   * `PAUSE` after every slice so async callers can let other work run. Map iterators
-   * survive deletes and inserts made between steps: every key present throughout is
-   * visited once; a key deleted and re-added may come twice.
-   */
-  *#walk(pattern: string): Generator<Entry | typeof PAUSE> {
-    const matcher = compileGlob(pattern);
-    let now = this.#clock.now();
-    let examined = 0;
-    for (const entry of this.#map.values()) {
-      if (entry.expiresAt !== 0 && entry.expiresAt < now) this.#expire(entry);
-      else if (matcher.test(entry.key)) yield entry;
-      if (++examined % SCAN_SLICE === 0) {
-        yield PAUSE;
-        now = this.#clock.now();
-      }
-    }
+  /** The live entries matching `pattern`, with pauses between slices (see `walkMatching`). */
+  #walk(pattern: string): Generator<WalkStep> {
+    return walkMatching(this.#map, pattern, this.#clock, (entry) => this.#expire(entry));
   }
 
   /** One sweep tick: examines the next slice of entries, dropping expired ones. */
   #sweep(): void {
     const now = this.#clock.now();
     this.#sweepCursor ??= this.#map.values();
-    for (let i = 0; i < SWEEP_BATCH; i++) {
-      const next = this.#sweepCursor.next();
-      if (next.done) {
-        this.#sweepCursor = undefined;
-        break;
-      }
-      const entry = next.value;
-      if (entry.expiresAt !== 0 && entry.expiresAt < now) this.#expire(entry);
-    }
+    const done = sweepSlice(this.#sweepCursor, now, (entry) => this.#expire(entry));
+    if (done) this.#sweepCursor = undefined;
   }
 }
 
 /** A key shortened for error messages. */
 function preview(key: string): string {
   return key.length > 100 ? `${key.slice(0, 100)}…` : key;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
