@@ -32,36 +32,42 @@ export function readEntry(
   if (env === undefined) return { payload: bytes, freshUntil: 0 };
   const entry = { payload: env.payload, freshUntil: env.freshUntil };
   if (env.tags.length === 0) return entry;
-  const valid = tagsStillValid(store, key, env.tags, env.tagVersions, signal);
-  return valid instanceof Promise
-    ? valid.then((ok) => (ok ? entry : undefined))
-    : valid
-      ? entry
-      : undefined;
+  return whileTagsValid(store, key, env.tags, env.tagVersions, entry, signal);
 }
 
 /**
- * Whether every tag still has the version the entry recorded. An entry whose tags were
- * invalidated since it was written is deleted (best effort) and reads as absent.
+ * `value` while every tag still has the version the entry recorded, else `undefined`. An
+ * entry whose tags were invalidated since it was written is deleted (best effort). Sync
+ * when the store answers sync, with no allocation beyond the store's own on that path.
  */
-export function tagsStillValid(
+export function whileTagsValid<T>(
   store: Store,
   key: string,
   tags: readonly string[],
   recorded: readonly number[],
+  value: T,
   signal?: AbortSignal,
-): MaybePromise<boolean> {
-  const check = (current: number[]): boolean => {
-    for (let i = 0; i < current.length; i++) {
-      if (current[i] !== recorded[i]) {
-        dropQuietly(store, key);
-        return false;
-      }
-    }
-    return true;
-  };
+): MaybePromise<T | undefined> {
   const current = store.tagVersions(tags, signal);
-  return current instanceof Promise ? current.then(check) : check(current);
+  if (current instanceof Promise) {
+    return current.then((c) => (versionsMatch(store, key, recorded, c) ? value : undefined));
+  }
+  return versionsMatch(store, key, recorded, current) ? value : undefined;
+}
+
+function versionsMatch(
+  store: Store,
+  key: string,
+  recorded: readonly number[],
+  current: readonly number[],
+): boolean {
+  for (let i = 0; i < current.length; i++) {
+    if (current[i] !== recorded[i]) {
+      dropQuietly(store, key);
+      return false;
+    }
+  }
+  return true;
 }
 
 /** The most `exists` reads of a value from a store that can read a prefix: any usual envelope fits. */

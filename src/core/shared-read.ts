@@ -8,7 +8,7 @@
  * tag-version lookups rather than a copy and a parse. The same rules as `get` apply: an
  * entry past its logical expiry, or whose tags were invalidated, reads as absent.
  */
-import { tagsStillValid } from './entry.js';
+import { whileTagsValid } from './entry.js';
 import { decodeEnvelope, hasEnvelopeString } from './envelope.js';
 import type { MaybePromise, Store } from './store.js';
 
@@ -64,12 +64,7 @@ export class SharedReader {
     if (entry === undefined) return raw;
     if (entry.freshUntil !== 0 && this.#now() >= entry.freshUntil) return undefined;
     if (entry.tags.length === 0) return entry.payload;
-    const valid = tagsStillValid(this.#store, key, entry.tags, entry.versions);
-    return valid instanceof Promise
-      ? valid.then((ok) => (ok ? entry.payload : undefined))
-      : valid
-        ? entry.payload
-        : undefined;
+    return whileTagsValid(this.#store, key, entry.tags, entry.versions, entry.payload);
   }
 
   /** Forgets every remembered decode. */
