@@ -3,17 +3,18 @@
  * shared cache (RFC 9111 §3, §3.5, §4.4), each next to the section it comes from.
  */
 import { type Directives, fieldNames, parseCacheControl } from './cache-control.js';
+import { hasMeaningfulCookie } from './cookies.js';
 import { type FlatHeaders, getFlatJoined, type HeaderGetter, listMembers } from './headers.js';
 import type { ResolvedPolicy } from './policy.js';
 
 /** How a request is handled. */
 export type RequestClass =
-  | { kind: 'read'; head: boolean; noStore: boolean }
+  | { kind: 'read'; head: boolean; noStore: boolean; credentialed: boolean }
   | { kind: 'write' }
   | { kind: 'bypass'; reason: BypassReason };
 
 /** Why a request went straight to the origin. */
-export type BypassReason = 'method' | 'authorization' | 'range' | 'upgrade';
+export type BypassReason = 'method' | 'range' | 'upgrade';
 
 /** Methods whose success invalidates stored responses (RFC 9111 §4.4 "unsafe" methods). */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -28,19 +29,40 @@ export function classifyRequest(
   if (method !== 'GET' && !head) {
     return WRITE_METHODS.has(method) ? { kind: 'write' } : { kind: 'bypass', reason: 'method' };
   }
-  // RFC 9111 §3.5: a shared cache must not reuse a response to a request with Authorization
-  // for another request. We only cache such requests when the policy keys on the credential,
-  // so every user gets their own entries; otherwise they bypass the cache entirely.
-  if (!policy.authorizationKeyed && header('authorization') !== undefined) {
-    return { kind: 'bypass', reason: 'authorization' };
-  }
   // Partial content is not cached (RFC 9111 §3.3 allows but does not require it).
   if (header('range') !== undefined) return { kind: 'bypass', reason: 'range' };
   if (header('upgrade') !== undefined) return { kind: 'bypass', reason: 'upgrade' };
   const cc = header('cache-control');
   // RFC 9111 §5.2.1.5: request no-store forbids storing the response (serving stays allowed).
   const noStore = cc !== undefined && parseCacheControl(cc)['no-store'] !== undefined;
-  return { kind: 'read', head, noStore };
+  return { kind: 'read', head, noStore, credentialed: credentialed(header, policy) };
+}
+
+/**
+ * Whether a request carries credentials its key does not cover. RFC 9111 §3.5: a shared
+ * cache must not reuse a response to a request with `Authorization` for other requests
+ * unless the response explicitly allows it. A session cookie is the same kind of credential
+ * (and what the most trusted reverse proxies treat as one by default), so one rule covers
+ * both: the request is cacheable as usual when the policy keys the credential (`varyBy`
+ * names `authorization`, `cookie` or `cookie:<name>`) — every user then has their own
+ * entries — and otherwise only an explicitly shared response may serve it or be stored from
+ * it (see {@link explicitlyShared}). Cookies listed in `ignoreCookies` are not credentials.
+ */
+export function credentialed(header: HeaderGetter, policy: ResolvedPolicy): boolean {
+  if (!policy.authorizationKeyed && header('authorization') !== undefined) return true;
+  if (policy.cookiesKeyed) return false;
+  const cookie = header('cookie');
+  return cookie !== undefined && hasMeaningfulCookie(cookie, policy.ignoreCookies);
+}
+
+/**
+ * Whether the origin marked a response as reusable for requests with credentials: `public`
+ * or `s-maxage` (RFC 9111 §3.5, §5.2.2.9, §5.2.2.10). `must-revalidate`, which §3.5 also
+ * accepts for `Authorization`, is left out on purpose: frameworks send it by default on
+ * per-user pages (`max-age=60, must-revalidate`), and sharing those is the leak this guards.
+ */
+export function explicitlyShared(directives: Directives): boolean {
+  return directives.public !== undefined || directives['s-maxage'] !== undefined;
 }
 
 /** Why a response was not stored, for stats and events. */
@@ -53,7 +75,8 @@ export type NotStoredReason =
   | 'no-freshness'
   | 'too-large'
   | 'request-no-store'
-  | 'head';
+  | 'head'
+  | 'credentials';
 
 /** The parts of a response the storage decision reads. */
 export interface ResponseFacts {

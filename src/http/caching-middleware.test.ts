@@ -145,6 +145,88 @@ describe('CachingMiddleware', () => {
   });
 });
 
+describe('requests with credentials (RFC 9111 §3.5)', () => {
+  const shared = { headers: ['cache-control', 'public, max-age=60'], body: 'shared' };
+
+  it('are never served what was stored for a request without them', async () => {
+    await h.request({ ttl: '1m' }, '/x', { body: 'anonymous' });
+    const all: Record<string, string>[] = [{ authorization: 'Bearer a' }, { cookie: 'sid=a' }];
+    for (const credentials of all) {
+      const r = await h.request({ ttl: '1m' }, '/x', { body: 'mine' }, credentials);
+      expect(r.xCache).toBe('BYPASS');
+    }
+    expect(h.originCalls).toBe(3);
+    expect(h.mw.stats()).toMatchObject({ stores: 1, misses: 1, bypass: 2, hits: 0 });
+  });
+
+  it('store and share an explicitly public response, Authorization and Cookie alike', async () => {
+    const first = await h.request({ ttl: '1m' }, '/x', shared, { authorization: 'Bearer a' });
+    expect(first.xCache).toBe('MISS');
+    const others: Record<string, string>[] = [
+      { authorization: 'Bearer b' },
+      { cookie: 'sid=b' },
+      {},
+    ];
+    for (const credentials of others) {
+      expect((await h.request({ ttl: '1m' }, '/x', shared, credentials)).xCache).toBe('HIT');
+    }
+    expect(h.originCalls).toBe(1);
+  });
+
+  it('are cacheable per user when the policy keys the credential', async () => {
+    const policy = { ttl: '1m', varyBy: ['Cookie:sid'] };
+    await h.request(policy, '/x', { body: 'a' }, { cookie: 'sid=a' });
+    const hit = (await h.request(policy, '/x', {}, { cookie: 'x=1; sid=a' })) as ReplayResponse;
+    expect([hit.xCache, hit.body?.toString()]).toEqual(['HIT', 'a']);
+    expect((await h.request(policy, '/x', {}, { cookie: 'sid=A' })).xCache).toBe('MISS');
+  });
+
+  it("follow a policy's ignoreCookies added to the middleware's", async () => {
+    const mw = new CachingMiddleware(cache, { ignoreCookies: ['_ga*'] });
+    const classify = (policy: CachePolicy, cookie: string) => {
+      const plan = mw.route(policy).begin('GET', '/', (n) => ({ host: 'a', cookie })[n]);
+      return plan.kind === 'read' && plan.ctx.credentialed;
+    };
+    expect(classify({}, '_ga=1; _gid=2')).toBe(true);
+    expect(classify({ ignoreCookies: ['_gid'] }, '_ga=1; _gid=2')).toBe(false);
+    expect(classify({ ignoreCookies: ['_gid'] }, '_ga=1; sid=2')).toBe(true);
+  });
+
+  it('neither join nor lead a flight', async () => {
+    const route = h.mw.route({ ttl: '1m' });
+    const begin = (headers: Record<string, string>) => {
+      const plan = route.begin('GET', '/c', (n) => ({ host: 'a.test', ...headers })[n]);
+      if (plan.kind !== 'read') throw new Error('not a read');
+      return route.lookup(plan.ctx);
+    };
+    const leader = await begin({});
+    // The leader's origin has not answered; a request with a cookie goes to the origin itself.
+    const withCookie = await begin({ cookie: 'sid=a' });
+    expect(withCookie.kind).toBe('fetch');
+    if (leader.kind === 'fetch') leader.recorder.abort();
+    if (withCookie.kind === 'fetch') withCookie.recorder.abort();
+  });
+});
+
+describe('coalescing', () => {
+  it('counts the followers of a flight, not the leader: 49 of 50', async () => {
+    const route = h.mw.route({ ttl: '1m' });
+    const lookups = Array.from({ length: 50 }, () => {
+      const plan = route.begin('GET', '/c', (n) => ({ host: 'a.test' })[n]);
+      if (plan.kind !== 'read') throw new Error('not a read');
+      return route.lookup(plan.ctx);
+    });
+    const leader = await lookups[0]!;
+    if (leader.kind !== 'fetch') throw new Error('the first request must go to the origin');
+    leader.recorder.head(200, ['cache-control', 'max-age=60']);
+    leader.recorder.chunk(Buffer.from('one'));
+    leader.recorder.end();
+    const outcomes = await Promise.all(lookups.slice(1));
+    expect(outcomes.every((o) => o.kind === 'replay' && o.response.xCache === 'HIT')).toBe(true);
+    expect(h.mw.stats()).toMatchObject({ hits: 49, misses: 1, coalesced: 49 });
+  });
+});
+
 describe('validation', () => {
   it('names the offending policy option', () => {
     expect(() => h.mw.route({ ttl: 'soon' })).toThrow(/policy\.ttl/);
@@ -152,6 +234,9 @@ describe('validation', () => {
     expect(() => h.mw.route({ statuses: [200, 503] })).toThrow(/policy\.statuses\[1\]/);
     expect(() => h.mw.route({ tags: [''] })).toThrow(/policy\.tags\[0\]/);
     expect(() => h.mw.route({ maxBodySize: 'lots' })).toThrow(/policy\.maxBodySize/);
+    expect(() => h.mw.route({ varyBy: ['cookie:'] })).toThrow(/policy\.varyBy\[0\]/);
+    expect(() => h.mw.route({ varyBy: ['x', 'cookie:a b'] })).toThrow(/policy\.varyBy\[1\]/);
+    expect(() => h.mw.route({ ignoreCookies: ['a;b'] })).toThrow(/policy\.ignoreCookies\[0\]/);
   });
 
   it('names the offending middleware option', () => {
@@ -159,5 +244,16 @@ describe('validation', () => {
     expect(() => new CachingMiddleware(cache, { coalesceWait: 'never' })).toThrow(/coalesceWait/);
     expect(() => new CachingMiddleware(cache, { clock: {} as never })).toThrow(/clock/);
     expect(() => new CachingMiddleware(undefined as never)).toThrow(/Cache/);
+    const config = (message: RegExp) =>
+      expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringMatching(message) });
+    expect(() => new CachingMiddleware(cache, { host: 'https://shop.example' })).toThrow(
+      config(/options\.host/),
+    );
+    expect(() => new CachingMiddleware(cache, { host: 3 as never })).toThrow(
+      config(/options\.host/),
+    );
+    expect(() => new CachingMiddleware(cache, { ignoreCookies: [''] })).toThrow(
+      config(/options\.ignoreCookies\[0\]/),
+    );
   });
 });

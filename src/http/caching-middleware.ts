@@ -31,8 +31,10 @@ import { CacheError } from '../core/errors.js';
 import type { SharedBytes, SharedReadable } from '../core/shared-read.js';
 import type { Cache, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
+import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { DecodeMemo } from './decode-memo.js';
 import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
+import { type HostOption, hostResolver } from './host.js';
 import { type CachePolicy, resolvePolicy } from './policy.js';
 import type { Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
@@ -47,6 +49,19 @@ export interface CachingMiddlewareOptions {
   namespace?: string;
   /** The time source for freshness and age; inject one in tests. Default `Date`. */
   clock?: Clock;
+  /**
+   * The host keys and path tags are filed under: a canonical `"host[:port]"`, or a function
+   * of the request. Default: the request's own `Host`, so different names of a service
+   * neither share entries nor invalidate each other's (RFC 9111 §4). Set it when one service
+   * is reached under several names (an internal one and the public one, several ports).
+   */
+  host?: HostOption;
+  /**
+   * Cookie names or globs (`"_ga*"`) that never change a response, such as analytics
+   * cookies: a request whose only cookies are these is cached like one without cookies, and
+   * they never enter a key. Policies may add their own. Default: none.
+   */
+  ignoreCookies?: readonly string[];
 }
 
 const DEFAULTS = {
@@ -66,7 +81,10 @@ export interface HttpCacheStats {
   misses: number;
   /** Served stale (stale-while-revalidate or stale-if-error). */
   stale: number;
-  /** Not cacheable by method, credentials or range (writes included). */
+  /**
+   * Went to the origin without the cache: by method (writes included), range, or credentials
+   * the key does not cover when the response was not explicitly shared.
+   */
   bypass: number;
   /** Hits that waited for a concurrent miss instead of calling the origin. */
   coalesced: number;
@@ -114,6 +132,7 @@ export class CachingMiddleware {
     errors: 0,
   };
   readonly #maxBodySize: number;
+  readonly #ignoreCookies: IgnoredCookies;
   readonly #host: RouteHost;
 
   constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
@@ -140,6 +159,12 @@ export class CachingMiddleware {
     if (typeof clock?.now !== 'function') {
       throw new CacheError('INVALID_ARGUMENT', 'options.clock must have a now() method');
     }
+    const hostOf = hostResolver(options.host);
+    this.#ignoreCookies = ignoredCookies(
+      options.ignoreCookies,
+      'options.ignoreCookies',
+      'INVALID_CONFIG',
+    );
     const counts = this.#counts;
     const events = this.#events;
     const flights = this.#flights;
@@ -151,6 +176,7 @@ export class CachingMiddleware {
       events,
       namespace,
       coalesceWaitMs,
+      hostOf,
       now: () => clock.now(),
       countHit: (coalesced) => {
         counts.hits++;
@@ -193,7 +219,13 @@ export class CachingMiddleware {
 
   /** The framework-neutral flow for `policy`: what the adapters drive. */
   route(policy: CachePolicy = {}): HttpCacheRoute {
-    return new HttpCacheRoute(this.#host, resolvePolicy(policy, this.#maxBodySize));
+    return new HttpCacheRoute(
+      this.#host,
+      resolvePolicy(policy, {
+        maxBodySize: this.#maxBodySize,
+        ignoreCookies: this.#ignoreCookies,
+      }),
+    );
   }
 
   /**

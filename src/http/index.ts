@@ -14,5 +14,6 @@ export {
   httpChannelName,
   type XCache,
 } from './events.js';
+export type { HostOption, HostRequest } from './host.js';
 export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';
 export type { HttpCacheRoute, Outcome, Plan } from './route.js';

@@ -27,4 +27,24 @@ describe('write invalidation', () => {
     const tags = writeTags('a.test', '/posts', 'http://b.test/posts/8', undefined);
     expect(tags.some((t) => t.includes('b.test'))).toBe(false);
   });
+
+  it('tags with the canonical host while a Location may name the request authority or it', () => {
+    const tags = writeTags(
+      'shop.example',
+      '/posts',
+      'http://internal:8080/posts/8',
+      'http://shop.example/feeds/1',
+      'internal:8080',
+    );
+    expect(tags.sort()).toEqual([
+      'path:shop.example/',
+      'path:shop.example/feeds/1',
+      'path:shop.example/posts',
+      'path:shop.example/posts/8',
+    ]);
+    expect(writeTags('shop.example', '/posts', 'http://b.test/x', undefined, 'a.test')).toEqual([
+      'path:shop.example/posts',
+      'path:shop.example/',
+    ]);
+  });
 });

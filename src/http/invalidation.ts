@@ -11,41 +11,49 @@ export function invalidatesOn(status: number): boolean {
   return status >= 200 && status < 400;
 }
 
-/** The path tags a successful write to `url` on `host` invalidates. */
+/**
+ * The path tags a successful write to `url` invalidates. `host` is the one keys use (the
+ * `host` option's, when set); `authority` is the request's own, against which a relative
+ * `Location` resolves. Both name this service, so an absolute one may use either.
+ */
 export function writeTags(
   host: string,
   url: string,
   location: string | undefined,
   contentLocation: string | undefined,
+  authority: string = host,
 ): string[] {
   const { path } = parseTarget(url);
   const tags = new Set<string>([pathTag(host, path)]);
   const collection = collectionPath(path);
   if (collection !== undefined) tags.add(pathTag(host, collection));
   for (const ref of [location, contentLocation]) {
-    const sameHostPath = sameHostPathOf(host, path, ref);
+    const sameHostPath = sameHostPathOf(host, authority, path, ref);
     if (sameHostPath !== undefined) tags.add(pathTag(host, sameHostPath));
   }
   return [...tags];
 }
 
 /**
- * The path of `ref` resolved against the request, when it names the same host. §4.4: a cache
+ * The path of `ref` resolved against the request, when it names this service. §4.4: a cache
  * must not invalidate a URI from Location or Content-Location whose host differs from the
  * target's (that would let one origin flush another's entries).
  */
 function sameHostPathOf(
   host: string,
+  authority: string,
   basePath: string,
   ref: string | undefined,
 ): string | undefined {
   if (ref === undefined || ref.length === 0) return undefined;
+  const base = authority || 'localhost';
   let resolved: URL;
   try {
-    resolved = new URL(ref, `http://${host || 'localhost'}${basePath}`);
+    resolved = new URL(ref, `http://${base}${basePath}`);
   } catch {
     return undefined;
   }
-  if (normalizeHost(resolved.host) !== (host || 'localhost')) return undefined;
+  const target = normalizeHost(resolved.host);
+  if (target !== base && target !== host) return undefined;
   return resolved.pathname;
 }

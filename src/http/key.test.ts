@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { IgnoredCookies } from './cookies.js';
 import {
   collectionPath,
   headerHash,
   normalizeAcceptEncoding,
   parseTarget,
   pathTag,
+  primaryHash,
   primaryKey,
   variantKey,
 } from './key.js';
@@ -61,6 +63,32 @@ describe('keys', () => {
     expect(headerHash(['accept-encoding'], get({ 'accept-encoding': 'br, gzip' }))).toBe(
       headerHash(['accept-encoding'], get({ 'accept-encoding': 'gzip;q=1.0,br' })),
     );
+  });
+
+  it('keys the Cookie header as its non-ignored cookies, in any order', () => {
+    const policy = {
+      keyHeaders: ['cookie'],
+      keyCookies: [],
+      ignoreCookies: new IgnoredCookies(['_ga']),
+    };
+    const hash = (cookie?: string) =>
+      primaryHash(policy, get(cookie === undefined ? {} : { cookie }));
+    expect(hash('a=1; b=2')).toBe(hash('b=2; _ga=x; a=1'));
+    expect(hash('a=1; b=2')).not.toBe(hash('a=1'));
+    expect(hash('_ga=x')).toBe(hash());
+    expect(hash()).toBe('');
+    // Without cookies the hash is the plain header hash, so existing keys do not move.
+    expect(primaryHash({ ...policy, keyHeaders: ['x-a'] }, get({ 'x-a': 'v' }))).toBe(
+      headerHash(['x-a'], get({ 'x-a': 'v' })),
+    );
+  });
+
+  it('keys only the named cookies for cookie:<name>', () => {
+    const policy = { keyHeaders: [], keyCookies: ['sid'], ignoreCookies: new IgnoredCookies([]) };
+    const hash = (cookie: string) => primaryHash(policy, get({ cookie }));
+    expect(hash('sid=a; theme=1')).toBe(hash('theme=2; sid=a'));
+    expect(hash('sid=a')).not.toBe(hash('sid=b'));
+    expect(hash('theme=1')).toBe('');
   });
 
   it('hashes very long targets', () => {

@@ -9,7 +9,9 @@
  * reaches Redis as text.
  */
 import { createHash } from 'node:crypto';
+import { cookieKeyText, namedCookiesKeyText } from './cookies.js';
 import type { HeaderGetter } from './headers.js';
+import type { ResolvedPolicy } from './policy.js';
 
 /**
  * Request fields that change what many origins (or the frameworks in front of them) answer
@@ -102,6 +104,34 @@ export function headerHash(names: readonly string[], header: HeaderGetter): stri
     const value = header(name);
     if (value === undefined) continue;
     text = `${text ?? ''}${name}\u0000${name === 'accept-encoding' ? normalizeAcceptEncoding(value) : value}\u0001`;
+  }
+  return text === undefined ? '' : digest(text);
+}
+
+/**
+ * The hash of a request's primary key: the policy's key headers as {@link headerHash} does,
+ * except that `Cookie` counts as its non-ignored cookies sorted by name (absent when none is
+ * left, so a request whose only cookies are ignored shares the cookieless entry), followed
+ * by the values of the policy's `cookie:<name>` cookies.
+ */
+export function primaryHash(
+  policy: Pick<ResolvedPolicy, 'keyHeaders' | 'keyCookies' | 'ignoreCookies'>,
+  header: HeaderGetter,
+): string {
+  let text: string | undefined;
+  for (const name of policy.keyHeaders) {
+    let value = header(name);
+    if (value === undefined) continue;
+    if (name === 'accept-encoding') value = normalizeAcceptEncoding(value);
+    else if (name === 'cookie') {
+      value = cookieKeyText(value, policy.ignoreCookies);
+      if (value.length === 0) continue;
+    }
+    text = `${text ?? ''}${name}\u0000${value}\u0001`;
+  }
+  if (policy.keyCookies.length > 0) {
+    const cookies = namedCookiesKeyText(header('cookie'), policy.keyCookies);
+    if (cookies.length > 0) text = `${text ?? ''}cookie:\u0002${cookies}`;
   }
   return text === undefined ? '' : digest(text);
 }

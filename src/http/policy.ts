@@ -4,6 +4,7 @@
  */
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
+import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { UNKEYED_RISKY_HEADERS } from './key.js';
 
 /** A route's caching policy (DESIGN §5). */
@@ -14,10 +15,19 @@ export interface CachePolicy {
    */
   ttl?: Duration;
   /**
-   * Request headers whose values select different entries (hashed into the key). Naming
-   * `authorization` here is what lets requests carrying credentials be cached, per user.
+   * Request headers whose values select different entries (hashed into the key), and
+   * `cookie:<name>` for single cookies. Requests carrying credentials (`Authorization`, or a
+   * `Cookie` with a cookie not in `ignoreCookies`) are only cached per user when this names
+   * them: `authorization`, `cookie` (every cookie but the ignored ones, in any order) or
+   * `cookie:<name>` (only those cookies select the response; the others are declared not to
+   * matter). Otherwise only explicitly `public` / `s-maxage` responses serve them.
    */
   varyBy?: readonly string[];
+  /**
+   * Cookie names or globs (`"_ga*"`) that never change this route's responses; added to the
+   * middleware's `ignoreCookies`. A request whose only cookies are ignored is cookieless here.
+   */
+  ignoreCookies?: readonly string[];
   /** Tags written with every entry of this route, for `invalidateTags`. */
   tags?: readonly string[];
   /** Statuses that may be stored. Default: the heuristically cacheable ones below 500. */
@@ -43,10 +53,21 @@ export const DEFAULT_STATUSES: readonly number[] = [
 /** A policy with every option resolved. */
 export interface ResolvedPolicy {
   ttlMs: number | undefined;
+  /** The header names of `varyBy`, lowercase (`cookie:<name>` entries are in `keyCookies`). */
   varyBy: readonly string[];
-  /** `varyBy` plus the risky unkeyed headers, deduplicated: the fields the primary key hashes. */
+  /**
+   * `varyBy` plus the risky unkeyed headers, deduplicated: the fields the primary key hashes
+   * (`cookie`, when present, as its non-ignored cookies sorted by name).
+   */
   keyHeaders: readonly string[];
+  /** The cookie names of `varyBy`'s `cookie:<name>` entries, sorted and deduplicated. */
+  keyCookies: readonly string[];
+  /** `Authorization` selects entries, so requests carrying it are cacheable. */
   authorizationKeyed: boolean;
+  /** Cookies select entries (`cookie` or some `cookie:<name>`), so requests carrying them are cacheable. */
+  cookiesKeyed: boolean;
+  /** The middleware's and the policy's `ignoreCookies`. */
+  ignoreCookies: IgnoredCookies;
   tags: readonly string[];
   statuses: ReadonlySet<number>;
   staleWhileRevalidate: boolean | number;
@@ -55,21 +76,39 @@ export interface ResolvedPolicy {
   maxBodySize: number;
 }
 
+/** What the middleware contributes to every policy it resolves. */
+export interface PolicyDefaults {
+  maxBodySize: number;
+  ignoreCookies: IgnoredCookies;
+}
+
+/** An HTTP token (RFC 9110 §5.6.2): what header and cookie names are made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** Validates and resolves a policy; errors name the offending option. */
-export function resolvePolicy(policy: CachePolicy, defaultMaxBodySize: number): ResolvedPolicy {
+export function resolvePolicy(policy: CachePolicy, defaults: PolicyDefaults): ResolvedPolicy {
   if (policy === null || typeof policy !== 'object') {
     throw new CacheError('INVALID_ARGUMENT', 'policy must be an object such as { ttl: "30s" }');
   }
   const ttlMs = policy.ttl === undefined ? undefined : parseDuration(policy.ttl, 'policy.ttl');
-  const varyBy = (policy.varyBy ?? []).map((name, i) => {
-    if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+  const varyBy: string[] = [];
+  const keyCookies = new Set<string>();
+  for (const [i, name] of (policy.varyBy ?? []).entries()) {
+    // `cookie:<name>`: the prefix is case-insensitive like a header name, the cookie name is
+    // case-sensitive (RFC 6265 §5.3 compares names exactly).
+    const cookie = typeof name === 'string' ? /^cookie:(.*)$/i.exec(name) : null;
+    if (cookie !== null && TOKEN.test(cookie[1]!)) {
+      keyCookies.add(cookie[1]!);
+      continue;
+    }
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
       throw new CacheError(
         'INVALID_ARGUMENT',
-        `policy.varyBy[${i}] must be a header name, got ${JSON.stringify(name)}`,
+        `policy.varyBy[${i}] must be a header name or "cookie:<name>", got ${JSON.stringify(name)}`,
       );
     }
-    return name.toLowerCase();
-  });
+    varyBy.push(name.toLowerCase());
+  }
   const statuses = policy.statuses ?? DEFAULT_STATUSES;
   for (const [i, status] of statuses.entries()) {
     if (!Number.isInteger(status) || status < 100 || status > 499) {
@@ -89,7 +128,12 @@ export function resolvePolicy(policy: CachePolicy, defaultMaxBodySize: number): 
     ttlMs: ttlMs === 0 ? undefined : ttlMs,
     varyBy,
     keyHeaders,
+    keyCookies: [...keyCookies].sort(),
     authorizationKeyed: varyBy.includes('authorization'),
+    cookiesKeyed: varyBy.includes('cookie') || keyCookies.size > 0,
+    ignoreCookies: defaults.ignoreCookies.with(
+      ignoredCookies(policy.ignoreCookies, 'policy.ignoreCookies', 'INVALID_ARGUMENT'),
+    ),
     tags: [...(policy.tags ?? [])],
     statuses: new Set(statuses),
     staleWhileRevalidate: staleOption(policy.staleWhileRevalidate, 'policy.staleWhileRevalidate'),
@@ -97,7 +141,7 @@ export function resolvePolicy(policy: CachePolicy, defaultMaxBodySize: number): 
     invalidate: policy.invalidate ?? true,
     maxBodySize:
       policy.maxBodySize === undefined
-        ? defaultMaxBodySize
+        ? defaults.maxBodySize
         : parseBytes(policy.maxBodySize, 'policy.maxBodySize'),
   };
 }

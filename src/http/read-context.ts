@@ -6,18 +6,24 @@ import { parseCacheControl } from './cache-control.js';
 import { type Conditions, readConditions } from './conditional.js';
 import { type RequestFreshness, requestFreshness } from './freshness.js';
 import type { HeaderGetter } from './headers.js';
-import { headerHash, normalizeHost, parseTarget, pathTag, primaryKey } from './key.js';
+import { parseTarget, pathTag, primaryHash, primaryKey } from './key.js';
 import type { ResolvedPolicy } from './policy.js';
 
 /** One GET or HEAD the cache may answer. */
 export interface ReadContext {
   readonly policy: ResolvedPolicy;
   readonly header: HeaderGetter;
+  /** The host keys and path tags use: the request's, or the middleware's `host` option. */
   readonly host: string;
   readonly path: string;
   readonly primary: string;
   readonly head: boolean;
   readonly noStore: boolean;
+  /**
+   * The request carries credentials the key does not cover (RFC 9111 §3.5): only an
+   * explicitly shared (`public` / `s-maxage`) response may serve or be stored for it.
+   */
+  readonly credentialed: boolean;
   readonly conditions: Conditions | undefined;
   readonly freshness: RequestFreshness | undefined;
   readonly requestTime: number;
@@ -29,11 +35,10 @@ export function readContext(
   policy: ResolvedPolicy,
   url: string,
   header: HeaderGetter,
-  head: boolean,
-  noStore: boolean,
+  cls: { head: boolean; noStore: boolean; credentialed: boolean },
+  host: string,
   now: number,
 ): ReadContext {
-  const host = normalizeHost(header('host') ?? header(':authority'));
   const target = parseTarget(url);
   const cc = header('cache-control');
   return {
@@ -41,9 +46,10 @@ export function readContext(
     header,
     host,
     path: target.path,
-    primary: primaryKey(namespace, host, target, headerHash(policy.keyHeaders, header)),
-    head,
-    noStore,
+    primary: primaryKey(namespace, host, target, primaryHash(policy, header)),
+    head: cls.head,
+    noStore: cls.noStore,
+    credentialed: cls.credentialed,
     conditions: readConditions(header),
     freshness: cc === undefined ? undefined : requestFreshness(parseCacheControl(cc)),
     requestTime: now,

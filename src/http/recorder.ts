@@ -13,7 +13,13 @@
  * store-response.ts.
  */
 import type { Cache, TagSnapshot } from '../core/types.js';
-import { fieldsToDrop, responseFacts, storability, variesOn } from './cacheability.js';
+import {
+  explicitlyShared,
+  fieldsToDrop,
+  responseFacts,
+  storability,
+  variesOn,
+} from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
 import { hasRepeatedNames, type StoredResponse } from './entry.js';
 import type { HttpEvents, XCache } from './events.js';
@@ -47,6 +53,8 @@ export interface RecorderHost {
   readonly flights: Flights<Shared>;
   readonly events: HttpEvents;
   now(): number;
+  countMiss(): void;
+  countBypass(): void;
   countStale(): void;
   countStore(): void;
   countRevalidated(): void;
@@ -118,11 +126,21 @@ export class Recorder {
       return this.#notModified(this.#stale, headers, now);
     }
     const facts = responseFacts(status, headers);
-    let reason: string | undefined = ctx.noStore
-      ? 'request-no-store'
-      : ctx.head
-        ? 'head'
-        : undefined;
+    // A request with credentials the key does not cover went to the origin as a bypass
+    // unless the response turns out to be explicitly shared (RFC 9111 §3.5).
+    const bypass = ctx.credentialed && !explicitlyShared(facts.directives);
+    if (ctx.credentialed) {
+      if (bypass) this.#host.countBypass();
+      else this.#host.countMiss();
+    }
+    const xCache: XCache = bypass ? 'BYPASS' : 'MISS';
+    let reason: string | undefined = bypass
+      ? 'credentials'
+      : ctx.noStore
+        ? 'request-no-store'
+        : ctx.head
+          ? 'head'
+          : undefined;
     reason ??= storability(facts, ctx.policy);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     const length = getFlat(headers, 'content-length');
@@ -141,7 +159,7 @@ export class Recorder {
       const r = replay(
         { status, headers, body: EMPTY, info: NO_INFO, repeatedNames: true },
         {
-          xCache: 'MISS',
+          xCache,
           head: true,
           conditions: ctx.conditions,
           now,
@@ -150,7 +168,7 @@ export class Recorder {
       );
       if (r.status === 304) replace = r;
     }
-    return { xCache: 'MISS', replace };
+    return { xCache, replace };
   }
 
   /**
@@ -161,9 +179,15 @@ export class Recorder {
     const ctx = this.#ctx;
     const headers = refreshedHeaders(stale.headers, notModifiedHeaders, now);
     const facts = responseFacts(stale.status, headers);
-    let reason: string | undefined = ctx.noStore
-      ? 'request-no-store'
-      : storability(facts, ctx.policy);
+    // The origin confirmed the stored body for this very request, so it is served either way;
+    // whether it may be stored again for others follows the same rules as a full response.
+    if (ctx.credentialed) this.#host.countMiss();
+    let reason: string | undefined =
+      ctx.credentialed && !explicitlyShared(facts.directives)
+        ? 'credentials'
+        : ctx.noStore
+          ? 'request-no-store'
+          : storability(facts, ctx.policy);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     if (reason !== undefined) this.#skip(reason);
     else {

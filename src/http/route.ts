@@ -11,14 +11,16 @@
  */
 import type { SharedBytes } from '../core/shared-read.js';
 import type { TagSnapshot } from '../core/types.js';
-import { classifyRequest } from './cacheability.js';
+import { parseCacheControl } from './cache-control.js';
+import { classifyRequest, explicitlyShared } from './cacheability.js';
 import { waitFor } from './coalesce.js';
 import type { DecodeMemo } from './decode-memo.js';
 import type { StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
-import type { FlatHeaders, HeaderGetter } from './headers.js';
+import { type FlatHeaders, getFlatJoined, type HeaderGetter } from './headers.js';
+import { type HostResolver, requestHost } from './host.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
-import { headerHash, normalizeHost, variantKey } from './key.js';
+import { headerHash, variantKey } from './key.js';
 import type { ResolvedPolicy } from './policy.js';
 import { type ReadContext, readContext, readTags } from './read-context.js';
 import { Recorder, type RecorderHost } from './recorder.js';
@@ -33,9 +35,9 @@ export interface RouteHost extends RecorderHost {
   /** `cache.get`, or the backend's synchronous (and zero-copy) read when it has one. */
   read(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
   readonly coalesceWaitMs: number;
+  /** The host keys and path tags use (the middleware's `host` option, else the request's). */
+  readonly hostOf: HostResolver;
   countHit(coalesced: boolean): void;
-  countMiss(): void;
-  countBypass(): void;
   /** Invalidates tags; never rejects (a failure is counted and reported). */
   invalidate(tags: readonly string[]): Promise<void>;
 }
@@ -81,6 +83,11 @@ const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
   repeatedNames: false,
 }) as ReplayResponse;
 
+/** Whether a stored response may serve requests with credentials (RFC 9111 §3.5). */
+function sharedExplicitly(stored: StoredResponse): boolean {
+  return explicitlyShared(parseCacheControl(getFlatJoined(stored.headers, 'cache-control')));
+}
+
 /** One policy bound to one middleware: what adapters drive. */
 export class HttpCacheRoute {
   readonly #host: RouteHost;
@@ -104,8 +111,8 @@ export class HttpCacheRoute {
           this.policy,
           url,
           header,
-          cls.head,
-          cls.noStore,
+          cls,
+          host.hostOf(header, url),
           host.now(),
         ),
       };
@@ -116,8 +123,13 @@ export class HttpCacheRoute {
       kind: 'write',
       finish: (status, location, contentLocation) => {
         if (!invalidatesOn(status)) return undefined;
-        const h = normalizeHost(header('host') ?? header(':authority'));
-        const tags = writeTags(h, url, location, contentLocation);
+        const tags = writeTags(
+          host.hostOf(header, url),
+          url,
+          location,
+          contentLocation,
+          requestHost(header),
+        );
         return host.invalidate(tags);
       },
     };
@@ -138,11 +150,15 @@ export class HttpCacheRoute {
 
   #decide(
     ctx: ReadContext,
-    stored: StoredResponse | undefined,
+    found: StoredResponse | undefined,
     refresh: (() => void) | undefined,
     now: number,
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
+    // RFC 9111 §3.5: a request with uncovered credentials is served only what the origin
+    // marked as shared; anything else stored under its key was made for someone else.
+    const stored =
+      found !== undefined && ctx.credentialed && !sharedExplicitly(found) ? undefined : found;
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
@@ -180,7 +196,9 @@ export class HttpCacheRoute {
   ): Promise<Outcome> {
     const host = this.#host;
     const storing = !ctx.head && !ctx.noStore;
-    const flying = join ? host.flights.get(ctx.primary) : undefined;
+    // A request with uncovered credentials neither joins nor leads a flight: another request's
+    // response is not its to take, and its own is rarely shareable.
+    const flying = join && !ctx.credentialed ? host.flights.get(ctx.primary) : undefined;
     // Coalescing: a request that insists on the origin (no-cache, max-age=0) never joins.
     const insists =
       ctx.freshness !== undefined && (ctx.freshness.noCache || ctx.freshness.maxAgeMs === 0);
@@ -198,7 +216,7 @@ export class HttpCacheRoute {
     // Lead a flight only when nobody is (a released follower goes alone rather than queue again).
     const { pathTag, tags } = readTags(ctx);
     const flight =
-      storing && host.flights.get(ctx.primary) === undefined
+      storing && !ctx.credentialed && host.flights.get(ctx.primary) === undefined
         ? host.flights.start(ctx.primary, pathTag)
         : undefined;
     let snapshot: TagSnapshot | undefined;
@@ -209,7 +227,9 @@ export class HttpCacheRoute {
         host.cacheError('tagSnapshot', ctx.primary, error);
       }
     }
-    host.countMiss();
+    // With uncovered credentials the recorder counts a miss or a bypass once the response says
+    // whether it is shared.
+    if (!ctx.credentialed) host.countMiss();
     // Revalidate rather than refetch when the stored entry has validators and the client sent
     // none of its own (its own are answered by the recorder from whatever comes back).
     const validators =

@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
-import { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import {
+  CachingMiddleware,
+  type CachingMiddlewareOptions,
+} from '../../src/http/caching-middleware.js';
 import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { send, until } from './client.js';
 import { Origin } from './origin.js';
@@ -18,10 +21,10 @@ afterEach(async () => {
   for (const close of opened.splice(0)) await close();
 });
 
-async function instance(prefix: string, origin: Origin) {
+async function instance(prefix: string, origin: Origin, options?: CachingMiddlewareOptions) {
   const cache: Cache = new RedisCache({ url: inject('redisUrl'), prefix });
   await cache.start();
-  const mw = new CachingMiddleware(cache);
+  const mw = new CachingMiddleware(cache, options);
   const server: Running = await ADAPTERS['node:http']!(mw, origin);
   opened.push(async () => {
     await server.close();
@@ -61,5 +64,32 @@ describe('two instances sharing Redis', () => {
     await until(() => a.mw.stats().stores === 1, 3000, 'a store');
     await b.mw.invalidateTags(['news']);
     expect((await send(a.url, '/tagged')).xCache).toBe('MISS');
+  });
+
+  it('instances reached as different hosts neither hit nor invalidate each other by default', async () => {
+    const prefix = `http-x-${randomUUID()}`;
+    const origin = new Origin();
+    // Two ports on 127.0.0.1: each request's Host names its own instance.
+    const a = await instance(prefix, origin);
+    const b = await instance(prefix, origin);
+    expect((await send(a.url, '/posts/1')).xCache).toBe('MISS');
+    expect((await send(b.url, '/posts/1')).xCache).toBe('MISS');
+    await until(() => a.mw.stats().stores + b.mw.stats().stores === 2, 10_000, 'two stores');
+    expect((await send(a.url, '/posts/1', { method: 'PUT' })).status).toBe(200);
+    expect((await send(b.url, '/posts/1')).xCache).toBe('HIT');
+  });
+
+  it('with one host option, instances on different ports share entries and invalidations', async () => {
+    const prefix = `http-x-${randomUUID()}`;
+    const origin = new Origin();
+    const a = await instance(prefix, origin, { host: 'site.test' });
+    const b = await instance(prefix, origin, { host: 'site.test' });
+    expect((await send(a.url, '/posts/1')).xCache).toBe('MISS');
+    expect((await send(a.url, '/posts')).xCache).toBe('MISS');
+    await until(() => a.mw.stats().stores === 2, 10_000, 'two stores');
+    expect((await send(b.url, '/posts/1')).xCache).toBe('HIT');
+    expect((await send(b.url, '/posts/1', { method: 'PUT' })).status).toBe(200);
+    expect((await send(a.url, '/posts/1')).xCache).toBe('MISS');
+    expect((await send(a.url, '/posts')).xCache).toBe('MISS');
   });
 });

@@ -32,6 +32,11 @@ interface Gate {
   release(): void;
 }
 
+/** The `sid` cookie's value, as an app reading its session would see it. */
+function sessionOf(cookie: string | undefined): string | undefined {
+  return /(?:^|;\s*)sid=([^;]*)/.exec(cookie ?? '')?.[1];
+}
+
 /** Route logic plus counters, one per server under test. */
 export class Origin {
   readonly calls = new Map<string, number>();
@@ -154,6 +159,17 @@ export class Origin {
       case '/me':
       case '/auth/me':
         return text(200, `user ${header('authorization') ?? 'anonymous'} ${n}`, fresh);
+      // Per-user answers chosen by the session cookie, with nothing in the response saying
+      // so (no Vary: Cookie, no private): what many apps send.
+      case '/session/me':
+      case '/sid/me':
+      case '/cookies/me':
+      case '/themed/me':
+        return text(200, `user ${sessionOf(header('cookie')) ?? 'anonymous'} ${n}`, fresh);
+      case '/session/public':
+        return text(200, `public ${n}`, { 'cache-control': 'public, max-age=60' });
+      case '/session/s-maxage':
+        return text(200, `shared ${n}`, { 'cache-control': 's-maxage=60' });
       case '/tagged':
         return text(200, `tagged ${n}`, { ...fresh, 'cache-tag': 'news, sports' });
       case '/swr':

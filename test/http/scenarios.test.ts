@@ -4,14 +4,17 @@
  * servers.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
-import { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import {
+  CachingMiddleware,
+  type CachingMiddlewareOptions,
+} from '../../src/http/caching-middleware.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
 import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { send, until } from './client.js';
 import { Origin } from './origin.js';
-import { type Env, SCENARIOS } from './scenarios.js';
+import { type Env, SCENARIOS, TABLE_OPTIONS } from './scenarios.js';
 import { ADAPTERS, type Running } from './servers.js';
 
 /** Backends the table runs on: each returns a started cache. */
@@ -32,37 +35,56 @@ const BACKENDS: Record<string, () => Promise<Cache>> = {
 for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
   for (const [adapterName, start] of Object.entries(ADAPTERS)) {
     describe(`${adapterName} on ${backendName}`, () => {
-      let cache: Cache;
-      let server: Running;
-      let env: Env;
+      let cache: Cache | undefined;
+      let server: Running | undefined;
+      let mw: CachingMiddleware | undefined;
 
-      beforeEach(async () => {
-        cache = await makeCache();
+      /** A server of this adapter on this backend, with the table's options plus `options`. */
+      const open = async (options: CachingMiddlewareOptions = {}): Promise<Env> => {
+        const c = await makeCache();
+        cache = c;
         let offset = 0;
-        const mw = new CachingMiddleware(cache, { clock: { now: () => Date.now() + offset } });
+        const m = new CachingMiddleware(c, {
+          ...TABLE_OPTIONS,
+          ...options,
+          clock: { now: () => Date.now() + offset },
+        });
+        mw = m;
         const origin = new Origin();
-        server = await start(mw, origin);
-        env = {
+        const s = await start(m, origin);
+        server = s;
+        return {
           adapter: adapterName,
-          url: server.url,
+          url: s.url,
           origin,
-          mw,
+          mw: m,
           advance: (ms) => {
             offset += ms;
           },
-          get: (path, headers, method) => send(server.url, path, { method, headers }),
-          stored: (n) => until(() => mw.stats().stores >= n, 3000, `${n} stored responses`),
+          get: (path, headers, method) => send(s.url, path, { method, headers }),
+          stored: (n) => until(() => m.stats().stores >= n, 10_000, `${n} stored responses`),
+          settled: async (path, n) => {
+            await until(() => s.received(path) >= n, 10_000, `${n} requests for ${path}`);
+            // Every request that arrived has issued its cache read; one more read on the same
+            // client answers after them (Redis answers in order), and a few turns of the event
+            // loop let their continuations run.
+            await c.get('settle-probe');
+            for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+          },
         };
-      });
+      };
 
       afterEach(async () => {
-        await server.close();
-        env.mw.stop();
-        await cache.stop();
+        await server?.close();
+        mw?.stop();
+        await cache?.stop();
+        server = undefined;
+        mw = undefined;
+        cache = undefined;
       });
 
       for (const scenario of SCENARIOS) {
-        it(scenario.name, () => scenario.run(env));
+        it(scenario.name, async () => scenario.run(await open(scenario.options)));
       }
     });
   }

@@ -4,7 +4,10 @@
  */
 import { Agent } from 'node:http';
 import { expect } from 'vitest';
-import type { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import type {
+  CachingMiddleware,
+  CachingMiddlewareOptions,
+} from '../../src/http/caching-middleware.js';
 import { type Received, send, until } from './client.js';
 import { BIG, BINARY, FIXED_DATE, GZIP_TEXT, GZIPPED, type Origin } from './origin.js';
 
@@ -19,13 +22,20 @@ export interface Env {
   get(path: string, headers?: Record<string, string>, method?: string): Promise<Received>;
   /** Waits until the middleware has stored `n` responses in total. */
   stored(n: number): Promise<void>;
+  /** Waits until `n` requests for `path` reached the server and their cache reads are answered. */
+  settled(path: string, n: number): Promise<void>;
 }
 
 /** One row of the table. */
 export interface Scenario {
   name: string;
+  /** Middleware options for this row, on top of {@link TABLE_OPTIONS}. */
+  options?: CachingMiddlewareOptions;
   run(env: Env): Promise<void>;
 }
+
+/** Middleware options every row runs with. */
+export const TABLE_OPTIONS: CachingMiddlewareOptions = { ignoreCookies: ['_ga', '_ga_*'] };
 
 async function missThenHit(env: Env, path: string, headers?: Record<string, string>) {
   const stores = env.mw.stats().stores;
@@ -162,6 +172,136 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "never serves one user's cookie-personalised response to another (cookies are credentials)",
+    async run(env) {
+      const bob = await env.get('/session/me', { cookie: 'sid=bob' });
+      const alice = await env.get('/session/me', { cookie: 'sid=alice' });
+      expect([bob.xCache, bob.text]).toEqual(['BYPASS', 'user bob 1']);
+      expect([alice.xCache, alice.text]).toEqual(['BYPASS', 'user alice 2']);
+      // The anonymous answer is stored, but never answers a request that carries a session.
+      const [anonymous] = await missThenHit(env, '/session/me');
+      expect(anonymous.text).toBe('user anonymous 3');
+      const again = await env.get('/session/me', { cookie: 'sid=alice' });
+      expect([again.xCache, again.text]).toEqual(['BYPASS', 'user alice 4']);
+      expect(env.mw.stats().stores).toBe(1);
+    },
+  },
+  {
+    name: 'stores and serves explicitly public or s-maxage responses whatever the credentials',
+    async run(env) {
+      let stores = 0;
+      for (const path of ['/session/public', '/session/s-maxage']) {
+        const [first, second] = await missThenHit(env, path, { cookie: 'sid=bob' });
+        stores++;
+        expect(second.text).toBe(first.text);
+        const others: Record<string, string>[] = [
+          { cookie: 'sid=alice' },
+          { authorization: 'Bearer carol' },
+          {},
+        ];
+        for (const headers of others) {
+          const r = await env.get(path, headers);
+          expect([path, r.xCache, r.text]).toEqual([path, 'HIT', first.text]);
+        }
+        expect(env.origin.count(path)).toBe(1);
+      }
+      expect(env.mw.stats().stores).toBe(stores);
+    },
+  },
+  {
+    name: 'treats a request whose only cookies are ignored as one without cookies',
+    async run(env) {
+      const [first] = await missThenHit(env, '/session/me', { cookie: '_ga=GA1.1.1; _ga_XY=GS1' });
+      expect(first.text).toBe('user anonymous 1');
+      for (const headers of [{ cookie: '_ga=GA1.1.2' }, {}] as Record<string, string>[]) {
+        expect((await env.get('/session/me', headers)).xCache).toBe('HIT');
+      }
+      const session = await env.get('/session/me', { cookie: '_ga=GA1.1.1; sid=alice' });
+      expect([session.xCache, session.text]).toEqual(['BYPASS', 'user alice 2']);
+      // A policy's own ignoreCookies add to the middleware's.
+      await missThenHit(env, '/themed/me', { cookie: 'theme=dark; _ga=GA1.1.3' });
+      expect((await env.get('/themed/me', { cookie: 'theme=light' })).xCache).toBe('HIT');
+      expect((await env.get('/session/me', { cookie: 'theme=light' })).xCache).toBe('BYPASS');
+    },
+  },
+  {
+    name: 'keys only the named cookies with varyBy cookie:sid, in any order',
+    async run(env) {
+      const [alice] = await missThenHit(env, '/sid/me', { cookie: 'sid=alice; theme=dark' });
+      expect(alice.text).toBe('user alice 1');
+      const reordered = await env.get('/sid/me', { cookie: 'theme=light; _ga=GA1; sid=alice' });
+      expect([reordered.xCache, reordered.text]).toEqual(['HIT', 'user alice 1']);
+      const bob = await env.get('/sid/me', { cookie: 'sid=bob' });
+      expect([bob.xCache, bob.text]).toEqual(['MISS', 'user bob 2']);
+      await env.stored(2);
+      const other = await env.get('/sid/me', { cookie: 'theme=dark' });
+      expect([other.xCache, other.text]).toEqual(['MISS', 'user anonymous 3']);
+      await env.stored(3);
+      expect((await env.get('/sid/me')).text).toBe('user anonymous 3');
+      const bob2 = await env.get('/sid/me', { cookie: 'sid=bob' });
+      expect([bob2.xCache, bob2.text]).toEqual(['HIT', 'user bob 2']);
+    },
+  },
+  {
+    name: 'keys every cookie but the ignored ones, in any order, when varyBy names cookie',
+    async run(env) {
+      const [alice] = await missThenHit(env, '/cookies/me', { cookie: 'sid=alice; lang=en' });
+      expect(alice.text).toBe('user alice 1');
+      const reordered = await env.get('/cookies/me', { cookie: 'lang=en; _ga=GA1; sid=alice' });
+      expect([reordered.xCache, reordered.text]).toEqual(['HIT', 'user alice 1']);
+      const fewer = await env.get('/cookies/me', { cookie: 'sid=alice' });
+      expect([fewer.xCache, fewer.text]).toEqual(['MISS', 'user alice 2']);
+      const bob = await env.get('/cookies/me', { cookie: 'sid=bob; lang=en' });
+      expect([bob.xCache, bob.text]).toEqual(['MISS', 'user bob 3']);
+    },
+  },
+  {
+    name: "keeps each host's entries and invalidations apart by default",
+    async run(env) {
+      const a = { host: 'a.test' };
+      const b = { host: 'b.test' };
+      await missThenHit(env, '/posts/3', a);
+      expect((await env.get('/posts/3', b)).xCache).toBe('MISS');
+      await env.stored(2);
+      expect((await env.get('/posts/3', b)).xCache).toBe('HIT');
+      expect((await env.get('/posts/3', a, 'PUT')).status).toBe(200);
+      expect((await env.get('/posts/3', a)).xCache).toBe('MISS');
+      expect((await env.get('/posts/3', b)).xCache).toBe('HIT');
+    },
+  },
+  {
+    name: 'shares entries and invalidations between the names of a service with the host option',
+    options: { host: 'shop.example' },
+    async run(env) {
+      const internal = { host: 'internal.svc:8080' };
+      const pub = { host: 'shop.example' };
+      await missThenHit(env, '/posts/4', internal);
+      expect((await env.get('/posts/4', pub)).xCache).toBe('HIT');
+      expect((await env.get('/posts/4')).xCache).toBe('HIT');
+      await missThenHit(env, '/posts', pub);
+      expect((await env.get('/posts/4', internal, 'PUT')).status).toBe(200);
+      expect((await env.get('/posts/4', pub)).xCache).toBe('MISS');
+      expect((await env.get('/posts')).xCache).toBe('MISS');
+      // A POST's relative Location resolves against the name it was sent to.
+      await env.stored(4);
+      expect((await env.get('/posts/9', pub)).xCache).toBe('MISS');
+      await env.stored(5);
+      expect((await env.get('/posts', internal, 'POST')).status).toBe(201);
+      expect((await env.get('/posts/9', pub)).xCache).toBe('MISS');
+    },
+  },
+  {
+    name: 'shares entries across ports with a host function',
+    options: { host: (request) => request.host.replace(/:\d+$/, '') },
+    async run(env) {
+      await missThenHit(env, '/posts/5', { host: 'shop.example:3917' });
+      expect((await env.get('/posts/5', { host: 'shop.example:3918' })).xCache).toBe('HIT');
+      expect((await env.get('/posts/5', { host: 'other.example:3917' })).xCache).toBe('MISS');
+      await env.get('/posts/5', { host: 'shop.example:3918' }, 'DELETE');
+      expect((await env.get('/posts/5', { host: 'shop.example:3917' })).xCache).toBe('MISS');
+    },
+  },
+  {
     name: "keys the response's own Vary fields",
     async run(env) {
       const [en] = await missThenHit(env, '/lang', { 'accept-language': 'en' });
@@ -252,18 +392,19 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'coalesces concurrent misses for one key into one origin call',
+    name: 'coalesces 50 concurrent misses into one origin call and counts the 49 followers',
     async run(env) {
       const release = env.origin.hold('/slow/c');
-      const all = Array.from({ length: 10 }, () => env.get('/slow/c'));
-      await until(() => env.origin.count('/slow/c') === 1, 3000, 'the leader');
-      await new Promise((r) => setTimeout(r, 100));
+      const all = Array.from({ length: 50 }, () => env.get('/slow/c'));
+      await until(() => env.origin.count('/slow/c') === 1, 10_000, 'the leader');
+      await env.settled('/slow/c', 50);
       release();
       const responses = await Promise.all(all);
-      expect(responses.map((r) => r.text)).toEqual(Array(10).fill('slow 1'));
+      expect(responses.map((r) => r.text)).toEqual(Array(50).fill('slow 1'));
       expect(env.origin.count('/slow/c')).toBe(1);
       expect(responses.filter((r) => r.xCache === 'MISS')).toHaveLength(1);
-      expect(env.mw.stats().coalesced).toBe(9);
+      const { hits, misses, coalesced } = env.mw.stats();
+      expect({ hits, misses, coalesced }).toEqual({ hits: 49, misses: 1, coalesced: 49 });
     },
   },
   {

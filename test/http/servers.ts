@@ -1,7 +1,7 @@
 /**
  * One real server per adapter on 127.0.0.1, port 0, each serving the shared {@link Origin}
- * through `CachingMiddleware` with the scenario policies: `/auth/*` varies by
- * `Authorization`, everything else uses the default policy.
+ * through `CachingMiddleware` with the scenario policies: the paths in {@link ROUTE_POLICIES}
+ * have their own, everything else uses the default policy.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,10 +21,50 @@ export const POLICY: CachePolicy = { ttl: '30s', maxBodySize: '16kb' };
 /** The policy of `/auth/*`. */
 export const AUTH_POLICY: CachePolicy = { ttl: '30s', varyBy: ['authorization'] };
 
+/** Path prefixes with a policy of their own; every adapter routes them the same way. */
+export const ROUTE_POLICIES: Readonly<Record<string, CachePolicy>> = {
+  '/auth/': AUTH_POLICY,
+  // Every cookie but the ignored ones selects the response.
+  '/cookies/': { ttl: '30s', varyBy: ['cookie'] },
+  // Only the `sid` cookie selects the response.
+  '/sid/': { ttl: '30s', varyBy: ['cookie:sid'] },
+  // The middleware's ignored cookies plus this route's own.
+  '/themed/': { ttl: '30s', ignoreCookies: ['theme'] },
+};
+
+const PREFIXES = Object.keys(ROUTE_POLICIES);
+
+/** The prefix of ROUTE_POLICIES `path` falls under, if any. */
+function prefixOf(path: string | undefined): string | undefined {
+  return PREFIXES.find((p) => path?.startsWith(p));
+}
+
+/** One handler per route policy plus the default, picked by path. */
+function perRoute<T>(make: (policy: CachePolicy) => T): (path: string | undefined) => T {
+  const fallback = make(POLICY);
+  const byPrefix = new Map(PREFIXES.map((p) => [p, make(ROUTE_POLICIES[p]!)] as const));
+  return (path) => {
+    const prefix = prefixOf(path);
+    return prefix === undefined ? fallback : byPrefix.get(prefix)!;
+  };
+}
+
 /** A running server. */
 export interface Running {
   url: string;
+  /** How many requests for `path` (query excluded) reached the server, before any handler. */
+  received(path: string): number;
   close(): Promise<void>;
+}
+
+/** Counts the requests reaching `server` by path, ahead of every other listener. */
+function countRequests(server: Server): (path: string) => number {
+  const counts = new Map<string, number>();
+  server.prependListener('request', (req: IncomingMessage) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+  });
+  return (path) => counts.get(path) ?? 0;
 }
 
 /** Starts a server for one adapter. */
@@ -46,11 +86,13 @@ function nodeHeader(req: IncomingMessage) {
 }
 
 function listen(server: Server): Promise<Running> {
+  const received = countRequests(server);
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}`,
+        received,
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();
@@ -76,19 +118,15 @@ const node: StartServer = async (mw, origin) => {
       .handle(req.method ?? 'GET', req.url ?? '/', nodeHeader(req))
       .then((r) => writeReply(res, r));
   };
-  const plain = mw.handler(POLICY, app);
-  const auth = mw.handler(AUTH_POLICY, app);
-  return listen(
-    createServer((req, res) => (req.url?.startsWith('/auth/') ? auth : plain)(req, res)),
-  );
+  const pick = perRoute((policy) => mw.handler(policy, app));
+  return listen(createServer((req, res) => pick(req.url)(req, res)));
 };
 
 /** Express 5: `res.status().set()` then `res.json`, `res.send` or `res.write` + `res.end`. */
 const expressServer: StartServer = async (mw, origin) => {
   const app = express();
-  const plain = mw.handler(POLICY);
-  const auth = mw.handler(AUTH_POLICY);
-  app.use((req, res, next) => (req.path.startsWith('/auth/') ? auth : plain)(req, res, next));
+  const pick = perRoute((policy) => mw.handler(policy));
+  app.use((req, res, next) => pick(req.path)(req, res, next));
   app.use(async (req, res) => {
     const r = await origin.handle(req.method, req.originalUrl, nodeHeader(req));
     res.status(r.status).set(r.headers);
@@ -105,6 +143,7 @@ const expressServer: StartServer = async (mw, origin) => {
 /** Fastify 5: `reply.code().headers()` then a value, a Buffer or a stream. */
 const fastifyServer: StartServer = async (mw, origin) => {
   const app = Fastify();
+  const received = countRequests(app.server);
   await app.register(fastifyCache(mw, POLICY));
   const handler = async (
     req: import('fastify').FastifyRequest,
@@ -117,12 +156,15 @@ const fastifyServer: StartServer = async (mw, origin) => {
     return reply.send(r.body);
   };
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-  app.route({ method: [...methods], url: '/auth/*', handler, config: { cache: AUTH_POLICY } });
+  for (const [prefix, cache] of Object.entries(ROUTE_POLICIES)) {
+    app.route({ method: [...methods], url: `${prefix}*`, handler, config: { cache } });
+  }
   app.route({ method: [...methods], url: '/*', handler });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    received,
     close: async () => {
       app.server.closeAllConnections();
       await app.close();
@@ -148,9 +190,11 @@ async function serveFetch(
   fetch: (req: Request, env: unknown) => Response | Promise<Response>,
 ): Promise<Running> {
   return new Promise((resolve) => {
+    let received: (path: string) => number = () => 0;
     const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
+        received: (path) => received(path),
         close: () =>
           new Promise<void>((done) => {
             (server as Server).closeAllConnections();
@@ -158,15 +202,15 @@ async function serveFetch(
           }),
       });
     });
+    received = countRequests(server as Server);
   });
 }
 
 /** Hono 4 middleware: `c.json` for JSON, a `Response` otherwise. */
 const honoServer: StartServer = async (mw, origin) => {
   const app = new Hono();
-  const plain = honoCache(mw, POLICY);
-  const auth = honoCache(mw, AUTH_POLICY);
-  app.use('*', (c, next) => (c.req.path.startsWith('/auth/') ? auth : plain)(c, next));
+  const pick = perRoute((policy) => honoCache(mw, policy));
+  app.use('*', (c, next) => pick(c.req.path)(c, next));
   app.all('*', async (c) => {
     const url = new URL(c.req.url);
     const r = await origin.handle(c.req.method, url.pathname + url.search, (n) => c.req.header(n));
@@ -193,11 +237,8 @@ const fetchServer: StartServer = async (mw, origin) => {
     );
     return fetchReply(r);
   };
-  const plain = cachingFetch(mw, POLICY, handler);
-  const auth = cachingFetch(mw, AUTH_POLICY, handler);
-  return serveFetch((req, env) =>
-    (new URL(req.url).pathname.startsWith('/auth/') ? auth : plain)(req, env),
-  );
+  const pick = perRoute((policy) => cachingFetch(mw, policy, handler));
+  return serveFetch((req, env) => pick(new URL(req.url).pathname)(req, env));
 };
 
 /** Every adapter, by name. */
