@@ -63,7 +63,9 @@ function versionsMatch(
   current: readonly number[],
 ): boolean {
   for (let i = 0; i < current.length; i++) {
-    if (current[i] !== recorded[i]) {
+    const version = current[i] as number;
+    // A negative current version is a pending invalidation (outbox.ts): nothing is valid.
+    if (version !== recorded[i] || version < 0) {
       dropQuietly(store, key);
       return false;
     }
