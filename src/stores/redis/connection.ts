@@ -21,7 +21,7 @@ type Client = Redis | Cluster;
 const GONE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
 /** The longest `stop()` waits for QUIT: a healthy server answers in well under a millisecond. */
-const QUIT_DEADLINE_MS = 500;
+const QUIT_DEADLINE_MS = 250;
 /** How long `stop()` waits for the server to close its side before destroying the socket. */
 const END_GRACE_MS = 100;
 
