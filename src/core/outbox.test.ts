@@ -59,7 +59,8 @@ describe('InvalidationOutbox', () => {
   });
 
   it('answers the pending version for any tag list holding a pending tag, without asking the store', () => {
-    const { box, store } = outbox();
+    const { box, store, state } = outbox();
+    state.down = false;
     store.bumpTags(['c']);
     box.enqueue(['a'], undefined);
     expect(box.tagVersions(['a', 'c'])).toEqual([PENDING_VERSION, PENDING_VERSION]);
