@@ -74,6 +74,10 @@ describe('the circuit breaker, with Redis paused', () => {
     expect(write.value).toMatchObject({ name: 'CacheError', code: 'CONNECTION' });
     expect(write.ms).toBeLessThan(SLOW_MS / 2);
 
+    const computed = await timed(() => cache.getOrSet('g', () => 'computed'));
+    expect(computed.value).toBe('computed');
+    expect(computed.ms).toBeLessThan(SLOW_MS / 2);
+
     const health = await timed(() => cache.health());
     expect(health.value).toMatchObject({ status: 'unhealthy', details: { breaker: 'open' } });
     expect(health.ms).toBeLessThan(SLOW_MS / 2);
@@ -105,6 +109,14 @@ describe('the circuit breaker, with Redis paused', () => {
       return states.includes('open');
     });
     server = await startRedis(); // For afterEach.
+  });
+});
+
+describe('the breaker option', () => {
+  it('is validated when the cache is created, naming the option', () => {
+    expect(() => new RedisCache({ breaker: { threshold: 0 } })).toThrow(/breaker\.threshold/);
+    expect(() => new RedisCache({ breaker: { cooldown: 'soon' } })).toThrow(/breaker\.cooldown/);
+    expect(() => new RedisCache({ breaker: false })).not.toThrow();
   });
 });
 
