@@ -1,3 +1,4 @@
+import { isOutage } from './breaker.js';
 import { readMany, writeMany } from './bulk-ops.js';
 import type { CacheHost } from './cache-host.js';
 import type { Duration } from './duration.js';
@@ -69,8 +70,13 @@ export class StoreCache implements Cache {
       () => this.options.defaultTtlMs,
     );
     // A store that cut itself off (circuit breaker) lands pending invalidations before it
-    // serves again; a failed flush keeps it cut off.
-    store.onRecovery?.((direct) => this.#outbox.flush(direct));
+    // serves again. A flush the backend did not answer keeps it cut off; one it refused
+    // (an OOM reply, say) does not: the backend is up, and the tags stay bypassed and retried.
+    store.onRecovery?.((direct) =>
+      this.#outbox.flush(direct).catch((err: unknown) => {
+        if (isOutage(err)) throw err;
+      }),
+    );
     this.#host = {
       store,
       tags: this.#outbox,
