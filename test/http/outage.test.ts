@@ -13,7 +13,7 @@ import type { BreakerState, RedisCacheOptions } from '../../src/index.js';
 import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
 import { sleep } from '../harness/tools.js';
-import { send } from './client.js';
+import { send, until } from './client.js';
 
 /** A command timeout long enough that a request which waited for Redis is unmistakable. */
 const SLOW_MS = 2_000;
@@ -77,7 +77,7 @@ describe('a write while Redis is paused (regression: lost invalidation)', () => 
   it('never serves the old entry as a HIT once Redis is back', async () => {
     const { url, mw } = await serve({ commandTimeout: 300 });
     expect((await send(url, '/products/2')).xCache).toBe('MISS');
-    for (let i = 0; i < 100 && mw.stats().stores < 1; i++) await sleep(10);
+    await until(() => mw.stats().stores >= 1, 10_000, 'the response to be stored');
     const hit = await send(url, '/products/2');
     expect(hit.xCache).toBe('HIT');
     expect(JSON.parse(hit.text)).toEqual({ id: 2, version: 1 });
