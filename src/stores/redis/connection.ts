@@ -127,13 +127,15 @@ export class RedisConnection {
       const quitMs = Math.min(this.#options.commandTimeoutMs, QUIT_DEADLINE_MS);
       await Promise.race([c.quit().catch(() => {}), grace(quitMs)]);
     }
+    // Taken before disconnect(), which empties a Cluster's node list.
+    const nodes = isCluster(c) ? c.nodes() : [c];
     c.disconnect();
     // disconnect() half-closes the socket and ioredis waits 2 s for the server to close its
     // side; a paused server never does. Give it a moment, then destroy what is left, so
     // the process can exit right after.
     await Promise.race([ended, grace(END_GRACE_MS)]);
     if (c.status !== 'end') {
-      for (const node of isCluster(c) ? c.nodes() : [c]) node.stream?.destroy();
+      for (const node of nodes) node.stream?.destroy();
       await Promise.race([ended, grace(END_GRACE_MS)]);
     }
   }
