@@ -120,11 +120,6 @@ export class RedisStore implements Store {
     });
   }
 
-  /** The breaker's state: `closed` while commands go through. */
-  get breakerState(): BreakerState {
-    return this.#breaker.state;
-  }
-
   onRecovery(hook: (direct: Pick<Store, 'bumpTags'>) => Promise<void>): void {
     this.#recovery = hook;
   }
