@@ -4,6 +4,7 @@
  * loads no framework and no Redis client it does not need.
  */
 
+export { BREAKER_DEFAULTS, type BreakerOptions } from './core/breaker.js';
 export { type Duration, parseBytes, parseDuration } from './core/duration.js';
 export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
 export { type ChannelMessage, channelName } from './core/events.js';
@@ -13,6 +14,7 @@ export type { SharedBytes, SharedReadable } from './core/shared-read.js';
 export type { EvictionReason, MaybePromise, Store, StoreHooks } from './core/store.js';
 export { StoreCache } from './core/store-cache.js';
 export type {
+  BreakerState,
   Cache,
   CacheEventName,
   CacheEvents,
@@ -23,6 +25,8 @@ export type {
   FactoryContext,
   GetOrSetOptions,
   HealthReport,
+  InvalidateOptions,
+  InvalidationResult,
   SetOptions,
   TagSnapshot,
   TimeoutOptions,

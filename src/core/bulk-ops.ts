@@ -78,7 +78,7 @@ export async function writeMany(
     encoded.push([key, toBytes(value)]);
   }
   if (encoded.length === 0) return;
-  for (const pair of encoded) pair[1] = await encodeWithTags(host, pair[1], options);
+  for (const pair of encoded) pair[1] = await encodeWithTags(host, pair[1], options, ttlMs);
   try {
     await host.store.setMany(encoded, ttlMs, options?.signal);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { decodeEnvelope, encodeEnvelope, hasEnvelope } from './envelope.js';
+import type { TagReader } from './outbox.js';
 import type { MaybePromise, Store } from './store.js';
 
 /** What a read found once the envelope is understood. */
@@ -21,7 +22,7 @@ export function isFresh(entry: EntryState, now: number): boolean {
  * never wait on a promise.
  */
 export function readEntry(
-  store: Store,
+  store: TagReader,
   key: string,
   bytes: Buffer | undefined,
   signal?: AbortSignal,
@@ -41,7 +42,7 @@ export function readEntry(
  * when the store answers sync, with no allocation beyond the store's own on that path.
  */
 export function whileTagsValid<T>(
-  store: Store,
+  store: TagReader,
   key: string,
   tags: readonly string[],
   recorded: readonly number[],
@@ -56,13 +57,15 @@ export function whileTagsValid<T>(
 }
 
 function versionsMatch(
-  store: Store,
+  store: TagReader,
   key: string,
   recorded: readonly number[],
   current: readonly number[],
 ): boolean {
   for (let i = 0; i < current.length; i++) {
-    if (current[i] !== recorded[i]) {
+    const version = current[i] as number;
+    // A negative current version is a pending invalidation (outbox.ts): nothing is valid.
+    if (version !== recorded[i] || version < 0) {
       dropQuietly(store, key);
       return false;
     }
@@ -79,11 +82,12 @@ export const HEAD_BYTES = 4096;
  */
 export async function readEntryHead(
   store: Store,
+  tags: TagReader,
   key: string,
   signal?: AbortSignal,
 ): Promise<EntryState | undefined> {
   if (store.getHead === undefined)
-    return readEntry(store, key, await store.get(key, signal), signal);
+    return readEntry(tags, key, await store.get(key, signal), signal);
   const head = await store.getHead(key, HEAD_BYTES, signal);
   // A head that ends inside the envelope's tag list cannot be judged: read the whole value.
   if (
@@ -92,9 +96,9 @@ export async function readEntryHead(
     hasEnvelope(head) &&
     decodeEnvelope(head) === undefined
   ) {
-    return readEntry(store, key, await store.get(key, signal), signal);
+    return readEntry(tags, key, await store.get(key, signal), signal);
   }
-  return readEntry(store, key, head, signal);
+  return readEntry(tags, key, head, signal);
 }
 
 /** Encodes a payload for storage, adding an envelope only when metadata requires one. */
@@ -110,7 +114,7 @@ export function writeEntry(
   return encodeEnvelope(payload, freshUntil, tags, versions);
 }
 
-function dropQuietly(store: Store, key: string): void {
+function dropQuietly(store: TagReader, key: string): void {
   // The entry is already unreadable through its tags; deleting it only frees space early,
   // so a failure here changes nothing a caller can see.
   try {

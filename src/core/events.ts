@@ -16,6 +16,8 @@ const CHANNEL_EVENTS = [
   'stale',
   'refresh',
   'invalidate',
+  'outbox',
+  'breaker',
   'error',
 ] as const satisfies readonly CacheEventName[];
 

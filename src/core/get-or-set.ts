@@ -26,6 +26,7 @@ import { abortError, CacheError } from './errors.js';
 import { decodeJSON, encodeJSON } from './json.js';
 import type { CacheMeter } from './meter.js';
 import type { ResolvedCommonOptions } from './options.js';
+import type { InvalidationOutbox } from './outbox.js';
 import { SingleFlight } from './single-flight.js';
 import type { HeldFlight, Store } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
@@ -40,6 +41,8 @@ export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
 /** What the engine needs from its cache. */
 export interface GetOrSetHost {
   store: Store;
+  /** Tag versions as this cache must see them (pending invalidations included); see outbox.ts. */
+  tags: InvalidationOutbox;
   options(): ResolvedCommonOptions;
   meter: CacheMeter;
 }
@@ -87,7 +90,7 @@ export class GetOrSet {
 
     let entry: EntryState | undefined;
     try {
-      entry = await readEntry(host.store, key, await host.store.get(key), options.signal);
+      entry = await readEntry(host.tags, key, await host.store.get(key), options.signal);
     } catch (err) {
       host.meter.failure('getOrSet', key, err);
     }
@@ -221,7 +224,8 @@ export class GetOrSet {
       let versions: readonly number[] | undefined;
       if (plan.tags !== undefined && plan.tags.length > 0) {
         try {
-          versions = await host.store.tagVersions(plan.tags);
+          host.tags.noteTaggedWrite(physicalTtl(plan));
+          versions = await host.tags.tagVersions(plan.tags);
         } catch (err) {
           host.meter.failure('getOrSet', key, err);
           // Without the versions the write can't be guarded: skip it rather than risk
@@ -280,7 +284,7 @@ export class GetOrSet {
       const held = await locks.acquire(key, lockMs);
       if (held !== undefined) return held;
       await locks.waitRelease(key, lockMs);
-      const entry = await readEntry(host.store, key, await host.store.get(key));
+      const entry = await readEntry(host.tags, key, await host.store.get(key));
       const { clock } = host.options();
       if (entry !== undefined && isFresh(entry, clock.now())) {
         return entry.payload.toString('utf8');
@@ -302,8 +306,7 @@ export class GetOrSet {
     const now = host.options().clock.now();
     const logical = plan.ttlMs !== undefined && keepMs > 0;
     const freshUntil = logical ? now + (plan.ttlMs as number) : 0;
-    const physicalMs =
-      plan.ttlMs === undefined ? undefined : plan.ttlMs + (logical ? Math.ceil(keepMs) : 0);
+    const physicalMs = physicalTtl(plan);
     try {
       const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
       await host.store.set(key, bytes, physicalMs);
@@ -319,4 +322,11 @@ export class GetOrSet {
     const durationMs = this.#host.options().clock.now() - started;
     events.emit('refresh', ok ? { key, ok, durationMs } : { key, ok, durationMs, error });
   }
+}
+
+/** How long the store keeps an entry: its TTL plus the grace or fail-safe window it is kept for. */
+function physicalTtl(plan: Plan): number | undefined {
+  if (plan.ttlMs === undefined) return undefined;
+  const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
+  return keepMs > 0 ? plan.ttlMs + Math.ceil(keepMs) : plan.ttlMs;
 }

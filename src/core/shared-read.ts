@@ -10,6 +10,7 @@
  */
 import { whileTagsValid } from './entry.js';
 import { decodeEnvelope, hasEnvelopeString } from './envelope.js';
+import type { TagReader } from './outbox.js';
 import type { MaybePromise, Store } from './store.js';
 
 /**
@@ -48,11 +49,14 @@ export function canPeek(store: Store): store is PeekingStore {
 /** Zero-copy reads over one in-process store. */
 export class SharedReader {
   readonly #store: PeekingStore;
+  readonly #tags: TagReader;
   readonly #now: () => number;
   readonly #remembered = new Map<string, DecodedEntry>();
 
-  constructor(store: PeekingStore, now: () => number) {
+  /** `tags` answers tag versions (the cache's outbox, which knows pending invalidations). */
+  constructor(store: PeekingStore, now: () => number, tags: TagReader = store) {
     this.#store = store;
+    this.#tags = tags;
     this.#now = now;
   }
 
@@ -64,7 +68,7 @@ export class SharedReader {
     if (entry === undefined) return raw;
     if (entry.freshUntil !== 0 && this.#now() >= entry.freshUntil) return undefined;
     if (entry.tags.length === 0) return entry.payload;
-    return whileTagsValid(this.#store, key, entry.tags, entry.versions, entry.payload);
+    return whileTagsValid(this.#tags, key, entry.tags, entry.versions, entry.payload);
   }
 
   /** Forgets every remembered decode. */

@@ -1,3 +1,4 @@
+import { isOutage } from './breaker.js';
 import { readMany, writeMany } from './bulk-ops.js';
 import type { CacheHost } from './cache-host.js';
 import type { Duration } from './duration.js';
@@ -14,6 +15,7 @@ import {
   reinitializeOptions,
   resolveCommonOptions,
 } from './options.js';
+import { InvalidationOutbox } from './outbox.js';
 import { deleteMatching, scanMatching } from './pattern-ops.js';
 import { canPeek, type SharedBytes, SharedReader } from './shared-read.js';
 import type { Store } from './store.js';
@@ -28,6 +30,8 @@ import type {
   FactoryContext,
   GetOrSetOptions,
   HealthReport,
+  InvalidateOptions,
+  InvalidationResult,
   SetOptions,
   TagSnapshot,
 } from './types.js';
@@ -49,6 +53,8 @@ export class StoreCache implements Cache {
   readonly #host: CacheHost;
   readonly #getOrSet: GetOrSet;
   readonly #shared: SharedReader | undefined;
+  /** Invalidations the backend has not taken yet; see outbox.ts. */
+  readonly #outbox: InvalidationOutbox;
   #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(store: Store, options: CommonCacheOptions = {}) {
@@ -57,8 +63,23 @@ export class StoreCache implements Cache {
     this.options = resolveCommonOptions(options);
     this.#meter = new CacheMeter(store.kind);
     this.events = this.#meter.events;
+    this.#outbox = new InvalidationOutbox(
+      store,
+      this.events,
+      () => this.options.clock,
+      () => this.options.defaultTtlMs,
+    );
+    // A store that cut itself off (circuit breaker) lands pending invalidations before it
+    // serves again. A flush the backend did not answer keeps it cut off; one it refused
+    // (an OOM reply, say) does not: the backend is up, and the tags stay bypassed and retried.
+    store.onRecovery?.((direct) =>
+      this.#outbox.flush(direct).catch((err: unknown) => {
+        if (isOutage(err)) throw err;
+      }),
+    );
     this.#host = {
       store,
+      tags: this.#outbox,
       meter: this.#meter,
       options: () => this.options,
       check: (signal) => this.#check(signal),
@@ -67,7 +88,7 @@ export class StoreCache implements Cache {
     };
     this.#getOrSet = new GetOrSet(this.#host);
     this.#shared = canPeek(store)
-      ? new SharedReader(store, () => this.options.clock.now())
+      ? new SharedReader(store, () => this.options.clock.now(), this.#outbox)
       : undefined;
   }
 
@@ -86,19 +107,32 @@ export class StoreCache implements Cache {
   async start(options?: CallOptions): Promise<void> {
     await this.store.start(options?.signal);
     this.#state = 'started';
+    this.#outbox.resume();
   }
 
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#getOrSet.stop();
+    this.#outbox.stop();
     this.#shared?.clear();
     await this.store.stop();
   }
 
+  /**
+   * The store's report, plus the outbox: while invalidations are pending (`details.outbox`
+   * tags) a healthy backend reads as `degraded`, since this cache bypasses those entries.
+   */
   async health(): Promise<HealthReport> {
     if (this.#state === 'stopped') return { status: 'unhealthy', error: 'stopped' };
-    return this.store.health();
+    const report = await this.store.health();
+    const pending = this.#outbox.size;
+    const out: HealthReport = { ...report, details: { ...report.details, outbox: pending } };
+    if (pending > 0 && report.status === 'healthy') {
+      out.status = 'degraded';
+      out.error = `${pending} tag invalidation(s) waiting to reach the backend`;
+    }
+    return out;
   }
 
   get(key: string, options?: CallOptions): Promise<Buffer | undefined> {
@@ -158,7 +192,7 @@ export class StoreCache implements Cache {
   ): Buffer | undefined | Promise<Buffer | undefined> {
     // The hot path: a plain value needs no envelope work and no allocation.
     if (bytes === undefined || !hasEnvelope(bytes)) return this.#count(key, bytes);
-    const entry = readEntry(this.store, key, bytes, signal);
+    const entry = readEntry(this.#outbox, key, bytes, signal);
     if (entry instanceof Promise) {
       return entry.then(
         (e) => this.#count(key, e && this.#fresh(e) ? e.payload : undefined),
@@ -191,7 +225,7 @@ export class StoreCache implements Cache {
     try {
       this.#check(signal);
       assertKey(key);
-      const entry = await readEntryHead(this.store, key, signal);
+      const entry = await readEntryHead(this.store, this.#outbox, key, signal);
       return entry !== undefined && this.#fresh(entry);
     } catch (err) {
       return (await this.#readFailed('exists', key, err)) !== undefined;
@@ -255,7 +289,10 @@ export class StoreCache implements Cache {
     return incrementBy(this.#host, key, by, true, options);
   }
 
-  invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void> {
+  invalidateTags(
+    tags: readonly string[],
+    options?: InvalidateOptions,
+  ): Promise<InvalidationResult> {
     return invalidateTags(this.#host, tags, options);
   }
 

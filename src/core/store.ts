@@ -86,6 +86,14 @@ export interface Store {
    */
   readonly flights?: FlightLocks;
 
+  /**
+   * Stores that cut themselves off during an outage (a circuit breaker) register `hook` here
+   * and run it when the backend answers again, before they serve again, with a view of
+   * themselves that bypasses the cut-off. A rejected hook keeps the store cut off. The core
+   * uses it to land pending invalidations first (see outbox.ts).
+   */
+  onRecovery?(hook: (direct: Pick<Store, 'bumpTags'>) => Promise<void>): void;
+
   /** Entries and bytes held, for stores that know (memory). */
   size?(): { entries: number; bytes: number };
 }

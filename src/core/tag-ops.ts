@@ -1,6 +1,13 @@
+import { isOutage } from './breaker.js';
 import type { CacheHost } from './cache-host.js';
 import { writeEntry } from './entry.js';
-import type { CallOptions, SetOptions, TagSnapshot } from './types.js';
+import type {
+  CallOptions,
+  InvalidateOptions,
+  InvalidationResult,
+  SetOptions,
+  TagSnapshot,
+} from './types.js';
 import { assertTags } from './validate.js';
 
 /** Wraps a value for the store, with the versions of its tags when the write has any. */
@@ -8,10 +15,12 @@ export async function encodeWithTags(
   host: CacheHost,
   bytes: Buffer,
   options: SetOptions | undefined,
+  ttlMs: number | undefined,
 ): Promise<Buffer> {
   const tags = options?.tags;
   if (tags === undefined || tags.length === 0) return writeEntry(bytes, 0, undefined, undefined);
   assertTags(tags);
+  host.tags.noteTaggedWrite(ttlMs);
   const versions = await versionsFor(host, tags, options?.snapshot, options?.signal);
   return writeEntry(bytes, 0, tags, versions);
 }
@@ -22,7 +31,10 @@ async function versionsFor(
   snapshot: TagSnapshot | undefined,
   signal?: AbortSignal,
 ): Promise<readonly number[]> {
-  if (snapshot === undefined) return host.store.tagVersions(tags, signal);
+  // A pending invalidation outranks the snapshot: the write cannot be trusted either way.
+  if (snapshot === undefined || host.tags.anyPending(tags)) {
+    return host.tags.tagVersions(tags, signal);
+  }
   // A tag missing from the snapshot gets version -1, which no live tag has: the write is
   // then born invalid rather than silently unguarded.
   return tags.map((t) => {
@@ -31,23 +43,37 @@ async function versionsFor(
   });
 }
 
-/** `Cache.invalidateTags`: bumps the tags' versions, so every entry written under them reads as absent. */
+/**
+ * `Cache.invalidateTags`: bumps the tags' versions, so every entry written under them reads
+ * as absent. With `retry`, a bump the backend did not take (unreachable, timed out) goes to
+ * the cache's outbox instead of rejecting (see outbox.ts); other failures still reject.
+ */
 export async function invalidateTags(
   host: CacheHost,
   tags: readonly string[],
-  options?: CallOptions,
-): Promise<void> {
+  options?: InvalidateOptions,
+): Promise<InvalidationResult> {
   host.check(options?.signal);
   assertTags(tags);
-  if (tags.length === 0) return;
+  if (tags.length === 0) return NOT_QUEUED;
+  const since = host.tags.mark();
   try {
     await host.store.bumpTags(tags, options?.signal);
   } catch (err) {
-    throw host.meter.failure('invalidateTags', undefined, err);
+    const error = host.meter.failure('invalidateTags', undefined, err);
+    if (options?.retry !== true || !isOutage(error)) throw error;
+    host.tags.enqueue(tags, error);
+    return QUEUED;
   }
+  // A bump that lands also covers earlier queued bumps of the same tags.
+  host.tags.settled(tags, since);
   const events = host.meter.events;
   if (events.wants('invalidate')) events.emit('invalidate', { tags });
+  return NOT_QUEUED;
 }
+
+const NOT_QUEUED: InvalidationResult = Object.freeze({ queued: false });
+const QUEUED: InvalidationResult = Object.freeze({ queued: true });
 
 /** `Cache.tagSnapshot`: the tags' current versions, for a later write to be guarded by. */
 export async function tagSnapshot(
@@ -58,7 +84,7 @@ export async function tagSnapshot(
   host.check(options?.signal);
   assertTags(tags);
   try {
-    return { tags: [...tags], versions: await host.store.tagVersions(tags, options?.signal) };
+    return { tags: [...tags], versions: await host.tags.tagVersions(tags, options?.signal) };
   } catch (err) {
     throw host.meter.failure('tagSnapshot', undefined, err);
   }

@@ -87,6 +87,28 @@ export interface GetOrSetOptions extends CallOptions {
   timeout?: Duration | TimeoutOptions;
 }
 
+/** Options for {@link Cache.invalidateTags}. */
+export interface InvalidateOptions extends CallOptions {
+  /**
+   * When the backend cannot be reached, keep the invalidation in this cache's outbox and
+   * retry it (with backoff, and on reconnect) instead of rejecting; until it lands, this
+   * cache treats entries carrying the tags as absent. See {@link InvalidationResult}.
+   */
+  retry?: boolean;
+}
+
+/** How an {@link Cache.invalidateTags} call ended. */
+export interface InvalidationResult {
+  /**
+   * `false`: the invalidation reached the backend. `true` (only with `retry`): it did not
+   * yet, and waits in the outbox; the `outbox` event says when it lands.
+   */
+  queued: boolean;
+}
+
+/** Where a backend's circuit breaker is: passing calls, refusing them, or probing. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
 /** Events every cache emits; listen with `cache.on(name, fn)`. */
 export interface CacheEvents {
   hit: { key: string };
@@ -97,6 +119,17 @@ export interface CacheEvents {
   stale: { key: string; reason: 'grace' | 'fail-safe' | 'soft-timeout' };
   refresh: { key: string; ok: boolean; durationMs: number; error?: unknown };
   invalidate: { tags: readonly string[] };
+  /** A failed invalidation was queued for retry, landed, or was dropped once nothing it concerned could remain. */
+  outbox: {
+    action: 'queued' | 'landed' | 'dropped';
+    tags: readonly string[];
+    /** Tags still pending after this change. */
+    pending: number;
+    /** Why it was queued. */
+    error?: unknown;
+  };
+  /** A remote backend's circuit breaker changed state (with the failure that opened it). */
+  breaker: { state: BreakerState; error?: unknown };
   error: { operation: string; key?: string; error: unknown };
 }
 
@@ -153,8 +186,11 @@ export interface Cache {
   incr(key: string, by?: number, options?: CallOptions): Promise<number>;
   decr(key: string, by?: number, options?: CallOptions): Promise<number>;
 
-  /** Drops every entry written with any of these tags, on every instance sharing the backend. */
-  invalidateTags(tags: readonly string[], options?: CallOptions): Promise<void>;
+  /**
+   * Drops every entry written with any of these tags, on every instance sharing the backend.
+   * With `{ retry: true }` a backend failure queues the invalidation instead of rejecting.
+   */
+  invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<InvalidationResult>;
   /** The current versions of `tags`, to pass as `SetOptions.snapshot` on a later write. */
   tagSnapshot(tags: readonly string[], options?: CallOptions): Promise<TagSnapshot>;
   clear(options?: CallOptions): Promise<void>;

@@ -29,7 +29,7 @@ export function writeOne(
         options?.signal,
       );
     }
-    return encodeWithTags(host, bytes, options).then((stored) =>
+    return encodeWithTags(host, bytes, options, ttlMs).then((stored) =>
       storeEntry(host, key, stored, ttlMs, options?.signal),
     );
   } catch (err) {

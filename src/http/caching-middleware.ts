@@ -231,14 +231,17 @@ export class CachingMiddleware {
   /**
    * Drops every stored response carrying any of `tags` (`Cache-Tag` values, policy tags or
    * `path:<host><path>`), on every instance sharing the cache. Never rejects: a cache
-   * failure is counted and emitted as `cacheError`.
+   * failure is counted and emitted as `cacheError`; one where the backend did not answer
+   * is also kept in the cache's outbox and retried (`invalidateTags(tags, { retry: true })`).
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     this.#flights.detach(tags);
     this.#counts.invalidations++;
     try {
-      await this.#cache.invalidateTags(tags);
+      // retry: an invalidation Redis does not take now is kept and retried, and the cache
+      // bypasses the tags' entries until it lands — a write's invalidation is never lost.
+      await this.#cache.invalidateTags(tags, { retry: true });
       this.#events.emit('invalidate', { tags });
     } catch (error) {
       this.#host.cacheError('invalidateTags', undefined, error);

@@ -20,6 +20,11 @@ type Client = Redis | Cluster;
 
 const GONE = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
+/** The longest `stop()` waits for QUIT: a healthy server answers in well under a millisecond. */
+const QUIT_DEADLINE_MS = 250;
+/** How long `stop()` waits for the server to close its side before destroying the socket. */
+const END_GRACE_MS = 100;
+
 /** A store's client and its lifecycle. */
 export class RedisConnection {
   readonly #options: ResolvedRedisOptions;
@@ -92,8 +97,13 @@ export class RedisConnection {
     }
   }
 
-  /** Closes the client if we created it (QUIT, then a hard disconnect if that takes too long). */
-  async stop(): Promise<void> {
+  /**
+   * Closes the client if we created it: QUIT (so replies to commands already sent arrive),
+   * then a hard disconnect. Bounded whatever Redis does: QUIT gets at most
+   * {@link QUIT_DEADLINE_MS} (none when `down`: Redis is known not to answer), and sockets
+   * a silent server never closes are destroyed rather than waited for.
+   */
+  async stop(down = false): Promise<void> {
     this.#stopped = true;
     const c = this.#client;
     if (c === undefined) return;
@@ -113,11 +123,21 @@ export class RedisConnection {
     // Auto-pipelining writes commands on the next setImmediate: let those issued just
     // before stop() (a getOrSet's write, say) leave before QUIT, or they would be lost.
     await new Promise((r) => setImmediate(r));
-    if (c.status === 'ready')
-      await Promise.race([c.quit().catch(() => {}), grace(this.#options.commandTimeoutMs)]);
+    if (c.status === 'ready' && !down) {
+      const quitMs = Math.min(this.#options.commandTimeoutMs, QUIT_DEADLINE_MS);
+      await Promise.race([c.quit().catch(() => {}), grace(quitMs)]);
+    }
+    // Taken before disconnect(), which empties a Cluster's node list.
+    const nodes = isCluster(c) ? c.nodes() : [c];
     c.disconnect();
-    // Resolve once the sockets are closed, so the process can exit right after.
-    await Promise.race([ended, grace(this.#options.connectTimeoutMs)]);
+    // disconnect() half-closes the socket and ioredis waits 2 s for the server to close its
+    // side; a paused server never does. Give it a moment, then destroy what is left, so
+    // the process can exit right after.
+    await Promise.race([ended, grace(END_GRACE_MS)]);
+    if (c.status !== 'end') {
+      for (const node of nodes) node.stream?.destroy();
+      await Promise.race([ended, grace(END_GRACE_MS)]);
+    }
   }
 
   /** Round-trip latency to every master (one for standalone and Sentinel). */

@@ -9,7 +9,8 @@ import { RedisStore } from './redis-store.js';
  * The Cache contract on Redis — standalone, Sentinel or Cluster — through ioredis. Options
  * are validated here, synchronously; nothing connects until `start()` or the first
  * operation. `stop()` closes the connections this cache opened (never a `client` you
- * passed in). Connection errors are emitted as `error` events with operation `connection`.
+ * passed in). Connection errors are emitted as `error` events with operation `connection`;
+ * the circuit breaker's state changes as `breaker` events.
  */
 export class RedisCache extends StoreCache {
   readonly #redis: RedisStore;
@@ -20,6 +21,11 @@ export class RedisCache extends StoreCache {
     const { prefix } = resolveCommonOptions(common);
     const store = new RedisStore(redis, prefix, {
       onConnectionError: (err) => this.connectionError(err),
+      onBreaker: (state, error) => {
+        if (this.events.wants('breaker')) {
+          this.events.emit('breaker', error === undefined ? { state } : { state, error });
+        }
+      },
     });
     super(store, common);
     this.#redis = store;

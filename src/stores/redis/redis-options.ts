@@ -1,5 +1,10 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Cluster, Redis } from 'ioredis';
+import {
+  type BreakerOptions,
+  type ResolvedBreakerOptions,
+  resolveBreakerOptions,
+} from '../../core/breaker.js';
 import { type Duration, parseDuration } from '../../core/duration.js';
 import { CacheError } from '../../core/errors.js';
 import type { CommonCacheOptions } from '../../core/options.js';
@@ -37,6 +42,12 @@ export interface RedisCacheOptions extends CommonCacheOptions {
   commandTimeout?: Duration;
   /** Deadline for one connection attempt, and for `start()`. Default 2 s. */
   connectTimeout?: Duration;
+  /**
+   * The circuit breaker: after `threshold` consecutive timeouts or connection errors
+   * (default 5), calls fail at once for `cooldown` (default 2 s), then one probe decides.
+   * `false` turns it off.
+   */
+  breaker?: BreakerOptions | false;
   /**
    * An ioredis `Redis` or `Cluster` you already have. The cache uses it as is (its own
    * timeouts and queueing apply) and `stop()` leaves it open: it is yours to close.
@@ -76,6 +87,8 @@ export interface ResolvedRedisOptions {
   tls: ConnectionOptions | undefined;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  /** `undefined` when the breaker is off. */
+  breaker: ResolvedBreakerOptions | undefined;
 }
 
 const KNOWN = new Set([
@@ -94,6 +107,7 @@ const KNOWN = new Set([
   'sentinel',
   'commandTimeout',
   'connectTimeout',
+  'breaker',
   'client',
 ]);
 
@@ -183,7 +197,16 @@ export function resolveRedisOptions(input: RedisCacheOptions): {
   if (username !== undefined) checkString(username, 'username');
   if (password !== undefined) checkString(password, 'password');
   return {
-    redis: { target, username, password, db, tls, commandTimeoutMs, connectTimeoutMs },
+    redis: {
+      target,
+      username,
+      password,
+      db,
+      tls,
+      commandTimeoutMs,
+      connectTimeoutMs,
+      breaker: resolveBreakerOptions(input.breaker),
+    },
     common,
   };
 }

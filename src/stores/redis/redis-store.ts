@@ -17,12 +17,16 @@
  * - Tags are versions (see tags.ts); getOrSet's cross-process locks are in flights.ts.
  * - Failures become CacheErrors (TIMEOUT, CONNECTION, BACKEND, NOT_INTEGER, OVERFLOW) with
  *   the ioredis error as `cause`; the core turns read failures into misses (fail-open).
+ * - A circuit breaker (core/breaker.ts) watches every command: after a run of timeouts or
+ *   connection errors, commands are refused at once until a probe (PING, then the core's
+ *   recovery hook: the invalidation outbox's flush) says Redis answers again.
  *
  * A reply can never reach the wrong caller: ioredis matches replies to commands by their
  * order on the connection, and a command that timed out keeps its place in that queue (its
  * late reply is read and dropped), so a later caller always gets its own reply.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { type BreakerState, CircuitBreaker } from '../../core/breaker.js';
 import { CacheError } from '../../core/errors.js';
 import type { Store } from '../../core/store.js';
 import type { HealthReport } from '../../core/types.js';
@@ -30,7 +34,7 @@ import { isCluster } from './connect.js';
 import { RedisConnection } from './connection.js';
 import { RedisFlightLocks } from './flights.js';
 import { INTERNAL_ROOT, KeyCodec } from './keys.js';
-import { failWith, toCacheError } from './redis-errors.js';
+import { toCacheError } from './redis-errors.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { deleteMatching, scanBatches, unlinkBatch } from './scan.js';
 import { groupBySlot } from './slots.js';
@@ -41,24 +45,16 @@ type Client = Redis | Cluster;
 /** Callbacks through which the store reports what happens on its own (connection errors). */
 export interface RedisStoreHooks {
   onConnectionError(err: unknown): void;
+  /** The circuit breaker changed state. */
+  onBreaker?(state: BreakerState, error: unknown): void;
 }
 
-const FAIL = {
-  get: failWith('get'),
-  set: failWith('set'),
-  mget: failWith('mget'),
-  mset: failWith('mset'),
-  delete: failWith('delete'),
-  exists: failWith('exists'),
-  incr: failWith('incr'),
-  tags: failWith('tags'),
-  scan: failWith('scan'),
-} as const;
+/** The operations whose failures are named in errors. */
+const OPS = ['get', 'set', 'mget', 'mset', 'delete', 'exists', 'incr', 'tags', 'scan'] as const;
 
-type Op = keyof typeof FAIL;
+type Op = (typeof OPS)[number];
 
 const orUndefined = (b: Buffer | null): Buffer | undefined => (b === null ? undefined : b);
-const ignore = (): void => {};
 
 /** MGET's nulls as misses, in place (the array is ours). */
 function nullsToMisses(found: (Buffer | null)[]): (Buffer | undefined)[] {
@@ -77,6 +73,23 @@ export class RedisStore implements Store {
   readonly #commandTimeoutMs: number;
   /** Without a prefix, pattern operations must step around the bookkeeping keys. */
   readonly #keep: ((key: Buffer) => boolean) | undefined;
+  /** Always present; with the breaker off it never opens (its threshold is unreachable). */
+  readonly #breaker: CircuitBreaker;
+  #recovery: ((direct: Pick<Store, 'bumpTags'>) => Promise<void>) | undefined;
+  /** Per-operation rejection handlers that also tell the breaker (built once, not per call). */
+  readonly #fail: { readonly [K in Op]: (err: unknown) => never };
+  /** Resolution handlers that tell the breaker a command was answered. */
+  readonly #answered = <T>(value: T): T => {
+    this.#breaker.succeeded();
+    return value;
+  };
+  readonly #answeredGet = (b: Buffer | null): Buffer | undefined => {
+    this.#breaker.succeeded();
+    return b === null ? undefined : b;
+  };
+  readonly #answeredVoid = (): void => {
+    this.#breaker.succeeded();
+  };
 
   constructor(options: ResolvedRedisOptions, prefix: string, hooks: RedisStoreHooks) {
     const onError = (err: unknown): void => hooks.onConnectionError(err);
@@ -84,11 +97,31 @@ export class RedisStore implements Store {
     this.#codec = new KeyCodec(prefix);
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#keep = this.#codec.sep === '' ? isInternal : undefined;
+    this.#breaker = new CircuitBreaker(
+      options.breaker ?? { threshold: Number.POSITIVE_INFINITY, cooldownMs: 1 },
+      {
+        probe: () => this.#probe(),
+        onChange: (state, error) => hooks.onBreaker?.(state, error),
+      },
+    );
+    const fail = {} as Record<Op, (err: unknown) => never>;
+    for (const op of OPS) {
+      fail[op] = (err) => {
+        const error = toCacheError(err, op);
+        this.#breaker.failed(error);
+        throw error;
+      };
+    }
+    this.#fail = fail;
     this.flights = new RedisFlightLocks({
       codec: this.#codec,
-      client: () => this.#conn.usable(),
+      client: () => this.#admitted('getOrSet'),
       onError,
     });
+  }
+
+  onRecovery(hook: (direct: Pick<Store, 'bumpTags'>) => Promise<void>): void {
+    this.#recovery = hook;
   }
 
   /** The ioredis client once created (by `start()` or the first command), for raw commands. */
@@ -98,28 +131,47 @@ export class RedisStore implements Store {
 
   start(signal?: AbortSignal): Promise<void> {
     this.flights.open();
+    this.#breaker.resume();
     return this.#conn.start(signal);
   }
 
   async stop(): Promise<void> {
+    // With the breaker open Redis is known not to answer: close without waiting for QUIT.
+    const down = !this.#breaker.closed;
+    this.#breaker.stop();
     await this.flights.close();
-    await this.#conn.stop();
+    await this.#conn.stop(down);
   }
 
-  health(): Promise<HealthReport> {
-    return this.#conn.health();
+  /** While the breaker is not closed: `unhealthy` at once (a PING would only wait out the timeout). */
+  async health(): Promise<HealthReport> {
+    const state = this.#breaker.state;
+    if (state !== 'closed') {
+      const error = this.#breaker.lastError;
+      return {
+        status: 'unhealthy',
+        error: `circuit breaker ${state}${error instanceof Error ? `: ${error.message}` : ''}`,
+        details: { mode: this.#conn.mode, breaker: state },
+      };
+    }
+    const report = await this.#conn.health();
+    return { ...report, details: { ...report.details, breaker: state } };
   }
 
   get(key: string): Promise<Buffer | undefined> {
     const c = this.#conn.ready;
-    if (c !== undefined) return c.getBuffer(this.#codec.key(key)).then(orUndefined, FAIL.get);
+    if (c !== undefined && this.#breaker.closed) {
+      return c.getBuffer(this.#codec.key(key)).then(this.#answeredGet, this.#fail.get);
+    }
     return this.#later('get', (client) => client.getBuffer(this.#codec.key(key)).then(orUndefined));
   }
 
   set(key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
     const c = this.#conn.ready;
-    if (c !== undefined) return this.#set(c, key, value, ttlMs).then(ignore, FAIL.set);
-    return this.#later('set', (client) => this.#set(client, key, value, ttlMs).then(ignore));
+    if (c !== undefined && this.#breaker.closed) {
+      return this.#set(c, key, value, ttlMs).then(this.#answeredVoid, this.#fail.set);
+    }
+    return this.#later('set', (client) => this.#set(client, key, value, ttlMs).then(() => {}));
   }
 
   // Not async: on the hot path every extra promise shows in the throughput.
@@ -130,8 +182,10 @@ export class RedisStore implements Store {
 
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const ready = this.#conn.ready;
-    if (ready !== undefined && !isCluster(ready)) {
-      return ready.mgetBuffer(keys.map((k) => this.#codec.key(k))).then(nullsToMisses, FAIL.mget);
+    if (ready !== undefined && !isCluster(ready) && this.#breaker.closed) {
+      return ready
+        .mgetBuffer(keys.map((k) => this.#codec.key(k)))
+        .then((found) => nullsToMisses(this.#answered(found)), this.#fail.mget);
     }
     return this.#run('mget', async (c) => {
       const redisKeys = keys.map((k) => this.#codec.key(k));
@@ -229,6 +283,7 @@ export class RedisStore implements Store {
   }
 
   async *scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]> {
+    this.#admit('scan');
     const c = await this.#conn.connected(signal);
     // SCAN may return a key twice (when the table is resized between calls); callers
     // expect each key once, so remember what was yielded — memory grows with the result.
@@ -251,6 +306,7 @@ export class RedisStore implements Store {
   }
 
   async deletePattern(pattern: string, signal?: AbortSignal): Promise<number> {
+    this.#admit('deletePattern');
     const c = await this.#conn.connected(signal);
     try {
       return await deleteMatching(c, this.#codec.pattern(pattern), signal, this.#keep);
@@ -267,6 +323,7 @@ export class RedisStore implements Store {
    * bookkeeping (`__codeai:*`) — and still by SCAN, never FLUSHDB.
    */
   async clear(signal?: AbortSignal): Promise<void> {
+    this.#admit('clear');
     const c = await this.#conn.connected(signal);
     try {
       const base = await raiseBase(c, this.#codec);
@@ -282,8 +339,43 @@ export class RedisStore implements Store {
   /** Runs a command now when the client is ready, else once it may be used. */
   #run<T>(op: Op, fn: (c: Client) => Promise<T>): Promise<T> {
     const c = this.#conn.ready;
-    if (c !== undefined) return fn(c).then(undefined, FAIL[op]);
+    if (c !== undefined && this.#breaker.closed) {
+      return fn(c).then(this.#answered, this.#fail[op]);
+    }
     return this.#later(op, fn);
+  }
+
+  /** Throws the breaker's refusal while it is not closed. */
+  #admit(op: string): void {
+    if (!this.#breaker.closed) throw this.#breaker.refusal(`redis ${op}`);
+  }
+
+  /** The client for a command, unless the breaker refuses. */
+  async #admitted(op: string): Promise<Client> {
+    this.#admit(op);
+    return this.#conn.usable();
+  }
+
+  /**
+   * The breaker's probe: Redis answers a PING, then the core's recovery hook (landing pending
+   * invalidations) runs through commands that skip the breaker, which is still refusing others.
+   */
+  async #probe(): Promise<void> {
+    try {
+      const c = await this.#conn.usable();
+      await c.ping();
+    } catch (err) {
+      throw toCacheError(err, 'probe');
+    }
+    await this.#recovery?.({
+      bumpTags: async (tags) => {
+        try {
+          await bumpTagVersions(await this.#conn.usable(), this.#codec, tags);
+        } catch (err) {
+          throw toCacheError(err, 'tags');
+        }
+      },
+    });
   }
 
   /**
@@ -292,8 +384,14 @@ export class RedisStore implements Store {
    * no per-command timer, so the deadline is ours there.
    */
   async #later<T>(op: Op, fn: (c: Client) => Promise<T>): Promise<T> {
-    const c = await this.#conn.usable();
-    const sent = fn(c).then(undefined, FAIL[op]);
+    if (!this.#breaker.closed) throw this.#breaker.refusal(`redis ${op}`);
+    let c: Client;
+    try {
+      c = await this.#conn.usable();
+    } catch (err) {
+      return this.#fail[op](err);
+    }
+    const sent = fn(c).then(this.#answered, this.#fail[op]);
     return isCluster(c) && c.status !== 'ready' ? deadline(sent, this.#commandTimeoutMs, op) : sent;
   }
 }
