@@ -147,6 +147,7 @@ describe('CachingMiddleware', () => {
 
 describe('validation', () => {
   it('names the offending policy option', () => {
+    // @ts-expect-error a JavaScript caller can pass any string: it is checked at run time.
     expect(() => h.mw.route({ ttl: 'soon' })).toThrow(/policy\.ttl/);
     expect(() => h.mw.route({ varyBy: ['bad header'] })).toThrow(/policy\.varyBy\[0\]/);
     expect(() => h.mw.route({ statuses: [200, 503] })).toThrow(/policy\.statuses\[1\]/);
@@ -156,6 +157,7 @@ describe('validation', () => {
 
   it('names the offending middleware option', () => {
     expect(() => new CachingMiddleware(cache, { maxBodySize: -1 })).toThrow(/maxBodySize/);
+    // @ts-expect-error a JavaScript caller can pass any string: it is checked at run time.
     expect(() => new CachingMiddleware(cache, { coalesceWait: 'never' })).toThrow(/coalesceWait/);
     expect(() => new CachingMiddleware(cache, { clock: {} as never })).toThrow(/clock/);
     expect(() => new CachingMiddleware(undefined as never)).toThrow(/Cache/);

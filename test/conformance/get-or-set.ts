@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { GetOrSetOptions } from '../../src/index.js';
 import type { MakeCache } from './suite.js';
 import { rejectsWith, sleep, useCaches } from './util.js';
 
@@ -119,7 +120,7 @@ export function getOrSetContracts(makeCache: MakeCache): void {
       const cache = await use();
       let runs = 0;
       const gate = deferred<void>();
-      const options = { ttl: 60, grace: '10s' };
+      const options: GetOrSetOptions = { ttl: 60, grace: '10s' };
       await cache.getOrSet('g', () => `v${++runs}`, options);
       await sleep(120);
       const slow = async () => {
@@ -155,7 +156,7 @@ export function getOrSetContracts(makeCache: MakeCache): void {
 
     it('soft timeout: returns stale while the factory finishes, which then lands', async () => {
       const cache = await use();
-      const options = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
+      const options: GetOrSetOptions = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
       await cache.getOrSet('s', () => 'old', options);
       await sleep(120);
       const slow = async () => {
