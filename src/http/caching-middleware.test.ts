@@ -39,7 +39,12 @@ class Harness {
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 5));
+/**
+ * Lets the write that `end()` starts in the background land. On the memory backend it is a
+ * chain of promises with no I/O and no timer, all of which run before the next macrotask:
+ * waiting for `setImmediate` is exact, not a guess at a duration.
+ */
+const settle = () => new Promise((r) => setImmediate(r));
 
 let cache: MemoryCache;
 let h: Harness;
