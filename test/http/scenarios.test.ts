@@ -51,7 +51,7 @@ for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
             offset += ms;
           },
           get: (path, headers, method) => send(server.url, path, { method, headers }),
-          stored: (n) => until(() => mw.stats().stores >= n, 3000, `${n} stored responses`),
+          stored: (n) => until(() => mw.stats().stores >= n, 10_000, `${n} stored responses`),
         };
       });
 

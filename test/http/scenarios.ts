@@ -5,7 +5,7 @@
 import { Agent } from 'node:http';
 import { expect } from 'vitest';
 import type { CachingMiddleware } from '../../src/http/caching-middleware.js';
-import { type Received, send, until } from './client.js';
+import { countCacheMisses, type Received, send, until } from './client.js';
 import { BIG, BINARY, FIXED_DATE, GZIP_TEXT, GZIPPED, type Origin } from './origin.js';
 
 /** What a scenario gets: a running server of one adapter on one backend. */
@@ -255,9 +255,13 @@ export const SCENARIOS: Scenario[] = [
     name: 'coalesces concurrent misses for one key into one origin call',
     async run(env) {
       const release = env.origin.hold('/slow/c');
+      const misses = countCacheMisses();
       const all = Array.from({ length: 10 }, () => env.get('/slow/c'));
-      await until(() => env.origin.count('/slow/c') === 1, 3000, 'the leader');
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => env.origin.count('/slow/c') === 1, 10_000, 'the leader');
+      // Every request has read the cache; a follower joins the flight in the same turn.
+      await until(() => misses.count >= 10, 10_000, 'all ten cache reads');
+      misses.stop();
+      await new Promise((r) => setImmediate(r));
       release();
       const responses = await Promise.all(all);
       expect(responses.map((r) => r.text)).toEqual(Array(10).fill('slow 1'));
@@ -271,12 +275,12 @@ export const SCENARIOS: Scenario[] = [
     async run(env) {
       const release = env.origin.hold('/slow/w');
       const read = env.get('/slow/w');
-      await until(() => env.origin.count('/slow/w') === 1, 3000, 'the read');
+      await until(() => env.origin.count('/slow/w') === 1, 10_000, 'the read');
       const put = await env.get('/slow/w', {}, 'PUT');
       expect(put.status).toBe(200);
       // A read that starts after the write must not join the one that started before it.
       const late = env.get('/slow/w');
-      await until(() => env.origin.count('/slow/w') === 3, 3000, 'the late read');
+      await until(() => env.origin.count('/slow/w') === 3, 10_000, 'the late read');
       release();
       expect((await read).text).toBe('slow 1');
       expect((await late).text).toBe('slow 3');
@@ -292,7 +296,7 @@ export const SCENARIOS: Scenario[] = [
       env.advance(2000);
       const release = env.origin.hold('/swr');
       const first = env.get('/swr');
-      await until(() => env.origin.count('/swr') === 2, 3000, 'the refresh');
+      await until(() => env.origin.count('/swr') === 2, 10_000, 'the refresh');
       const during = await env.get('/swr');
       expect([during.xCache, during.text]).toEqual(['STALE', 'swr 1']);
       release();
