@@ -5,10 +5,11 @@
  */
 
 export { BREAKER_DEFAULTS, type BreakerOptions } from './core/breaker.js';
-export { type Duration, parseBytes, parseDuration } from './core/duration.js';
+export { type Duration, type DurationUnit, parseBytes, parseDuration } from './core/duration.js';
 export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
 export { type ChannelMessage, channelName } from './core/events.js';
 export { compileGlob, escapeGlob, type GlobMatcher } from './core/glob.js';
+export type { Jsonified } from './core/json.js';
 export type { CommonCacheOptions } from './core/options.js';
 export type { SharedBytes, SharedReadable } from './core/shared-read.js';
 export type { EvictionReason, MaybePromise, Store, StoreHooks } from './core/store.js';

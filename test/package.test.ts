@@ -1,9 +1,12 @@
 /**
  * The smoke test of what users install: build, `npm pack`, install the tarball into an
- * empty project and import it by name, as a consumer would. Every other test imports src/.
+ * empty project, import it by name and run it, as a consumer would; then compile a
+ * TypeScript consumer against the published `.d.ts` with `tsc` (strict, no skipLibCheck),
+ * so a type that does not resolve or does not say what the code does fails here. Every
+ * other test imports src/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,11 +61,94 @@ console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'
       // The adapters load without their frameworks installed (optional peers).
       subpaths: ['function', 'function', 'function', 'function'],
     });
-    const types = run(
-      'node',
-      ['-e', "console.log(require.resolve('codeai-cache/package.json'))"],
-      app,
-    );
-    expect(types).toContain('codeai-cache');
+
+    // The consumer's own dependencies, taken from this repository's install (offline): the
+    // frameworks whose adapters it uses, and Node's types.
+    mkdirSync(join(app, 'node_modules', '@types'), { recursive: true });
+    for (const dep of ['fastify', 'hono', '@types/node']) {
+      symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep), 'dir');
+    }
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG));
+    writeFileSync(join(app, 'consumer.ts'), CONSUMER_TS);
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    let compiled: string;
+    try {
+      compiled = run('node', [tsc, '-p', 'tsconfig.json'], app);
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      throw new Error(`the consumer does not compile:\n${stdout ?? ''}${stderr ?? ''}`);
+    }
+    expect(compiled).toBe('');
   }, 180_000);
 });
+
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    types: ['node'],
+  },
+  files: ['consumer.ts'],
+};
+
+/** A small app using the main public types; each `@ts-expect-error` must still be an error. */
+const CONSUMER_TS = `
+import {
+  type Cache,
+  CacheError,
+  type CachePolicy,
+  CachingMiddleware,
+  createCache,
+  type Duration,
+  type Jsonified,
+  MemoryCache,
+  RedisCache,
+} from 'codeai-cache';
+import { fastifyCache } from 'codeai-cache/fastify';
+import { cachingFetch, honoCache } from 'codeai-cache/hono';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+
+const cache: Cache = createCache('memory://?maxMemory=1mb');
+const memory = new MemoryCache({ maxMemory: '8mb', defaultTTL: '5m' });
+const redis = new RedisCache({ url: 'redis://127.0.0.1:6379', commandTimeout: '250ms' });
+void [memory, redis];
+
+const ttl: Duration = '5m';
+await cache.set('k', 'v', ttl);
+await cache.set('k', 'v', 1_500);
+// @ts-expect-error '5 minutes' is not a duration
+await cache.set('k', 'v', '5 minutes');
+
+const user = await cache.getOrSet('user:1', async () => ({ id: 1, seen: new Date() }), {
+  ttl: '1h',
+  grace: '10s',
+  tags: ['users'],
+});
+const seen: string = user.seen;
+// @ts-expect-error a Date in the factory comes back as its ISO string
+const asDate: Date = user.seen;
+const read: Jsonified<{ at: Date }> | undefined = await cache.getJSON<{ at: Date }>('at');
+const at: string | undefined = read?.at;
+void [seen, asDate, at];
+
+try {
+  await cache.set('', 'x');
+} catch (error) {
+  if (error instanceof CacheError) console.log(error.code);
+}
+
+const policy: CachePolicy = { ttl: '1m', tags: ['products'] };
+const middleware = new CachingMiddleware(cache);
+const fastify = Fastify();
+await fastify.register(fastifyCache(middleware, policy));
+fastify.get('/x', { config: { cache: { ttl: '30s' } } }, async () => 'x');
+const hono = new Hono();
+hono.use('*', honoCache(middleware, policy));
+const handler = cachingFetch(middleware, policy, () => new Response('ok'));
+void handler;
+`;

@@ -100,6 +100,7 @@ describe('resolveBreakerOptions', () => {
     expect(resolveBreakerOptions(false)).toBeUndefined();
     expect(() => resolveBreakerOptions({ threshold: 0 })).toThrow(/breaker\.threshold/);
     expect(() => resolveBreakerOptions({ cooldown: 0 })).toThrow(/breaker\.cooldown/);
+    // @ts-expect-error: not a duration, rejected at run time too
     expect(() => resolveBreakerOptions({ cooldown: 'soon' })).toThrow(/breaker\.cooldown/);
     expect(() =>
       resolveBreakerOptions({ treshold: 3 } as unknown as Parameters<

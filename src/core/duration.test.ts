@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBytes, parseDuration } from './duration.js';
+import { type Duration, parseBytes, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -25,6 +25,41 @@ describe('parseDuration', () => {
       );
     },
   );
+});
+
+describe('the Duration type agrees with parseDuration', () => {
+  // Each of these compiles as a Duration (the array's type checks it) and parses.
+  const compiles: Duration[] = ['5m', '250ms', '1.5s', '.5s', '7d', '24H', '2Ms', '100', ' 3 s', 0];
+  it.each(compiles)('%j compiles and parses', (input) => {
+    expect(parseDuration(input)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses at compile time what parseDuration refuses at run time', () => {
+    const refused: unknown[] = [];
+    // @ts-expect-error a word for the unit
+    refused.push(['5 minutes'] satisfies Duration[]);
+    // @ts-expect-error an unknown unit
+    refused.push(['5w'] satisfies Duration[]);
+    // @ts-expect-error no number
+    refused.push(['soon'] satisfies Duration[]);
+    // @ts-expect-error empty
+    refused.push([''] satisfies Duration[]);
+    // @ts-expect-error two units
+    refused.push(['5 m s'] satisfies Duration[]);
+    for (const [input] of refused as string[][]) {
+      expect(() => parseDuration(input as string)).toThrow(
+        expect.objectContaining({ code: 'INVALID_TTL' }),
+      );
+    }
+    expect(refused).toHaveLength(5);
+  });
+
+  // What a template literal cannot exclude: TypeScript's `${number}` admits a sign, an
+  // exponent, hex and a trailing dot. These compile and are rejected at run time.
+  const looser: Duration[] = ['-5s', '1e3s', '0x10', '5.s'];
+  it.each(looser)('%j compiles but is rejected at run time (documented)', (input) => {
+    expect(() => parseDuration(input)).toThrow(expect.objectContaining({ code: 'INVALID_TTL' }));
+  });
 });
 
 describe('parseBytes', () => {

@@ -1,7 +1,30 @@
 import { CacheError } from './errors.js';
 
-/** A duration: a number of milliseconds, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"24h"`, `"7d"`. */
-export type Duration = number | string;
+/** A unit {@link parseDuration} accepts after a number, in any letter case. */
+export type DurationUnit =
+  | 'ms'
+  | 'Ms'
+  | 'mS'
+  | 'MS'
+  | 's'
+  | 'S'
+  | 'm'
+  | 'M'
+  | 'h'
+  | 'H'
+  | 'd'
+  | 'D';
+
+/**
+ * A duration: a number of milliseconds, or a string such as `"250ms"`, `"1.5s"`, `"5m"`,
+ * `"24h"`, `"7d"` (a bare numeric string is milliseconds). `"5 minutes"` does not compile.
+ *
+ * The type follows `parseDuration` as closely as a template literal can: TypeScript's
+ * `${number}` also admits a sign, an exponent, hex and a trailing dot (`"-5s"`, `"1e3s"`,
+ * `"0x10"`, `"5.s"`), which `parseDuration` rejects at run time with `INVALID_TTL`, and it
+ * cannot express the trailing spaces `parseDuration` tolerates (`"5m "`).
+ */
+export type Duration = number | `${number}` | `${number}${DurationUnit}`;
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i;
@@ -9,9 +32,11 @@ const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i;
 /**
  * Parses a {@link Duration} into milliseconds. Numbers are milliseconds; strings take the
  * units `ms s m h d` (a bare numeric string is milliseconds too). Rejects negative, NaN and
- * infinite values with `INVALID_TTL`, naming `what` in the message.
+ * infinite values with `INVALID_TTL`, naming `what` in the message. Any string is accepted
+ * by the type, since this is where text from a URL, a config file or the environment is
+ * checked.
  */
-export function parseDuration(value: Duration, what = 'duration'): number {
+export function parseDuration(value: Duration | string, what = 'duration'): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
       throw new CacheError('INVALID_TTL', `${what} must be a finite number ≥ 0 (ms), got ${value}`);

@@ -23,7 +23,7 @@
 import { parseDuration } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
-import { decodeJSON, encodeJSON } from './json.js';
+import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
 import type { CacheMeter } from './meter.js';
 import type { ResolvedCommonOptions } from './options.js';
 import type { InvalidationOutbox } from './outbox.js';
@@ -79,7 +79,7 @@ export class GetOrSet {
     key: string,
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     options: GetOrSetOptions = {},
-  ): Promise<T> {
+  ): Promise<Jsonified<T>> {
     assertKey(key);
     if (typeof factory !== 'function') {
       throw new CacheError('INVALID_ARGUMENT', 'factory must be a function');
@@ -99,9 +99,9 @@ export class GetOrSet {
       const now = clock.now();
       if (isFresh(entry, now)) {
         this.#hit(key);
-        return decodeJSON<T>(entry.payload, key);
+        return decodeJSON<Jsonified<T>>(entry.payload, key);
       }
-      const stale = decodeJSON<T>(entry.payload, key);
+      const stale = decodeJSON<Jsonified<T>>(entry.payload, key);
       if (now - entry.freshUntil < plan.graceMs) {
         this.#hit(key);
         this.#stale(key, 'grace');
@@ -157,12 +157,12 @@ export class GetOrSet {
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     plan: Plan,
     signal: AbortSignal | undefined,
-    stale: { value: T } | undefined,
-  ): Promise<T> {
+    stale: { value: Jsonified<T> } | undefined,
+  ): Promise<Jsonified<T>> {
     // The read before this may have taken a while: an abort during it must still count.
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const flight = this.#flight(key, factory, plan, stale?.value).promise;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<Jsonified<T>>((resolve, reject) => {
       const timers: NodeJS.Timeout[] = [];
       const done = (): void => {
         for (const t of timers) clearTimeout(t);
@@ -195,7 +195,10 @@ export class GetOrSet {
       flight.then(
         (text) => {
           done();
-          resolve(text === undefined ? (undefined as T) : (JSON.parse(text) as T));
+          // A factory that returned `undefined` stored nothing; Jsonified<T> keeps `undefined`.
+          resolve(
+            text === undefined ? (undefined as Jsonified<T>) : (JSON.parse(text) as Jsonified<T>),
+          );
         },
         (err) => {
           done();
@@ -215,7 +218,7 @@ export class GetOrSet {
     key: string,
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     plan: Plan,
-    staleValue: T | undefined,
+    staleValue: Jsonified<T> | undefined,
   ): { promise: Promise<Outcome> } {
     const host = this.#host;
     const signal = this.#stopping.signal;

@@ -8,10 +8,13 @@ describe('compileGlob', () => {
   });
 
   it('stays linear on patterns that make naive backtracking explode', () => {
+    // Naive backtracking needs on the order of 5000^50 steps here, so it would never finish;
+    // a linear matcher takes about a millisecond. The bound is far from both, so a loaded
+    // machine cannot make it flake.
     const key = 'a'.repeat(5000);
     const start = performance.now();
     expect(compileGlob(`${'*a'.repeat(50)}b`).test(key)).toBe(false);
-    expect(performance.now() - start).toBeLessThan(500);
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 

@@ -72,3 +72,77 @@ export function decodeJSON<T>(bytes: Buffer, key: string): T {
     });
   }
 }
+
+/**
+ * What a value of type `T` reads back as after a trip through JSON — the type of
+ * `getOrSet`'s and `getJSON`'s results. A `Date` (or anything with `toJSON()`) becomes what
+ * its `toJSON()` returns; in objects, properties that are functions, symbols or `undefined`
+ * are dropped and `readonly` goes; in arrays those become `null`; a `Map` or `Set` becomes
+ * an empty object, a typed array an object of numbers. `undefined` at the top stays
+ * `undefined` (`getOrSet` returns it without storing it); a top-level function, symbol or
+ * `bigint` is `never`. `encodeJSON` rejects several of these at run time (`SERIALIZATION`),
+ * so the type describes the widest thing a read can return, never something it cannot.
+ */
+export type Jsonified<T> = 0 extends 1 & T
+  ? T // `any` stays `any`: the caller opted out of checking.
+  : unknown extends T
+    ? unknown
+    : T extends { toJSON(...args: never[]): infer R }
+      ? Jsonified<R>
+      : T extends string | number | boolean | null | undefined
+        ? T
+        : T extends bigint | symbol | ((...args: never[]) => unknown)
+          ? never
+          : T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+            ? Record<string, never>
+            : T extends ArrayBufferView
+              ? Record<string, number>
+              : T extends readonly unknown[]
+                ? { -readonly [I in keyof T]: JsonifiedElement<T[I]> }
+                : T extends object
+                  ? JsonifiedObject<T>
+                  : never;
+
+/** Inside an array, what JSON cannot write becomes `null`. */
+type JsonifiedElement<T> = T extends undefined | symbol | ((...args: never[]) => unknown)
+  ? null
+  : Jsonified<T>;
+
+/** Values JSON leaves out of an object (and writes as `null` in an array). */
+type Dropped = undefined | symbol | ((...args: never[]) => unknown);
+
+/** Keys JSON keeps (string and number keys whose value is not always dropped). */
+type KeptKey<T, K extends keyof T> = K extends symbol
+  ? never
+  : [Exclude<T[K], Dropped>] extends [never]
+    ? never
+    : K;
+
+/** Keys that may be missing after the trip: optional, or whose value may be dropped. */
+type MaybeMissingKey<T, K extends keyof T> =
+  Pick<T, K> extends Required<Pick<T, K>>
+    ? unknown extends T[K]
+      ? K
+      : [Extract<T[K], Dropped>] extends [never]
+        ? never
+        : K
+    : K;
+
+/**
+ * An object's JSON form; a property that may be dropped (its value may be `undefined`, a
+ * function or a symbol) becomes optional.
+ */
+type JsonifiedObject<T> = Flatten<
+  {
+    -readonly [K in keyof T as KeptKey<T, K> extends MaybeMissingKey<T, K>
+      ? never
+      : KeptKey<T, K>]-?: Jsonified<T[K]>;
+  } & {
+    -readonly [K in keyof T as KeptKey<T, K> & MaybeMissingKey<T, K>]?: Jsonified<
+      Exclude<T[K], Dropped>
+    >;
+  }
+>;
+
+/** Shows an intersection of object types as one object type in editor hovers. */
+type Flatten<T> = { [K in keyof T]: T[K] } & {};

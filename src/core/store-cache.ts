@@ -7,7 +7,7 @@ import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
 import { GetOrSet } from './get-or-set.js';
-import { decodeJSON, encodeJSON } from './json.js';
+import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
 import { CacheMeter, isInputError } from './meter.js';
 import {
   type CommonCacheOptions,
@@ -232,9 +232,12 @@ export class StoreCache implements Cache {
     }
   }
 
-  async getJSON<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+  async getJSON<T = unknown>(
+    key: string,
+    options?: CallOptions,
+  ): Promise<Jsonified<T> | undefined> {
     const bytes = await this.get(key, options);
-    return bytes === undefined ? undefined : decodeJSON<T>(bytes, key);
+    return bytes === undefined ? undefined : decodeJSON<Jsonified<T>>(bytes, key);
   }
 
   async setJSON<T>(key: string, value: T, ttl?: Duration, options?: SetOptions): Promise<void> {
@@ -246,7 +249,7 @@ export class StoreCache implements Cache {
     key: string,
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     options?: GetOrSetOptions,
-  ): Promise<T> {
+  ): Promise<Jsonified<T>> {
     try {
       this.#check(options?.signal);
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { Duration } from './duration.js';
+import type { Jsonified } from './json.js';
 
 /** Options accepted as the last argument of every call that may do I/O. */
 export interface CallOptions {
@@ -64,8 +65,8 @@ export interface TimeoutOptions {
 /** What a `getOrSet` factory is given. */
 export interface FactoryContext<T> {
   readonly key: string;
-  /** The stale value, when one is kept (grace or fail-safe). */
-  readonly stale: T | undefined;
+  /** The stale value, when one is kept (grace or fail-safe), as JSON gave it back. */
+  readonly stale: Jsonified<T> | undefined;
   /** Aborted when the hard timeout fires or the cache stops. */
   readonly signal: AbortSignal;
 }
@@ -163,14 +164,16 @@ export interface Cache {
   delete(key: string, options?: CallOptions): Promise<boolean>;
   exists(key: string, options?: CallOptions): Promise<boolean>;
 
-  getJSON<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined>;
+  /** The stored JSON value; `T` is what was stored, the result what JSON gives back. */
+  getJSON<T = unknown>(key: string, options?: CallOptions): Promise<Jsonified<T> | undefined>;
   setJSON<T>(key: string, value: T, ttl?: Duration, options?: SetOptions): Promise<void>;
 
+  /** Cache-aside without stampedes; the result went through JSON, hit or miss alike. */
   getOrSet<T>(
     key: string,
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     options?: GetOrSetOptions,
-  ): Promise<T>;
+  ): Promise<Jsonified<T>>;
 
   mget(keys: readonly string[], options?: CallOptions): Promise<(Buffer | undefined)[]>;
   mset(

@@ -1,6 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { GetOrSetOptions } from '../../src/index.js';
+import { eventually, skewedClock } from '../eventually.js';
 import type { MakeCache } from './suite.js';
-import { rejectsWith, sleep, useCaches } from './util.js';
+import { rejectsWith, useCaches } from './util.js';
 
 /** A promise plus its resolvers, to hold a factory open. */
 function deferred<T>(): {
@@ -41,7 +43,7 @@ export function getOrSetContracts(makeCache: MakeCache): void {
         return 'v';
       };
       const calls = Array.from({ length: 50 }, () => cache.getOrSet('hot', factory, { ttl: '1m' }));
-      await sleep(20);
+      await eventually(() => expect(runs).toBe(1));
       gate.resolve();
       expect(await Promise.all(calls)).toEqual(Array(50).fill('v'));
       expect(runs).toBe(1);
@@ -107,79 +109,97 @@ export function getOrSetContracts(makeCache: MakeCache): void {
     });
 
     it('expires by ttl, then runs the factory again', async () => {
-      const cache = await use();
+      const clock = skewedClock();
+      const cache = await use({ clock });
       let runs = 0;
       const factory = () => ++runs;
       await cache.getOrSet('t', factory, { ttl: 60 });
-      await sleep(150);
+      // The memory store expires on the injected clock, Redis on its own.
+      clock.advance(120);
+      await eventually(async () => expect(await cache.exists('t')).toBe(false));
       expect(await cache.getOrSet('t', factory, { ttl: 60 })).toBe(2);
     });
 
     it('serves stale within grace while exactly one background refresh runs', async () => {
-      const cache = await use();
+      const clock = skewedClock();
+      const cache = await use({ clock });
       let runs = 0;
       const gate = deferred<void>();
-      const options = { ttl: 60, grace: '10s' };
+      const options: GetOrSetOptions = { ttl: 60, grace: '10s' };
       await cache.getOrSet('g', () => `v${++runs}`, options);
-      await sleep(120);
+      clock.advance(120);
       const slow = async () => {
         runs++;
         await gate.promise;
         return `v${runs}`;
       };
+      // Until the first run's write has landed, a call joins that run; after, it serves
+      // stale and starts the refresh in the background (after a lock round trip on Redis).
+      await eventually(async () => {
+        expect(await cache.getOrSet('g', slow, options)).toBe('v1');
+        expect(runs).toBe(2);
+      });
       const stale = await Promise.all([1, 2, 3].map(() => cache.getOrSet('g', slow, options)));
       expect(stale).toEqual(['v1', 'v1', 'v1']);
-      // The refresh starts in the background (after a lock round trip on shared stores).
-      await vi.waitFor(() => expect(runs).toBe(2));
-      expect(await cache.getOrSet('g', slow, options)).toBe('v1');
-      await sleep(30);
       expect(runs).toBe(2);
       gate.resolve();
-      await sleep(30);
-      expect(await cache.getOrSet('g', slow, options)).toBe('v2');
+      // Served stale until the refresh's write lands, then fresh; never a second refresh.
+      await eventually(async () => expect(await cache.getOrSet('g', slow, options)).toBe('v2'));
+      expect(runs).toBe(2);
       expect(await cache.get('g')).toBeDefined();
     });
 
     it('fail-safe: serves the stale value when the factory throws', async () => {
-      const cache = await use();
+      const clock = skewedClock();
+      const cache = await use({ clock });
       const stale: string[] = [];
       cache.on('stale', (e) => stale.push(e.reason));
       await cache.getOrSet('f', () => 'good', { ttl: 60, failSafe: '10s' });
-      await sleep(120);
+      clock.advance(120);
       const failing = () => Promise.reject(new Error('down'));
-      expect(await cache.getOrSet('f', failing, { ttl: 60, failSafe: '10s' })).toBe('good');
-      expect(stale).toEqual(['fail-safe']);
+      // Until the first run's write has landed, a call joins that run (no stale event).
+      await eventually(async () => {
+        expect(await cache.getOrSet('f', failing, { ttl: 60, failSafe: '10s' })).toBe('good');
+        expect(stale).toEqual(['fail-safe']);
+      });
       await expect(cache.getOrSet('f', failing, { ttl: 60 })).rejects.toThrow('down');
       expect(await cache.get('f')).toBeUndefined();
     });
 
     it('soft timeout: returns stale while the factory finishes, which then lands', async () => {
-      const cache = await use();
-      const options = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
+      const clock = skewedClock();
+      const cache = await use({ clock });
+      const options: GetOrSetOptions = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
       await cache.getOrSet('s', () => 'old', options);
-      await sleep(120);
+      clock.advance(120);
+      const gate = deferred<void>();
+      let started = false;
       const slow = async () => {
-        await sleep(150);
+        started = true;
+        await gate.promise;
         return 'new';
       };
-      const started = Date.now();
-      expect(await cache.getOrSet('s', slow, options)).toBe('old');
-      expect(Date.now() - started).toBeLessThan(140);
-      await sleep(250);
-      expect(await cache.getOrSet('s', slow, options)).toBe('new');
+      // Until the first run's write has landed, a call joins that run. Once `slow` runs, it
+      // is held open: only the soft timeout can have answered.
+      await eventually(async () => {
+        expect(await cache.getOrSet('s', slow, options)).toBe('old');
+        expect(started).toBe(true);
+      });
+      gate.resolve();
+      await eventually(async () => expect(await cache.getJSON('s')).toBe('new'));
     });
 
     it('hard timeout: rejects with TIMEOUT when there is nothing stale to serve', async () => {
       const cache = await use();
+      const gate = deferred<void>();
       const slow = async () => {
-        await sleep(200);
+        await gate.promise;
         return 'late';
       };
-      const started = Date.now();
+      // The factory is still held open: only the hard timeout can have answered.
       await rejectsWith(cache.getOrSet('h', slow, { timeout: 40 }), 'TIMEOUT');
-      expect(Date.now() - started).toBeLessThan(180);
-      await sleep(250);
-      expect(await cache.getJSON('h')).toBe('late');
+      gate.resolve();
+      await eventually(async () => expect(await cache.getJSON('h')).toBe('late'));
     });
 
     it('tags: invalidateTags makes the next call run the factory', async () => {
@@ -195,13 +215,23 @@ export function getOrSetContracts(makeCache: MakeCache): void {
     it('an invalidation while the factory runs keeps its (stale) result out of the cache', async () => {
       const cache = await use();
       const gate = deferred<string>();
-      const slow = cache.getOrSet('race', () => gate.promise, { tags: ['t'] });
-      await sleep(20);
+      const started = deferred<void>();
+      const slow = cache.getOrSet(
+        'race',
+        () => {
+          started.resolve();
+          return gate.promise;
+        },
+        { tags: ['t'] },
+      );
+      await started.promise;
       await cache.invalidateTags(['t']);
       gate.resolve('computed-before-invalidation');
       expect(await slow).toBe('computed-before-invalidation');
-      await sleep(20);
-      expect(await cache.getOrSet('race', () => 'fresh', { tags: ['t'] })).toBe('fresh');
+      // A call may still join the run until its (invalid) write lands; after that, a miss.
+      await eventually(async () =>
+        expect(await cache.getOrSet('race', () => 'fresh', { tags: ['t'] })).toBe('fresh'),
+      );
     });
 
     it('an invalidated entry is not served as stale, even with grace', async () => {

@@ -4,8 +4,9 @@
  * returns a started cache with the given options, isolated from other tests (a fresh
  * prefix on a shared server is enough).
  *
- * Time is real here (Redis expires keys on its own clock), so TTL tests use short TTLs and
- * short sleeps; the memory backend's own tests cover the same rules with a fake clock.
+ * TTL tests never sleep: each gives its cache a clock it moves forward (`skewedClock`),
+ * which the memory backend and every logical expiry (grace, fail-safe) read at once, and
+ * polls (`eventually`) for what Redis expires on its own clock.
  */
 import { describe } from 'vitest';
 import type { Cache, CommonCacheOptions } from '../../src/index.js';

@@ -2,8 +2,6 @@ import { afterEach, expect } from 'vitest';
 import type { Cache, CommonCacheOptions } from '../../src/index.js';
 import type { MakeCache } from './suite.js';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** A `use(options)` that makes caches and stops every one after each test. */
 export function useCaches(makeCache: MakeCache): (options?: CommonCacheOptions) => Promise<Cache> {
   const made: Cache[] = [];

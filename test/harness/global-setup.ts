@@ -1,11 +1,12 @@
 /**
- * Vitest global setup: one shared standalone server and one shared cluster for the whole
- * run, started in parallel (about 2.2 s, the cluster's formation dominates) and handed to
- * test files as `inject('redisUrl')` and `inject('clusterNodes')`.
+ * Vitest global setup of the `redis` project: one shared standalone server for the whole
+ * project, handed to test files as `inject('redisUrl')`. The `cluster` project's setup
+ * (global-setup-cluster.ts) adds a shared cluster, `inject('clusterNodes')`; the `unit`
+ * project has no global setup and starts no Redis at all.
  *
- * These are shared by every test file, so a test must not pause, kill, FLUSHALL or
- * reconfigure them: fault tests start their own servers with `startRedis()`, and tests
- * that write use their own key prefix.
+ * These are shared by every test file of a project, so a test must not pause, kill,
+ * FLUSHALL or reconfigure them: fault tests start their own servers with `startRedis()`,
+ * and tests that write use their own key prefix.
  */
 import type { TestProject } from 'vitest/node';
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from './redis.js';
@@ -14,32 +15,42 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** `redis://127.0.0.1:PORT` of the shared standalone server. */
     redisUrl: string;
-    /** The shared cluster's nodes, to seed a cluster client. */
+    /** The shared cluster's nodes, to seed a cluster client (`cluster` project only). */
     clusterNodes: { host: string; port: number }[];
   }
 }
 
-let standalone: RedisServer | undefined;
-let cluster: RedisCluster | undefined;
-
-/** Starts the shared servers and provides their addresses to test files. */
-export async function setup(project: TestProject): Promise<void> {
-  const results = await Promise.allSettled([startRedis(), startCluster()]);
+/**
+ * Starts the shared servers (in parallel: the cluster's formation, about 2.2 s, dominates),
+ * provides their addresses, and returns the teardown that stops them. The harness registry
+ * kills them anyway if the teardown never runs.
+ */
+export async function startShared(
+  project: TestProject,
+  { cluster: withCluster }: { cluster: boolean },
+): Promise<() => Promise<void>> {
+  const results = await Promise.allSettled([
+    startRedis(),
+    withCluster ? startCluster() : Promise.resolve(undefined),
+  ]);
   const [server, nodes] = results;
-  if (server.status === 'fulfilled') standalone = server.value;
-  if (nodes.status === 'fulfilled') cluster = nodes.value;
+  const standalone: RedisServer | undefined =
+    server.status === 'fulfilled' ? server.value : undefined;
+  const cluster: RedisCluster | undefined = nodes.status === 'fulfilled' ? nodes.value : undefined;
+  const teardown = async (): Promise<void> => {
+    await Promise.all([standalone?.stop(), cluster?.stop()]);
+  };
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure || !standalone || !cluster) {
+  if (failure || !standalone || (withCluster && !cluster)) {
     await teardown();
     throw failure?.reason;
   }
   project.provide('redisUrl', standalone.url);
-  project.provide('clusterNodes', cluster.startupNodes);
+  if (cluster) project.provide('clusterNodes', cluster.startupNodes);
+  return teardown;
 }
 
-/** Stops the shared servers; the harness registry kills them anyway if this never runs. */
-export async function teardown(): Promise<void> {
-  await Promise.all([standalone?.stop(), cluster?.stop()]);
-  standalone = undefined;
-  cluster = undefined;
+/** Starts the shared standalone server; the returned function is vitest's teardown. */
+export function setup(project: TestProject): Promise<() => Promise<void>> {
+  return startShared(project, { cluster: false });
 }

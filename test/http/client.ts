@@ -2,7 +2,9 @@
  * A raw HTTP client for the scenarios: node's `http.request`, so bodies arrive byte for byte
  * (no automatic decompression) and repeated header lines stay visible.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { channelName } from '../../src/core/events.js';
 
 /** A response as received. */
 export interface Received {
@@ -45,8 +47,28 @@ export function send(
   });
 }
 
-/** Resolves once `check` holds, polling every few ms; rejects after `ms`. */
-export async function until(check: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+/**
+ * Counts the cache misses of this process from now on, through the diagnostics channel
+ * every cache publishes on: each request's cache read shows up there, so a test can wait
+ * until every request it sent has read the cache (and, a turn later, joined a flight).
+ */
+export function countCacheMisses(): { readonly count: number; stop(): void } {
+  const channel = channelName('miss');
+  let count = 0;
+  const onMiss = () => {
+    count++;
+  };
+  diagnostics.subscribe(channel, onMiss);
+  return {
+    get count() {
+      return count;
+    },
+    stop: () => diagnostics.unsubscribe(channel, onMiss),
+  };
+}
+
+/** Resolves once `check` holds, polling every few ms; rejects after `ms` (10 s by default). */
+export async function until(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -45,7 +45,7 @@ describe('two instances sharing Redis', () => {
 
     expect((await send(a.url, '/posts/1', { headers })).xCache).toBe('MISS');
     expect((await send(a.url, '/posts', { headers })).xCache).toBe('MISS');
-    await until(() => a.mw.stats().stores === 2, 3000, 'two stores');
+    await until(() => a.mw.stats().stores === 2, 10_000, 'two stores');
     expect((await send(b.url, '/posts/1', { headers })).xCache).toBe('HIT');
 
     const put = await send(b.url, '/posts/1', { method: 'PUT', headers });
@@ -61,7 +61,7 @@ describe('two instances sharing Redis', () => {
     const a = await instance(prefix, origin);
     const b = await instance(prefix, origin);
     await send(a.url, '/tagged');
-    await until(() => a.mw.stats().stores === 1, 3000, 'a store');
+    await until(() => a.mw.stats().stores === 1, 10_000, 'a store');
     await b.mw.invalidateTags(['news']);
     expect((await send(a.url, '/tagged')).xCache).toBe('MISS');
   });

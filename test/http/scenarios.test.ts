@@ -63,14 +63,6 @@ for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
           },
           get: (path, headers, method) => send(s.url, path, { method, headers }),
           stored: (n) => until(() => m.stats().stores >= n, 10_000, `${n} stored responses`),
-          settled: async (path, n) => {
-            await until(() => s.received(path) >= n, 10_000, `${n} requests for ${path}`);
-            // Every request that arrived has issued its cache read; one more read on the same
-            // client answers after them (Redis answers in order), and a few turns of the event
-            // loop let their continuations run.
-            await c.get('settle-probe');
-            for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-          },
         };
       };
 

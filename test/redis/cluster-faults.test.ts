@@ -43,7 +43,8 @@ it('fails fast on a dead master’s slots, serves the others, and recovers after
 
   const t0 = performance.now();
   await expect(cache.get(lost)).rejects.toMatchObject({ name: 'CacheError' });
-  expect(performance.now() - t0).toBeLessThan(2_500);
+  // Far above the 1 s command timeout, well before the failover would answer it.
+  expect(performance.now() - t0).toBeLessThan(5_000);
   expect((await cache.get(kept))?.toString()).toBe('b');
 
   // cluster-node-timeout is 2 s in the harness: the replica takes over a few seconds later.

@@ -7,7 +7,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CacheError, RedisCache } from '../../src/index.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
-import { sleep, waitFor } from '../harness/tools.js';
+import { waitFor } from '../harness/tools.js';
+
+/**
+ * "Fails fast": far above the 1 s default command timeout (a loaded 2-core machine cannot
+ * miss it) and far below a hang or ioredis's own retrying (~10 s of reconnect backoff).
+ */
+const FAST_MS = 5_000;
 
 let server: RedisServer;
 const caches: RedisCache[] = [];
@@ -53,7 +59,7 @@ describe('a killed server', () => {
       const { error, ms } = await timedFailure(() => cache.get('k'));
       expect(error.name).toBe('CacheError');
       expect(['CONNECTION', 'TIMEOUT']).toContain(error.code);
-      expect(ms).toBeLessThan(2_000);
+      expect(ms).toBeLessThan(FAST_MS);
     }
   });
 
@@ -107,32 +113,35 @@ describe('a killed server', () => {
     expect(await cache.getOrSet('k', () => ({ fresh: true }), { ttl: '1m' })).toEqual({
       fresh: true,
     });
-    expect(performance.now() - t0).toBeLessThan(3_000);
+    expect(performance.now() - t0).toBeLessThan(FAST_MS);
     expect(errors).toContain('getOrSet');
     expect(cache.stats().errors).toBeGreaterThan(0);
   });
 });
 
 describe('a paused server (SIGSTOP: connections open, nothing answers)', () => {
-  it('times out a get within commandTimeout plus a little slack', async () => {
-    const cache = await started({ failOpen: false, commandTimeout: 300 });
+  it('times out a get after commandTimeout, not after the default', async () => {
+    // Longer than the 1 s default, so the lower bound (which no load can break) tells the
+    // configured timeout from the default one.
+    const cache = await started({ failOpen: false, commandTimeout: 2_500 });
     await cache.set('k', 'v');
     server.pause();
     const { error, ms } = await timedFailure(() => cache.get('k'));
     expect(error.code).toBe('TIMEOUT');
     expect((error.cause as Error).message).toBe('Command timed out'); // ioredis's, kept as cause
-    expect(ms).toBeGreaterThanOrEqual(290);
-    expect(ms).toBeLessThan(300 + 250);
+    expect(ms).toBeGreaterThanOrEqual(2_490);
+    expect(ms).toBeLessThan(2_500 + FAST_MS);
     server.resume();
     expect((await cache.get('k'))?.toString()).toBe('v');
   });
 
-  it('fails a get within the default timeout (≤ 1 s)', async () => {
+  it('fails a get after the default timeout (1 s), not never', async () => {
     const cache = await started({ failOpen: false });
     server.pause();
     const { error, ms } = await timedFailure(() => cache.get('k'));
     expect(error.code).toBe('TIMEOUT');
-    expect(ms).toBeLessThan(1_000 + 250);
+    expect(ms).toBeGreaterThanOrEqual(990);
+    expect(ms).toBeLessThan(FAST_MS);
   });
 
   it('never hands the reply of a timed-out command to a later caller', async () => {
@@ -155,8 +164,8 @@ describe('a paused server (SIGSTOP: connections open, nothing answers)', () => {
     server.pause();
     const t0 = performance.now();
     expect(await cache.getOrSet('k', () => 'computed')).toBe('computed');
-    // One read and one lock attempt, each bounded by commandTimeout.
-    expect(performance.now() - t0).toBeLessThan(2 * 200 + 300);
+    // One read and one lock attempt, each bounded by commandTimeout (200 ms).
+    expect(performance.now() - t0).toBeLessThan(FAST_MS);
   });
 });
 
@@ -168,12 +177,12 @@ describe('an unreachable server', () => {
     caches.push(cache);
     const { error, ms } = await timedFailure(() => cache.start());
     expect(error.code).toBe('CONNECTION');
-    expect(ms).toBeLessThan(2_500);
+    expect(ms).toBeLessThan(FAST_MS);
     const lazy = new RedisCache({ url: `redis://127.0.0.1:${port}`, failOpen: false });
     caches.push(lazy);
     const failed = await timedFailure(() => lazy.get('k'));
     expect(['CONNECTION', 'TIMEOUT']).toContain(failed.error.code);
-    expect(failed.ms).toBeLessThan(2_000);
+    expect(failed.ms).toBeLessThan(FAST_MS);
     server = await startRedis(); // For afterEach.
   });
 
@@ -193,7 +202,6 @@ describe('an unreachable server', () => {
       Array.from({ length: 200 }, (_, i) => cache.get(`k${i}`)),
     );
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(2_000);
-    await sleep(10);
+    expect(performance.now() - t0).toBeLessThan(FAST_MS);
   });
 });

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisCache } from '../../src/index.js';
+import { eventually } from '../eventually.js';
 import { connectionFor, type Topology } from './util.js';
 
 const caches: RedisCache[] = [];
@@ -23,21 +24,50 @@ async function pair(topology: Topology): Promise<[RedisCache, RedisCache, string
   return [a, b, prefix];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A promise and its resolver, to hold a factory open. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
+  return { promise, open };
+}
+
+/**
+ * Pub/sub connections on the servers behind `cache`. A waiting process opens one (after its
+ * `SET NX` failed), so a rise means a waiter is parked. Other test files may add their own,
+ * which can only open a gate early, as the fixed sleep this replaces could.
+ */
+async function pubsubClients(cache: RedisCache): Promise<number> {
+  const client = cache.client!;
+  const nodes = 'nodes' in client ? client.nodes('all') : [client];
+  const lists = await Promise.all(
+    nodes.map((n) => n.call('CLIENT', 'LIST', 'TYPE', 'pubsub') as Promise<string>),
+  );
+  return lists.reduce((sum, list) => sum + list.split('\n').filter((l) => l.trim()).length, 0);
+}
 
 describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)', (topology) => {
   it('runs the factory once for concurrent callers in two processes', async () => {
     const [a, b] = await pair(topology);
+    const before = await pubsubClients(a);
     let runs = 0;
+    const held = gate();
     const factory = async () => {
       runs++;
-      await sleep(100);
+      await held.promise;
       return { n: runs };
     };
     const calls = [
       ...Array.from({ length: 10 }, () => a.getOrSet('hot', factory, { ttl: '1m' })),
       ...Array.from({ length: 10 }, () => b.getOrSet('hot', factory, { ttl: '1m' })),
     ];
+    // One process runs the factory, the other waits on the lock; then let the run finish.
+    await eventually(async () => {
+      expect(runs).toBe(1);
+      expect(await pubsubClients(a)).toBeGreaterThan(before);
+    });
+    held.open();
     const results = await Promise.all(calls);
     expect(runs).toBe(1);
     expect(results).toEqual(Array(20).fill({ n: 1 }));
@@ -45,30 +75,40 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
 
   it('wakes the waiting process on release, not after the lock would expire', async () => {
     const [a, b] = await pair(topology);
+    const before = await pubsubClients(a);
+    const started = gate();
+    const held = gate();
     const holder = a.getOrSet('k', async () => {
-      await sleep(150);
+      started.open();
+      await held.promise;
       return 'from-a';
     });
-    await sleep(30); // a holds the lock now
+    await started.promise; // a holds the lock now (10 s, the default)
+    const waiter = b.getOrSet('k', () => 'from-b', { timeout: '30s' });
+    await eventually(async () => expect(await pubsubClients(a)).toBeGreaterThan(before));
     const t0 = performance.now();
-    const waiter = await b.getOrSet('k', () => 'from-b', { timeout: '5s' });
-    const waited = performance.now() - t0;
+    held.open();
     expect(await holder).toBe('from-a');
-    expect(waiter).toBe('from-a');
-    // Woken by the release (~120 ms), far from the 5 s lock.
-    expect(waited).toBeLessThan(1_000);
+    expect(await waiter).toBe('from-a');
+    // Woken by the release, not by the 10 s lock running out: a bound far from both.
+    expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
   it('a holder that never releases holds the others only until its lock expires', async () => {
     const [a, b, prefix] = await pair(topology);
-    // The lock a crashed process would leave behind: 300 ms to live, never released.
-    expect(await a.client?.set(`__codeai:lock:${prefix}:crashed`, 'gone', 'PX', 300, 'NX')).toBe(
-      'OK',
-    );
+    // The lock a crashed process would leave behind: 1 s to live, never released.
+    const lock = `__codeai:lock:${prefix}:crashed`;
+    expect(await a.client?.set(lock, 'gone', 'PX', 1_000, 'NX')).toBe('OK');
     const t0 = performance.now();
-    expect(await b.getOrSet('crashed', () => 'recomputed', { timeout: '5s' })).toBe('recomputed');
-    const waited = performance.now() - t0;
-    expect(waited).toBeGreaterThanOrEqual(250);
-    expect(waited).toBeLessThan(1_500);
+    let lockWhenComputing: string | null | undefined;
+    const recompute = async () => {
+      lockWhenComputing = await a.client?.get(lock);
+      return 'recomputed';
+    };
+    expect(await b.getOrSet('crashed', recompute, { timeout: '30s' })).toBe('recomputed');
+    // b computed under a lock of its own, so only after the crashed one ran out...
+    expect(lockWhenComputing).not.toBe('gone');
+    // ...and was woken by that expiry, not by its own 30 s timeout: a bound far from both.
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 });

@@ -115,6 +115,7 @@ describe('the circuit breaker, with Redis paused', () => {
 describe('the breaker option', () => {
   it('is validated when the cache is created, naming the option', () => {
     expect(() => new RedisCache({ breaker: { threshold: 0 } })).toThrow(/breaker\.threshold/);
+    // @ts-expect-error: not a duration, rejected at run time too
     expect(() => new RedisCache({ breaker: { cooldown: 'soon' } })).toThrow(/breaker\.cooldown/);
     expect(() => new RedisCache({ breaker: false })).not.toThrow();
   });

@@ -132,7 +132,8 @@ export function resolveRedisOptions(input: RedisCacheOptions): {
   const url = input.url === undefined ? undefined : parseRedisUrl(checkString(input.url, 'url'));
   const q = url?.options ?? {};
   const common: CommonCacheOptions = {
-    defaultTTL: input.defaultTTL ?? q.defaultTTL,
+    // The URL's text is checked by parseDuration with the other common options.
+    defaultTTL: input.defaultTTL ?? (q.defaultTTL as Duration | undefined),
     prefix: input.prefix ?? q.prefix,
     clock: input.clock,
     failOpen: input.failOpen ?? q.failOpen,
@@ -211,7 +212,10 @@ export function resolveRedisOptions(input: RedisCacheOptions): {
   };
 }
 
-function timeout(value: Duration | undefined, name: 'commandTimeout' | 'connectTimeout'): number {
+function timeout(
+  value: Duration | string | undefined,
+  name: 'commandTimeout' | 'connectTimeout',
+): number {
   if (value === undefined) return REDIS_DEFAULTS[name];
   let ms: number;
   try {
