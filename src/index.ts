@@ -4,6 +4,7 @@
  * loads no framework and no Redis client it does not need.
  */
 
+export * from './codeai/index.js';
 export { type Duration, parseBytes, parseDuration } from './core/duration.js';
 export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';
 export { type ChannelMessage, channelName } from './core/events.js';

@@ -1,0 +1,17 @@
+/** The `.cai` loader: CodeAI specs to cache plans. */
+export {
+  CodeAIDiagnosticCode,
+  type Diagnostic,
+  formatDiagnostic,
+} from './diagnostics.js';
+export { type LoadCodeAIOptions, type LoadCodeAIResult, loadCodeAI } from './load.js';
+export type {
+  CodeAIPlan,
+  InvalidationLink,
+  InvalidationReason,
+  PlanBackend,
+  PlanEndpoint,
+  PlanIntegration,
+  PlanOperation,
+  PolicySource,
+} from './plan.js';
