@@ -372,7 +372,11 @@ class Semantics {
     const fallback = last(decl.entries, 'fallback');
     if (fallback) integration.fallbackToCache = this.#text(fallback.value) === 'cache';
     for (const op of decl.operations) {
-      const method = (this.#text(last(op.entries, 'method')?.value) ?? 'GET').toUpperCase();
+      // GraphQL operations are POSTs unless they say otherwise; REST ones default to GET.
+      const graphql = this.#text(last(decl.entries, 'type')?.value) === 'graphql';
+      const method = (
+        this.#text(last(op.entries, 'method')?.value) ?? (graphql ? 'POST' : 'GET')
+      ).toUpperCase();
       const operation: PlanOperation = {
         name: op.name,
         method,
