@@ -11,7 +11,7 @@
  * every write with every GET.
  */
 import type { InvalidationLink, PlanEndpoint } from './plan.js';
-import { type Segment, splitTemplate } from './route-path.js';
+import type { Segment } from './route-path.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const DESCENDING_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
@@ -41,12 +41,15 @@ const node = (): TrieNode => ({
  * Fills `invalidates` / `invalidatedBy` on the endpoints. Every GET is linked, cached or not,
  * so a plan shows what a directive added later would get; the middleware acts on cached ones.
  */
-export function linkInvalidations(endpoints: PlanEndpoint[]): void {
+export function linkInvalidations(
+  endpoints: PlanEndpoint[],
+  segmentsOf: (e: PlanEndpoint) => Segment[],
+): void {
   const root = node();
   for (const e of endpoints) {
     if (e.method !== 'GET') continue;
     let n = root;
-    for (const seg of splitTemplate(e.path)) {
+    for (const seg of segmentsOf(e)) {
       if (seg.param) {
         n.param ??= node();
         n = n.param;
@@ -63,7 +66,7 @@ export function linkInvalidations(endpoints: PlanEndpoint[]): void {
   }
   for (const w of endpoints) {
     if (!WRITES.has(w.method)) continue;
-    const segments = splitTemplate(w.path);
+    const segments = segmentsOf(w);
     let frontier: TrieNode[] = [root];
     for (let depth = 0; depth <= segments.length && frontier.length > 0; depth++) {
       if (depth === segments.length) {

@@ -15,7 +15,13 @@ import type {
   PlanOperation,
   PolicySource,
 } from './plan.js';
-import { fullTemplate, normalisePrefix, splitTemplate } from './route-path.js';
+import {
+  fullTemplate,
+  normalisePrefix,
+  type Segment,
+  splitTemplate,
+  templateOf,
+} from './route-path.js';
 import type { EndpointDecl, Entry, MiddlewareDecl, Pos, Value } from './syntax.js';
 
 /** Options of {@link loadCodeAI}. */
@@ -185,8 +191,11 @@ class Semantics {
     const endpoints: PlanEndpoint[] = [];
     const byId = new Set<string>();
     const annotated: [PlanEndpoint, EndpointDecl][] = [];
+    const segments = new Map<PlanEndpoint, Segment[]>();
+    const prefixSegments = splitTemplate(apiPrefix);
     for (const decl of decls) {
-      const path = fullTemplate(apiPrefix, decl.path);
+      const segs = prefixSegments.concat(splitTemplate(decl.path));
+      const path = templateOf(segs);
       const id = `${decl.method} ${path}`;
       if (byId.has(id)) {
         this.#report(
@@ -202,7 +211,7 @@ class Semantics {
         id,
         method: decl.method,
         path,
-        params: splitTemplate(path).flatMap((s) => (s.param ? [s.name] : [])),
+        params: segs.flatMap((s) => (s.param ? [s.name] : [])),
         middleware: decl.middleware.map((m) => m.name),
         cached: false,
         invalidatedBy: [],
@@ -212,10 +221,14 @@ class Semantics {
       };
       this.#policy(endpoint, decl, defaultTtlMs, middlewares);
       endpoints.push(endpoint);
+      segments.set(endpoint, segs);
       if (decl.annotations.some((a) => a.name === 'invalidates')) annotated.push([endpoint, decl]);
     }
-    linkInvalidations(endpoints);
-    for (const [w, decl] of annotated) this.#annotatedLinks(w, decl, apiPrefix, endpoints);
+    const segmentsOf = (e: PlanEndpoint) => segments.get(e)!;
+    linkInvalidations(endpoints, segmentsOf);
+    for (const [w, decl] of annotated) {
+      this.#annotatedLinks(w, decl, apiPrefix, endpoints, segmentsOf);
+    }
     return endpoints;
   }
 
@@ -299,6 +312,7 @@ class Semantics {
     decl: EndpointDecl,
     apiPrefix: string,
     endpoints: PlanEndpoint[],
+    segmentsOf: (e: PlanEndpoint) => Segment[],
   ): void {
     for (const a of decl.annotations) {
       if (a.name !== 'invalidates') continue;
@@ -332,7 +346,7 @@ class Semantics {
         const wanted = splitTemplate(full);
         const targets = endpoints.filter((g) => {
           if (g.method !== 'GET') return false;
-          const segs = splitTemplate(g.path);
+          const segs = segmentsOf(g);
           return (
             segs.length === wanted.length &&
             segs.every((s, i) => {

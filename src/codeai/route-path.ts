@@ -8,10 +8,14 @@ export type Segment = { param: false; text: string } | { param: true; name: stri
 
 /** Joins `api_prefix` and a spec path into the full template, parameters written `:name`. */
 export function fullTemplate(apiPrefix: string, path: string): string {
-  const normalised = splitTemplate(path)
-    .map((s) => (s.param ? `:${s.name}` : s.text))
-    .join('/');
-  return `${apiPrefix}/${normalised}`.replace(/\/+$/, '') || '/';
+  return templateOf(splitTemplate(`${apiPrefix}/${path}`));
+}
+
+/** Writes segments back as a template: `/a/:id`, or `/` for none. */
+export function templateOf(segments: Segment[]): string {
+  let out = '';
+  for (const s of segments) out += s.param ? `/:${s.name}` : `/${s.text}`;
+  return out || '/';
 }
 
 /** Normalises `api_prefix`: leading `/`, no trailing `/`, `''` for none or `/`. */

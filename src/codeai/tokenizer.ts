@@ -16,15 +16,13 @@ import type { Diagnostic } from './diagnostics.js';
 /** What a token is. */
 export type TokenKind = 'ident' | 'string' | 'number' | 'path' | 'punct';
 
-/** One token, with its 1-based position and its source offsets. */
+/** One token, with its 1-based position. */
 export interface Token {
   kind: TokenKind;
   /** Source text, except for strings: their decoded value. */
   value: string;
   line: number;
   column: number;
-  start: number;
-  end: number;
   /** True when this token is the first one on its line. */
   lineStart: boolean;
 }
@@ -62,16 +60,8 @@ export function tokenize(source: string): TokenizeResult {
   let lineOffset = 0; // offset of the first character of the current line
   let lastTokenLine = 0;
 
-  const push = (kind: TokenKind, value: string, start: number, sLine: number, sCol: number) => {
-    tokens.push({
-      kind,
-      value,
-      line: sLine,
-      column: sCol,
-      start,
-      end: i,
-      lineStart: sLine !== lastTokenLine,
-    });
+  const push = (kind: TokenKind, value: string, sLine: number, sCol: number) => {
+    tokens.push({ kind, value, line: sLine, column: sCol, lineStart: sLine !== lastTokenLine });
     lastTokenLine = line;
   };
 
@@ -178,7 +168,7 @@ export function tokenize(source: string): TokenizeResult {
         });
         continue;
       }
-      push('string', value, start, sLine, sCol);
+      push('string', value, sLine, sCol);
       continue;
     }
     if (isDigit(c)) {
@@ -189,22 +179,22 @@ export function tokenize(source: string): TokenizeResult {
       }
       // A unit glued to the number (`5m`, `250ms`) belongs to it.
       while (i < n && isIdentStart(source.charCodeAt(i))) i++;
-      push('number', source.slice(start, i), start, sLine, sCol);
+      push('number', source.slice(start, i), sLine, sCol);
       continue;
     }
     if (isIdentStart(c)) {
       while (i < n && isIdentPart(source.charCodeAt(i))) i++;
-      push('ident', source.slice(start, i), start, sLine, sCol);
+      push('ident', source.slice(start, i), sLine, sCol);
       continue;
     }
     if (c === 47) {
       i = scanPath(source, i);
-      push('path', source.slice(start, i), start, sLine, sCol);
+      push('path', source.slice(start, i), sLine, sCol);
       continue;
     }
     // Anything else is one character of punctuation; a surrogate pair stays whole.
     i += c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
-    push('punct', source.slice(start, i), start, sLine, sCol);
+    push('punct', source.slice(start, i), sLine, sCol);
   }
   return { tokens, errors };
 }
