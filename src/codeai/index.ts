@@ -4,6 +4,14 @@ export {
   type Diagnostic,
   formatDiagnostic,
 } from './diagnostics.js';
+export {
+  IntegrationClient,
+  type IntegrationClientOptions,
+  type IntegrationRequest,
+  type IntegrationResponse,
+  type IntegrationSource,
+  integrationClient,
+} from './integration-client.js';
 export { type LoadCodeAIOptions, type LoadCodeAIResult, loadCodeAI } from './load.js';
 export type {
   CodeAIPlan,
