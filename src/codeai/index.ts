@@ -1,4 +1,5 @@
 /** The `.cai` loader: CodeAI specs to cache plans. */
+export { cacheConfigForPlan, DEFAULT_REDIS_URL } from './cache-config.js';
 export {
   CodeAIDiagnosticCode,
   type Diagnostic,
