@@ -1,13 +1,18 @@
 /**
- * The spec-driven middleware end to end: a CodeAI spec → `loadCodeAI` → `forPlan`, in front
- * of a real app on 127.0.0.1 (node:http and Express), on memory and on a private Redis. Two
- * instances share one backend: a write through one invalidates what the other stored —
- * exactly the concrete routes the plan maps it to.
+ * The spec-driven middleware end to end: a CodeAI spec → `loadCodeAI` → `forPlan` (and the
+ * Fastify / Hono plan plugins), in front of a real app on 127.0.0.1, on memory and on a
+ * private Redis. Two instances share one backend: a write through one invalidates what the
+ * other stored — exactly the concrete routes the plan maps it to.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { fastifyPlanCache } from '../../src/adapters/fastify.js';
+import { honoPlanCache } from '../../src/adapters/hono.js';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
 import {
@@ -86,6 +91,27 @@ const ADAPTERS: Record<string, Adapter> = {
       res.status(r.status).type('application/json').send(r.body);
     });
     return createServer(ex);
+  },
+  fastify: async (mw, plan, app) => {
+    const f = Fastify();
+    await f.register(fastifyPlanCache(mw, plan));
+    f.all('/*', (req, reply) => {
+      const r = app.answer(req.method, req.url, req.headers.authorization);
+      reply.code(r.status).type('application/json').send(r.body);
+    });
+    await f.ready();
+    cleanups.push(() => f.close());
+    return f.server;
+  },
+  hono: async (mw, plan, app) => {
+    const h = new Hono();
+    h.use('*', honoPlanCache(mw, plan));
+    h.all('*', (c) => {
+      const url = new URL(c.req.url);
+      const r = app.answer(c.req.method, url.pathname + url.search, c.req.header('authorization'));
+      return c.body(r.body, r.status as 200, { 'content-type': 'application/json' });
+    });
+    return createAdaptorServer({ fetch: h.fetch }) as Server;
   },
 };
 
