@@ -4,17 +4,11 @@
  * error yields no plan. Nothing here throws on bad input: whatever the source, the answer
  * is a plan or diagnostics.
  */
-import type { CodeAIDiagnosticCode, Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from './diagnostics.js';
+import { readIntegration } from './integrations.js';
 import { isWriteMethod, link, linkInvalidations } from './invalidation-map.js';
 import { parseSpec } from './parser.js';
-import type {
-  CodeAIPlan,
-  PlanBackend,
-  PlanEndpoint,
-  PlanIntegration,
-  PlanOperation,
-  PolicySource,
-} from './plan.js';
+import type { CodeAIPlan, PlanBackend, PlanEndpoint, PolicySource } from './plan.js';
 import {
   fullTemplate,
   normalisePrefix,
@@ -22,7 +16,8 @@ import {
   splitTemplate,
   templateOf,
 } from './route-path.js';
-import type { EndpointDecl, Entry, MiddlewareDecl, Pos, Value } from './syntax.js';
+import type { EndpointDecl, Entry, MiddlewareDecl, Pos } from './syntax.js';
+import { DEFAULT_TTL_MS, last, ValueReader } from './values.js';
 
 /** Options of {@link loadCodeAI}. */
 export interface LoadCodeAIOptions {
@@ -39,24 +34,23 @@ export type LoadCodeAIResult =
   | { ok: true; plan: CodeAIPlan; diagnostics: Diagnostic[] }
   | { ok: false; plan: undefined; diagnostics: Diagnostic[] };
 
-/** With no config: the memory backend, a 5-minute TTL, no prefix (CODEAI.md). */
-const DEFAULT_TTL_MS = 5 * 60_000;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const AUTH_TYPES = new Set(['authentication', 'auth', 'jwt', 'oauth2', 'apikey', 'basic']);
 const CACHE_MIDDLEWARE_KEYS = new Set(['ttl', 'vary_by']);
 const CACHE_BLOCK_KEYS = new Set(['ttl', 'prefix', 'url']);
-const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Reads a `.cai` spec into a {@link CodeAIPlan}; never throws for anything in `source`. */
 export function loadCodeAI(source: string, options: LoadCodeAIOptions = {}): LoadCodeAIResult {
   const { syntax, diagnostics } = parseSpec(String(source), options.strict === true);
-  const ctx = new Semantics(options.env ?? process.env, diagnostics);
+  const values = new ValueReader(options.env ?? process.env, diagnostics);
+  const ctx = new Semantics(values);
 
   const apiPrefix = ctx.apiPrefix(syntax.config);
   const backend = ctx.backend(syntax.config);
   const middlewares = ctx.middlewares(syntax.middlewares, backend.defaultTtlMs);
   const endpoints = ctx.endpoints(syntax.endpoints, apiPrefix, backend.defaultTtlMs, middlewares);
-  const integrations = syntax.integrations.map((i) => ctx.integration(i));
+  const integrations = syntax.integrations.map((i) =>
+    readIntegration(i, values, backend.defaultTtlMs),
+  );
 
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -75,21 +69,20 @@ interface ResolvedMiddleware {
   varyBy: string[];
 }
 
+/** The meanings of config, middleware and endpoint declarations. */
 class Semantics {
-  readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #diagnostics: Diagnostic[];
+  readonly #values: ValueReader;
 
-  constructor(env: Readonly<Record<string, string | undefined>>, diagnostics: Diagnostic[]) {
-    this.#env = env;
-    this.#diagnostics = diagnostics;
+  constructor(values: ValueReader) {
+    this.#values = values;
   }
 
   apiPrefix(config: Entry[]): string {
     const entry = last(config, 'api_prefix');
     if (!entry) return '';
-    const value = this.#text(entry.value);
+    const value = this.#values.text(entry.value);
     if (value === undefined || (value !== '' && !value.startsWith('/'))) {
-      this.#report(
+      this.#values.report(
         'error',
         'INVALID_CACHE_CONFIG',
         entry.value.pos,
@@ -106,10 +99,11 @@ class Semantics {
     const cache = last(config, 'cache');
     if (cache) {
       const v = cache.value;
-      const name = v.kind === 'block' ? (v.head ?? this.#blockType(v.entries)) : this.#text(v);
+      const name =
+        v.kind === 'block' ? (v.head ?? this.#values.blockType(v.entries)) : this.#values.text(v);
       if (name === 'redis' || name === 'memory') backend.type = name;
       else {
-        this.#report(
+        this.#values.report(
           'error',
           'INVALID_CACHE_CONFIG',
           v.pos,
@@ -119,11 +113,12 @@ class Semantics {
       if (v.kind === 'block') {
         for (const e of v.entries) {
           if (e.key === 'ttl')
-            backend.defaultTtlMs = this.#ttl(e.value, DEFAULT_TTL_MS, 'cache ttl');
-          else if (e.key === 'prefix') backend.prefix = this.#string(e.value, 'cache prefix');
-          else if (e.key === 'url') url = this.#string(e.value, 'cache url');
+            backend.defaultTtlMs = this.#values.ttl(e.value, DEFAULT_TTL_MS, 'cache ttl');
+          else if (e.key === 'prefix')
+            backend.prefix = this.#values.string(e.value, 'cache prefix');
+          else if (e.key === 'url') url = this.#values.string(e.value, 'cache url');
           else if (e.key !== 'type' && !CACHE_BLOCK_KEYS.has(e.key)) {
-            this.#report(
+            this.#values.report(
               'warning',
               'UNKNOWN_CACHE_OPTION',
               e.pos,
@@ -134,13 +129,13 @@ class Semantics {
       }
     }
     const ttl = last(config, 'cache_ttl');
-    if (ttl) backend.defaultTtlMs = this.#ttl(ttl.value, DEFAULT_TTL_MS, 'cache_ttl');
+    if (ttl) backend.defaultTtlMs = this.#values.ttl(ttl.value, DEFAULT_TTL_MS, 'cache_ttl');
     const prefix = last(config, 'cache_prefix');
-    if (prefix) backend.prefix = this.#string(prefix.value, 'cache_prefix');
+    if (prefix) backend.prefix = this.#values.string(prefix.value, 'cache_prefix');
     const urlEntry = last(config, 'cache_url');
-    if (urlEntry) url = this.#string(urlEntry.value, 'cache_url');
+    if (urlEntry) url = this.#values.string(urlEntry.value, 'cache_url');
     if (backend.type === 'redis') {
-      url ||= this.#env.CACHE_URL || this.#env.REDIS_URL || undefined;
+      url ||= this.#values.env('CACHE_URL') || this.#values.env('REDIS_URL') || undefined;
       if (url) backend.url = url;
     }
     if (backend.prefix === undefined) delete backend.prefix;
@@ -151,7 +146,7 @@ class Semantics {
     const map = new Map<string, ResolvedMiddleware>();
     for (const decl of decls) {
       if (map.has(decl.name)) {
-        this.#report(
+        this.#values.report(
           'warning',
           'DUPLICATE',
           decl.pos,
@@ -165,10 +160,10 @@ class Semantics {
       if (kind === 'cache') {
         for (const e of decl.config) {
           if (e.key === 'ttl')
-            mw.ttlMs = this.#ttl(e.value, defaultTtlMs, `ttl of middleware "${decl.name}"`);
-          else if (e.key === 'vary_by') mw.varyBy = this.#varyBy(e.value);
+            mw.ttlMs = this.#values.ttl(e.value, defaultTtlMs, `ttl of middleware "${decl.name}"`);
+          else if (e.key === 'vary_by') mw.varyBy = this.#values.varyBy(e.value);
           else if (!CACHE_MIDDLEWARE_KEYS.has(e.key)) {
-            this.#report(
+            this.#values.report(
               'warning',
               'UNKNOWN_CACHE_OPTION',
               e.pos,
@@ -198,7 +193,7 @@ class Semantics {
       const path = templateOf(segs);
       const id = `${decl.method} ${path}`;
       if (byId.has(id)) {
-        this.#report(
+        this.#values.report(
           'warning',
           'DUPLICATE',
           decl.pos,
@@ -244,7 +239,7 @@ class Semantics {
     for (const ref of decl.middleware) {
       const mw = middlewares.get(ref.name);
       if (!mw) {
-        this.#report(
+        this.#values.report(
           'error',
           'UNKNOWN_MIDDLEWARE',
           ref.pos,
@@ -255,7 +250,7 @@ class Semantics {
       if (mw.kind === 'cache') cacheMw ??= mw;
       if (mw.kind === 'auth') authenticated = true;
     }
-    const auth = decl.auth && this.#text(decl.auth.value);
+    const auth = decl.auth && this.#values.text(decl.auth.value);
     if (auth === 'required' || auth === 'optional') authenticated = true;
     if (decl.annotations.some((a) => a.name === 'auth')) authenticated = true;
 
@@ -267,7 +262,7 @@ class Semantics {
     if (directives.length === 0) return;
     if (decl.method !== 'GET') {
       for (const pos of directives) {
-        this.#report(
+        this.#values.report(
           'warning',
           'CACHE_ON_NON_GET',
           pos,
@@ -283,17 +278,17 @@ class Semantics {
       : { kind: 'annotation' };
     if (annotation) {
       const arg = annotation.args[0];
-      ttlMs = arg ? this.#ttl(arg, defaultTtlMs, '@cache TTL') : defaultTtlMs;
+      ttlMs = arg ? this.#values.ttl(arg, defaultTtlMs, '@cache TTL') : defaultTtlMs;
       if (!cacheMw) source = { kind: 'annotation' };
     }
     if (decl.cache) {
-      ttlMs = this.#ttl(decl.cache.value, defaultTtlMs, 'endpoint cache TTL');
+      ttlMs = this.#values.ttl(decl.cache.value, defaultTtlMs, 'endpoint cache TTL');
       if (!cacheMw) source = { kind: 'endpoint-ttl' };
     }
     const varyBy = [...(cacheMw?.varyBy ?? [])];
     if (authenticated && !varyBy.includes('authorization')) {
       varyBy.push('authorization');
-      this.#report(
+      this.#values.report(
         'warning',
         'AUTH_WITHOUT_VARY',
         directives[0]!,
@@ -317,7 +312,7 @@ class Semantics {
     for (const a of decl.annotations) {
       if (a.name !== 'invalidates') continue;
       if (!isWriteMethod(w.method)) {
-        this.#report(
+        this.#values.report(
           'warning',
           'CACHE_ON_NON_GET',
           a.pos,
@@ -326,7 +321,7 @@ class Semantics {
         continue;
       }
       if (a.args.length === 0) {
-        this.#report(
+        this.#values.report(
           'error',
           'SYNTAX',
           a.pos,
@@ -334,9 +329,14 @@ class Semantics {
         );
       }
       for (const arg of a.args) {
-        const target = this.#text(arg);
+        const target = this.#values.text(arg);
         if (target === undefined || !target.startsWith('/')) {
-          this.#report('error', 'SYNTAX', arg.pos, '@invalidates takes paths such as "/posts/:id"');
+          this.#values.report(
+            'error',
+            'SYNTAX',
+            arg.pos,
+            '@invalidates takes paths such as "/posts/:id"',
+          );
           continue;
         }
         const full =
@@ -356,7 +356,7 @@ class Semantics {
           );
         });
         if (targets.length === 0) {
-          this.#report(
+          this.#values.report(
             'warning',
             'UNKNOWN_INVALIDATION_TARGET',
             arg.pos,
@@ -367,185 +367,4 @@ class Semantics {
       }
     }
   }
-
-  integration(decl: import('./syntax.js').IntegrationDecl): PlanIntegration {
-    const integration: PlanIntegration = {
-      name: decl.name,
-      fallbackToCache: false,
-      operations: [],
-      line: decl.pos.line,
-      column: decl.pos.column,
-    };
-    const baseUrl = last(decl.entries, 'base_url');
-    if (baseUrl) {
-      const text = this.#text(baseUrl.value);
-      if (text !== undefined) integration.baseUrl = text;
-    }
-    const def = last(decl.entries, 'default_cache_ttl');
-    if (def) integration.defaultTtlMs = this.#ttl(def.value, DEFAULT_TTL_MS, 'default_cache_ttl');
-    const fallback = last(decl.entries, 'fallback');
-    if (fallback) integration.fallbackToCache = this.#text(fallback.value) === 'cache';
-    for (const op of decl.operations) {
-      // GraphQL operations are POSTs unless they say otherwise; REST ones default to GET.
-      const graphql = this.#text(last(decl.entries, 'type')?.value) === 'graphql';
-      const method = (
-        this.#text(last(op.entries, 'method')?.value) ?? (graphql ? 'POST' : 'GET')
-      ).toUpperCase();
-      const operation: PlanOperation = {
-        name: op.name,
-        method,
-        line: op.pos.line,
-        column: op.pos.column,
-      };
-      const path = this.#text(last(op.entries, 'path')?.value);
-      if (path !== undefined) operation.path = path;
-      const cache = last(op.entries, 'cache');
-      if (cache && method !== 'GET') {
-        this.#report(
-          'warning',
-          'CACHE_ON_NON_GET',
-          cache.pos,
-          `cache on the ${method} operation ${decl.name}.${op.name} is ignored: only GET operations are cached`,
-        );
-      } else if (cache) {
-        operation.ttlMs = this.#ttl(
-          cache.value,
-          integration.defaultTtlMs ?? DEFAULT_TTL_MS,
-          `cache of ${decl.name}.${op.name}`,
-        );
-      } else if (method === 'GET' && integration.defaultTtlMs !== undefined) {
-        operation.ttlMs = integration.defaultTtlMs;
-      }
-      integration.operations.push(operation);
-    }
-    return integration;
-  }
-
-  /** A TTL in ms: a number is seconds, a duration takes `ms s m h d`; 0 is the default, with a warning. */
-  #ttl(value: Value, defaultMs: number, what: string): number {
-    let raw: string | undefined;
-    if (value.kind === 'number') raw = value.raw;
-    else if (value.kind === 'string') raw = value.value.trim();
-    const match = raw === undefined ? null : /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw);
-    if (!match) {
-      this.#report(
-        'error',
-        'INVALID_TTL',
-        value.pos,
-        `${what} must be a number of seconds or a duration such as "30s", "5m", "24h", "7d"${raw === undefined ? '' : `, got ${JSON.stringify(raw)}`}`,
-      );
-      return defaultMs;
-    }
-    const ms = Number(match[1]) * UNIT_MS[match[2] ?? 's']!;
-    if (ms === 0) {
-      this.#report(
-        'warning',
-        'TTL_ZERO_MEANS_DEFAULT',
-        value.pos,
-        `${what} of 0 means the default TTL (${defaultMs / 1000}s)`,
-      );
-      return defaultMs;
-    }
-    if (!Number.isSafeInteger(Math.round(ms))) {
-      this.#report('error', 'INVALID_TTL', value.pos, `${what} is too large`);
-      return defaultMs;
-    }
-    return Math.round(ms);
-  }
-
-  #varyBy(value: Value): string[] {
-    const names: string[] = [];
-    const items = value.kind === 'list' ? value.items : [value];
-    for (const item of items) {
-      const text = this.#text(item);
-      if (text === undefined) {
-        this.#report(
-          'error',
-          'INVALID_CACHE_CONFIG',
-          item.pos,
-          'vary_by lists header names, such as "Authorization, Accept-Language"',
-        );
-        continue;
-      }
-      for (const part of text.split(',')) {
-        const name = part.trim();
-        if (name === '') continue;
-        if (!HEADER_RE.test(name)) {
-          this.#report(
-            'error',
-            'INVALID_CACHE_CONFIG',
-            item.pos,
-            `vary_by: ${JSON.stringify(name)} is not a header name`,
-          );
-          continue;
-        }
-        const lower = name.toLowerCase();
-        if (!names.includes(lower)) names.push(lower);
-      }
-    }
-    return names;
-  }
-
-  #blockType(entries: Entry[]): string | undefined {
-    return this.#text(last(entries, 'type')?.value);
-  }
-
-  /** The text of a string, identifier or `env(NAME)`; undefined for other values. */
-  #text(value: Value | undefined): string | undefined {
-    if (!value) return undefined;
-    if (value.kind === 'string') return value.value;
-    if (value.kind === 'ident') return value.name;
-    if (value.kind === 'call' && value.name === 'env') {
-      const arg = value.args[0];
-      const name =
-        arg?.kind === 'string' ? arg.value : arg?.kind === 'ident' ? arg.name : undefined;
-      if (name === undefined || value.args.length !== 1) {
-        this.#report(
-          'error',
-          'SYNTAX',
-          value.pos,
-          'env() takes one variable name, such as env(REDIS_URL)',
-        );
-        return undefined;
-      }
-      const v = this.#env[name];
-      if (v === undefined) {
-        this.#report(
-          'warning',
-          'ENV_NOT_SET',
-          value.pos,
-          `environment variable ${name} is not set`,
-        );
-      }
-      return v;
-    }
-    return undefined;
-  }
-
-  #string(value: Value, what: string): string | undefined {
-    const text = this.#text(value);
-    if (text === undefined && !(value.kind === 'call' && value.name === 'env')) {
-      this.#report(
-        'error',
-        'INVALID_CACHE_CONFIG',
-        value.pos,
-        `${what} must be a string or env(NAME)`,
-      );
-    }
-    return text;
-  }
-
-  #report(
-    severity: Diagnostic['severity'],
-    code: CodeAIDiagnosticCode,
-    at: Pos,
-    message: string,
-  ): void {
-    this.#diagnostics.push({ severity, code, message, line: at.line, column: at.column });
-  }
-}
-
-function last(entries: Entry[], key: string): Entry | undefined {
-  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.key === key) return entries[i];
-  return undefined;
 }
