@@ -11,13 +11,13 @@ import { createAdaptorServer } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { fastifyPlanCache } from '../../src/adapters/fastify.js';
 import { honoPlanCache } from '../../src/adapters/hono.js';
-import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
 import {
-  type CodeAIPlan,
   CachingMiddleware,
+  type CodeAIPlan,
   loadCodeAI,
   MemoryCache,
   RedisCache,
