@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
- * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`) runs one suite.
+ * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`) runs one suite.
  * Benchmarks report; they never gate CI.
  */
+import { benchCodeAI } from './codeai.js';
 import { benchHttp } from './http/run.js';
 import { benchMemory } from './memory.js';
 import { benchRedis } from './redis.js';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
   redis: benchRedis,
   http: () => benchHttp(),
+  codeai: benchCodeAI,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,6 +4,7 @@
  * loads no framework and no Redis client it does not need.
  */
 
+export * from './codeai/index.js';
 export { BREAKER_DEFAULTS, type BreakerOptions } from './core/breaker.js';
 export { type Duration, type DurationUnit, parseBytes, parseDuration } from './core/duration.js';
 export { CacheError, CacheErrorCode, isCacheError } from './core/errors.js';

@@ -79,6 +79,13 @@ console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'
       throw new Error(`the consumer does not compile:\n${stdout ?? ''}${stderr ?? ''}`);
     }
     expect(compiled).toBe('');
+
+    // The installed `codeai-cache` bin runs from dist and prints a plan.
+    writeFileSync(join(app, 'app.cai'), 'endpoint GET "/posts" { cache: 5m }\n');
+    const plan = JSON.parse(
+      run(join(app, 'node_modules/.bin/codeai-cache'), ['plan', 'app.cai'], app),
+    );
+    expect(plan.endpoints[0]).toMatchObject({ id: 'GET /posts', cached: true, ttlMs: 300_000 });
   }, 180_000);
 });
 

@@ -22,8 +22,10 @@ import type {
   onRequestHookHandler,
   onSendHookHandler,
 } from 'fastify';
+import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from '../http/caching-middleware.js';
 import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
+import { PlanRoutes } from '../http/plan-routes.js';
 import type { CachePolicy } from '../http/policy.js';
 import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
@@ -44,39 +46,75 @@ type State =
   | { kind: 'write'; plan: Extract<Plan, { kind: 'write' }> }
   | { kind: 'read'; recorder: Recorder };
 
+/** How a request is handled: its route (for reads) and its plan; undefined leaves it alone. */
+type Select = (
+  request: FastifyRequest,
+  header: HeaderGetter,
+) => { route: HttpCacheRoute | undefined; plan: Plan } | undefined;
+
 /** A Fastify plugin applying `policy` (routes may override it with `config.cache`). */
 export function fastifyCache(
   middleware: CachingMiddleware,
   policy: CachePolicy = {},
 ): (instance: FastifyInstance) => Promise<void> {
-  const plugin = async (instance: FastifyInstance): Promise<void> => {
-    const fallback = middleware.route(policy);
-    const perConfig = new WeakMap<object, HttpCacheRoute | false>();
-    const state = new WeakMap<FastifyRequest, State>();
+  const fallback = middleware.route(policy);
+  const perConfig = new WeakMap<object, HttpCacheRoute | false>();
+  const routeFor = (request: FastifyRequest): HttpCacheRoute | false => {
+    const config = request.routeOptions.config as { cache?: CachePolicy | false } | undefined;
+    if (config?.cache === undefined) return fallback;
+    let route = perConfig.get(config);
+    if (route === undefined) {
+      route = config.cache === false ? false : middleware.route(config.cache);
+      perConfig.set(config, route);
+    }
+    return route;
+  };
+  return cachePlugin((request, header) => {
+    const route = routeFor(request);
+    return route === false
+      ? undefined
+      : { route, plan: route.begin(request.method, request.url, header) };
+  });
+}
 
-    const routeFor = (request: FastifyRequest): HttpCacheRoute | false => {
-      const config = request.routeOptions.config as { cache?: CachePolicy | false } | undefined;
-      if (config?.cache === undefined) return fallback;
-      let route = perConfig.get(config);
-      if (route === undefined) {
-        route = config.cache === false ? false : middleware.route(config.cache);
-        perConfig.set(config, route);
-      }
-      return route;
-    };
+/**
+ * A Fastify plugin applying a CodeAI plan (`loadCodeAI`) to the whole app: the plan's cached
+ * GET endpoints get their policies, successful writes invalidate the GET routes the plan
+ * links them to, every other route is left alone (src/http/plan-routes.ts).
+ */
+export function fastifyPlanCache(
+  middleware: CachingMiddleware,
+  plan: CodeAIPlan,
+): (instance: FastifyInstance) => Promise<void> {
+  const routes = new PlanRoutes(middleware, plan);
+  return cachePlugin((request, header) => {
+    const d = routes.decide(request.method, request.url, header);
+    if (d.kind === 'pass') return undefined;
+    if (d.kind === 'read') {
+      return { route: d.route, plan: d.route.begin(request.method, request.url, header) };
+    }
+    return { route: undefined, plan: { kind: 'write', finish: (status) => d.finish(status) } };
+  });
+}
+
+function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<void> {
+  const plugin = async (instance: FastifyInstance): Promise<void> => {
+    const state = new WeakMap<FastifyRequest, State>();
 
     // Callback-style hooks, not async ones: a hit the backend answers synchronously is then
     // written in the same tick the request arrived (a promise hop costs a fifth of the
     // throughput of a fast route), and requests we do not touch pay no promise at all.
     const onRequest: onRequestHookHandler = (request, reply, done) => {
-      const route = routeFor(request);
-      if (route === false) return done();
       const headers = request.raw.headers;
       const header: HeaderGetter = (name) => {
         const v = headers[name];
         return v === undefined || typeof v === 'string' ? v : v.join(', ');
       };
-      const plan = route.begin(request.method, request.url, header);
+      const selected = select(request, header);
+      if (selected === undefined) return done();
+      const { plan } = selected;
+      // A read plan always comes with its route.
+      const route = selected.route!;
       if (plan.kind !== 'read') {
         reply.header('x-cache', 'BYPASS');
         if (plan.kind === 'write') state.set(request, { kind: 'write', plan });

@@ -10,8 +10,10 @@
  * request refresh while concurrent ones get the stale copy.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from '../http/caching-middleware.js';
 import type { FlatHeaders, HeaderGetter } from '../http/headers.js';
+import { PlanRoutes } from '../http/plan-routes.js';
 import type { CachePolicy } from '../http/policy.js';
 import type { ReadContext } from '../http/read-context.js';
 import type { Recorder } from '../http/recorder.js';
@@ -55,6 +57,35 @@ export function honoCache(
       return c.res;
     });
     // Replace the response outright: Hono's `res` setter would otherwise merge the old headers.
+    c.res = undefined;
+    c.res = response;
+  };
+}
+
+/**
+ * A Hono middleware applying a CodeAI plan (`loadCodeAI`) to the whole app: the plan's cached
+ * GET endpoints get their policies, successful writes invalidate the GET routes the plan
+ * links them to, every other route is left alone (src/http/plan-routes.ts).
+ */
+export function honoPlanCache(middleware: CachingMiddleware, plan: CodeAIPlan): MiddlewareHandler {
+  const routes = new PlanRoutes(middleware, plan);
+  return async (c: Context, next) => {
+    const request = c.req.raw;
+    const { host, target } = splitUrl(request.url);
+    const decision = routes.decide(request.method, target, headerGetter(request, c.env, host));
+    if (decision.kind === 'pass') {
+      await next();
+      return;
+    }
+    const origin: Origin = async (req) => {
+      if (req !== c.req.raw) c.req.raw = req;
+      await next();
+      return c.res;
+    };
+    const response =
+      decision.kind === 'read'
+        ? await handle(decision.route, request, c.env, origin)
+        : await write((status) => decision.finish(status), request, origin);
     c.res = undefined;
     c.res = response;
   };

@@ -242,8 +242,8 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   });
 }
 
-/** Makes `res.end` wait for the invalidation a successful write triggers. */
-function holdEndUntilInvalidated(
+/** Makes `res.end` wait for the invalidation a successful write triggers (also used by node-plan.ts). */
+export function holdEndUntilInvalidated(
   res: ServerResponse,
   finish: (
     status: number,

@@ -26,6 +26,8 @@
  */
 
 import { type NodeHandler, type NodeOrigin, nodeHandler } from '../adapters/node-http.js';
+import { planHandler } from '../adapters/node-plan.js';
+import type { CodeAIPlan } from '../codeai/plan.js';
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
 import type { SharedBytes, SharedReadable } from '../core/shared-read.js';
@@ -215,6 +217,11 @@ export class CachingMiddleware {
    */
   handler(policy: CachePolicy = {}, origin?: NodeOrigin): NodeHandler {
     return nodeHandler(this.route(policy), origin);
+  }
+
+  /** One node:http / Connect / Express handler for a whole app from a `loadCodeAI` plan (plan-routes.ts). */
+  forPlan(plan: CodeAIPlan, origin?: NodeOrigin): NodeHandler {
+    return planHandler(this, plan, origin);
   }
 
   /** The framework-neutral flow for `policy`: what the adapters drive. */

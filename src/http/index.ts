@@ -3,6 +3,7 @@
  * Frameworks live behind `codeai-cache/fastify` and `codeai-cache/hono`; nothing here loads one.
  */
 export type { NodeHandler, NodeOrigin } from '../adapters/node-http.js';
+export { planHandler } from '../adapters/node-plan.js';
 export {
   CachingMiddleware,
   type CachingMiddlewareOptions,
@@ -15,5 +16,6 @@ export {
   type XCache,
 } from './events.js';
 export type { HostOption, HostRequest } from './host.js';
+export { type PlanDecision, PlanRoutes } from './plan-routes.js';
 export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';
 export type { HttpCacheRoute, Outcome, Plan } from './route.js';
