@@ -62,9 +62,13 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
   it('a holder that never releases holds the others only until its lock expires', async () => {
     const [a, b, prefix] = await pair(topology);
     // The lock a crashed process would leave behind: 300 ms to live, never released.
-    expect(await a.client?.set(`__codeai:lock:${prefix}:crashed`, 'gone', 'PX', 300, 'NX')).toBe(
-      'OK',
-    );
+    // Its key: the prefix, the bookkeeping byte 0xFF, then `{lock:<key>}` (see keys.ts).
+    const lock = Buffer.concat([
+      Buffer.from(`${prefix}:`),
+      Buffer.of(0xff),
+      Buffer.from('{lock:crashed}'),
+    ]);
+    expect(await a.client?.set(lock, 'gone', 'PX', 300, 'NX')).toBe('OK');
     const t0 = performance.now();
     expect(await b.getOrSet('crashed', () => 'recomputed', { timeout: '5s' })).toBe('recomputed');
     const waited = performance.now() - t0;
