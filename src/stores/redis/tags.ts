@@ -29,8 +29,11 @@
  * with the data, in any order, while writes race with it.
  *
  * **The TTL** only decides how many of those misses happen. It is the longest entry TTL
- * this store has written, and at least {@link TAG_TTL_FLOOR_MS} (a day); every use renews
- * it once less than half is left, and no write ever shortens it. So a tag's key outlives
+ * this store had written when the key was last touched, and at least
+ * {@link TAG_TTL_FLOOR_MS} (a day); every use (a read of a tagged entry, a tagged write,
+ * an invalidation) renews it once less than half is left, and nothing ever shortens it.
+ * (A tagged write reads its versions before it writes, so its own TTL reaches the tag's
+ * key at the tag's next use.) So a tag's key outlives
  * every entry that could depend on it as long as the tag is read or written at least once
  * per half-TTL, and as long as the processes sharing the cache write entries no longer
  * than the longest this one has seen; an entry outliving its tag's key (an entry without a
