@@ -186,6 +186,24 @@ describe('bookkeeping of a cache without a prefix', () => {
     await server.stop();
   });
 
+  /** How many times the server ran `command` (INFO commandstats). */
+  async function calls(command: string): Promise<number> {
+    const info = await server.cli('INFO', 'commandstats');
+    return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  }
+
+  it('reads a known tag with one MGET, not a script (scripts only create and renew)', async () => {
+    const c = new RedisCache({ url: server.url, prefix: 'fast' });
+    caches.push(c);
+    await c.set('e', 'v', '1m', { tags: ['a', 'b'] });
+    const scripts = (await calls('evalsha')) + (await calls('eval'));
+    const mgets = await calls('mget');
+    for (let i = 0; i < 50; i++) expect((await c.get('e'))?.toString()).toBe('v');
+    expect((await calls('evalsha')) + (await calls('eval'))).toBe(scripts);
+    expect((await calls('mget')) - mgets).toBe(50);
+    await c.clear();
+  });
+
   it('is hidden from keys() and removed by clear(), which empties the database', async () => {
     const c = new RedisCache({ url: server.url });
     caches.push(c);

@@ -35,7 +35,7 @@ import { failWith, toCacheError } from './redis-errors.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { deleteMatching, scanBatches, unlinkBatch } from './scan.js';
 import { groupBySlot } from './slots.js';
-import { bumpTagVersions, readTagVersions, TAG_TTL_FLOOR_MS } from './tags.js';
+import { TagVersions } from './tags.js';
 
 type Client = Redis | Cluster;
 
@@ -76,8 +76,7 @@ export class RedisStore implements Store {
   readonly #commandTimeoutMs: number;
   /** Pattern operations step around the bookkeeping keys (only `clear()` deletes them). */
   readonly #keep: (key: Buffer) => boolean;
-  /** The TTL of tag-version keys: the longest entry TTL written here, at least a day (see tags.ts). */
-  #tagTtlMs = TAG_TTL_FLOOR_MS;
+  readonly #tags: TagVersions;
 
   constructor(options: ResolvedRedisOptions, prefix: string, hooks: RedisStoreHooks) {
     const onError = (err: unknown): void => hooks.onConnectionError(err);
@@ -85,6 +84,7 @@ export class RedisStore implements Store {
     this.#codec = new KeyCodec(prefix);
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#keep = (key) => this.#codec.isBookkeeping(key);
+    this.#tags = new TagVersions(this.#codec);
     this.flights = new RedisFlightLocks({
       codec: this.#codec,
       client: () => this.#conn.usable(),
@@ -126,8 +126,9 @@ export class RedisStore implements Store {
   // Not async: on the hot path every extra promise shows in the throughput.
   #set(c: Client, key: string, value: Buffer, ttlMs: number | undefined): Promise<unknown> {
     const k = this.#codec.key(key);
-    if (ttlMs !== undefined && ttlMs > this.#tagTtlMs) this.#tagTtlMs = ttlMs;
-    return ttlMs === undefined ? c.set(k, value) : c.set(k, value, 'PX', ttlMs);
+    if (ttlMs === undefined) return c.set(k, value);
+    this.#tags.noteEntryTtl(ttlMs);
+    return c.set(k, value, 'PX', ttlMs);
   }
 
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
@@ -155,7 +156,7 @@ export class RedisStore implements Store {
     entries: readonly (readonly [string, Buffer])[],
     ttlMs: number | undefined,
   ): Promise<void> {
-    if (ttlMs !== undefined && ttlMs > this.#tagTtlMs) this.#tagTtlMs = ttlMs;
+    if (ttlMs !== undefined) this.#tags.noteEntryTtl(ttlMs);
     return this.#run('mset', async (c) => {
       const redisKeys = entries.map(([k]) => this.#codec.key(k));
       if (!isCluster(c)) {
@@ -224,11 +225,11 @@ export class RedisStore implements Store {
   }
 
   tagVersions(tags: readonly string[]): Promise<number[]> {
-    return this.#run('tags', (c) => readTagVersions(c, this.#codec, tags, this.#tagTtlMs));
+    return this.#run('tags', (c) => this.#tags.read(c, tags));
   }
 
   bumpTags(tags: readonly string[]): Promise<void> {
-    return this.#run('tags', (c) => bumpTagVersions(c, this.#codec, tags, this.#tagTtlMs));
+    return this.#run('tags', (c) => this.#tags.bump(c, tags));
   }
 
   async *scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]> {
