@@ -47,11 +47,21 @@ export function createCache(config: CacheConfig | string = { type: 'memory' }): 
 
 /** Parses a cache URL into a config; query parameters become options. */
 export function configFromUrl(url: string): CacheConfig {
+  // A Redis URL goes to the Redis parser even when it is malformed, for its messages: they
+  // say what is wrong with the URL's form and never echo the password.
+  if (/^rediss?:/i.test(url)) {
+    parseRedisUrl(url);
+    return { type: 'redis', url };
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw new CacheError('INVALID_CONFIG', `"${url}" is not a valid cache URL`, { cause: err });
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `"${url}" is not a valid cache URL (memory://?option=value…, redis://[user:password@]host[:port][/db] or rediss://…)`,
+      { cause: err },
+    );
   }
   switch (parsed.protocol) {
     case 'memory:': {
@@ -67,11 +77,6 @@ export function configFromUrl(url: string): CacheConfig {
       }
       return { type: 'memory', ...options };
     }
-    case 'redis:':
-    case 'rediss:':
-      // Parsed here so a bad URL fails in createCache; RedisCache reads it again from `url`.
-      parseRedisUrl(url);
-      return { type: 'redis', url };
     default:
       throw new CacheError(
         'INVALID_CONFIG',

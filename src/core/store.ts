@@ -71,7 +71,8 @@ export interface Store {
   clear(signal?: AbortSignal): Promise<void>;
 
   /**
-   * The current version of each tag (0 for a tag never invalidated). Entries record the
+   * The current version of each tag, an opaque number (the memory store answers 0 for a tag
+   * never invalidated; Redis gives a tag without a key a fresh one). Entries record the
    * versions of their tags when written; an entry whose recorded versions differ from the
    * current ones has been invalidated. Versions, unlike timestamps, need no clock agreement
    * between instances.

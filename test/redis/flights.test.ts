@@ -97,7 +97,12 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
   it('a holder that never releases holds the others only until its lock expires', async () => {
     const [a, b, prefix] = await pair(topology);
     // The lock a crashed process would leave behind: 1 s to live, never released.
-    const lock = `__codeai:lock:${prefix}:crashed`;
+    // Its key: the prefix, the bookkeeping byte 0xFF, then `{lock:<key>}` (see keys.ts).
+    const lock = Buffer.concat([
+      Buffer.from(`${prefix}:`),
+      Buffer.of(0xff),
+      Buffer.from('{lock:crashed}'),
+    ]);
     expect(await a.client?.set(lock, 'gone', 'PX', 1_000, 'NX')).toBe('OK');
     const t0 = performance.now();
     let lockWhenComputing: string | null | undefined;

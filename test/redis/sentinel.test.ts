@@ -56,3 +56,31 @@ it('keeps working after a failover, writing to the promoted replica', async () =
   expect((await cache.get('k'))?.toString()).toBe('after');
   expect(recovered).toBeLessThan(10_000);
 }, 40_000);
+
+// Regression: a refused SELECT left the cache running on database 0 (see connect-errors.test.ts).
+it('refuses to run on database 0 when the master has no database 99', async () => {
+  const wrong = new RedisCache({
+    sentinel: {
+      sentinels: deployment.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: deployment.masterName,
+    },
+    db: 99,
+    prefix: 'sentinel99',
+    connectTimeout: '500ms',
+  });
+  try {
+    await expect(wrong.start()).rejects.toMatchObject({
+      code: 'CONNECTION',
+      message: expect.stringMatching(
+        /refused SELECT while connecting: ERR DB index is out of range/,
+      ),
+    });
+    await expect(wrong.set('k', 'v')).rejects.toMatchObject({ code: 'CONNECTION' });
+    expect((await wrong.health()).status).toBe('unhealthy');
+    for (const server of [deployment.master, deployment.replica]) {
+      expect(await server.cli('--scan', '--pattern', 'sentinel99*')).toBe('');
+    }
+  } finally {
+    await wrong.stop();
+  }
+});

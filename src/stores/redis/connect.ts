@@ -15,6 +15,8 @@
  *   `+switch-master` before any command hits the old one.
  * - auto-pipelining: commands issued in the same tick share one write, the biggest single
  *   factor in throughput with many requests in flight.
+ * - a refused connection step is fatal to that connection (see {@link failRefusedSetup}):
+ *   ioredis only reports a refused `SELECT` and goes on, on database 0.
  *
  * ioredis is loaded with a dynamic `import()` the first time a client is needed, so the
  * package's root entry costs nothing to applications that never use Redis.
@@ -58,7 +60,7 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
   const t = o.target;
   switch (t.mode) {
     case 'standalone':
-      return new Redis({ ...base, host: t.host, port: t.port });
+      return failRefusedSetup(new Redis({ ...base, host: t.host, port: t.port }));
     case 'sentinel': {
       const options: RedisOptions = {
         ...base,
@@ -70,7 +72,7 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
       };
       if (t.username !== undefined) options.sentinelUsername = t.username;
       if (t.password !== undefined) options.sentinelPassword = t.password;
-      return new Redis(options);
+      return failRefusedSetup(new Redis(options));
     }
     case 'cluster': {
       const { retryStrategy: _r, db: _db, ...nodeOptions } = base;
@@ -87,6 +89,38 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
     case 'client':
       return t.client;
   }
+}
+
+/**
+ * Makes a refused connection step end that connection attempt, as a refused `AUTH` or
+ * `HELLO` already does in ioredis. ioredis answers a refused `SELECT` (`ERR DB index is
+ * out of range`) with an `error` event and then declares the connection ready — on
+ * database 0, where every command would then read and write someone else's keys. Here the
+ * reply is treated like a refused `AUTH`: the commands queued behind the handshake are
+ * rejected with the server's reply, and the connection is closed and retried with the
+ * usual backoff, so `start()` rejects, `health()` reports it and no command ever runs on
+ * the wrong database.
+ *
+ * The `error` event is the only hook: ioredis runs the handshake internally. A reply
+ * error emitted while the client is in its `connect` state (handshake and ready check,
+ * before any of our commands may be written) can only be a setup step's; `CLIENT SETINFO`
+ * / `SETNAME` refusals (older servers) are swallowed by ioredis and never reach us, and
+ * they are harmless.
+ */
+export function failRefusedSetup(client: Redis): Redis {
+  const handled = new WeakSet<object>();
+  // Prepended so it acts before any other listener learns of the error.
+  client.prependListener('error', (err: unknown) => {
+    if (client.status !== 'connect' || !isReplyError(err) || handled.has(err)) return;
+    handled.add(err);
+    client.recoverFromFatalError(err, err, {});
+  });
+  return client;
+}
+
+/** A reply the server sent (as opposed to a socket or client-side error). */
+export function isReplyError(err: unknown): err is Error & { command?: { name?: string } } {
+  return err instanceof Error && err.name === 'ReplyError';
 }
 
 /** True for an ioredis `Cluster` (its commands route by slot; multi-key commands must not span slots). */

@@ -227,7 +227,8 @@ export class RedisConnection {
       const onError = (err: unknown): void => {
         lastError = err;
       };
-      const onFailed = (): void => done(lastError ?? notConnected(c.status));
+      // An attempt that failed before we listened still has its reason in #lastError.
+      const onFailed = (): void => done(lastError ?? notConnected(c.status, this.#lastError));
       const onAbort = (): void => done(abortError(signal as AbortSignal));
       const timer = setTimeout(() => {
         const why = lastError instanceof Error ? `: ${lastError.message}` : '';

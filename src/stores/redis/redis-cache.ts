@@ -14,6 +14,8 @@ import { RedisStore } from './redis-store.js';
  */
 export class RedisCache extends StoreCache {
   readonly #redis: RedisStore;
+  /** The last connection error reported: ioredis may hand the same one over twice. */
+  #lastConnectionError: unknown;
 
   constructor(options: RedisCacheOptions = {}) {
     const { redis, common } = resolveRedisOptions(options);
@@ -41,6 +43,10 @@ export class RedisCache extends StoreCache {
 
   /** Emits a connection failure the client reported on its own (between commands). */
   protected connectionError(err: unknown): void {
+    // A refused connection step is emitted once by ioredis and once more when the attempt is
+    // abandoned (see failRefusedSetup): one failure, one event.
+    if (err === this.#lastConnectionError) return;
+    this.#lastConnectionError = err;
     if (this.events.wants('error')) {
       this.events.emit('error', {
         operation: 'connection',

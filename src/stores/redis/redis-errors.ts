@@ -8,10 +8,20 @@
  * ioredis's own "Command timed out" is `TIMEOUT`. Every other error the client produces
  * (refused, reset, closed, offline queue flushed, max retries, no cluster node) is about the
  * connection: `CONNECTION`.
+ *
+ * A reply refusing a connection step (`AUTH`, `HELLO`, `SELECT`, `CLIENT`) — a wrong
+ * password, a database out of range — is `CONNECTION` too, worded as such: it reaches the
+ * commands that were queued behind that connection, and it is about the configuration, not
+ * about them. Messages name only what a user can set: ioredis's "max retries per request"
+ * (an option we fix at 0, so a dropped connection never replays a command) is reworded.
  */
 import { CacheError, isCacheError } from '../../core/errors.js';
 
 const UNAVAILABLE = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY|NOREPLICAS)\b/;
+/** Replies that refuse a client's credentials, whatever command drew them. */
+const REFUSED_CREDENTIALS = /^(WRONGPASS|NOAUTH)\b|^ERR invalid password/;
+/** The commands ioredis sends to set a connection up, before it is ready. */
+const SETUP_COMMANDS = new Set(['auth', 'hello', 'select', 'client']);
 
 /** Maps any error thrown by ioredis (or already a CacheError) to a CacheError. */
 export function toCacheError(err: unknown, operation: string): CacheError {
@@ -20,7 +30,22 @@ export function toCacheError(err: unknown, operation: string): CacheError {
   if (message === 'Command timed out') {
     return new CacheError('TIMEOUT', `redis ${operation} timed out`, { cause: err });
   }
+  if ((err as Error | undefined)?.name === 'MaxRetriesPerRequestError') {
+    return new CacheError(
+      'CONNECTION',
+      `redis ${operation} failed: the connection closed before the command was answered (commands are never resent on a new connection)`,
+      { cause: err },
+    );
+  }
   if ((err as Error | undefined)?.name === 'ReplyError') {
+    const step = setupStep(err as ReplyLike, message);
+    if (step !== undefined) {
+      return new CacheError(
+        'CONNECTION',
+        `redis ${operation} failed: the server refused ${step} while connecting: ${message}`,
+        { cause: err },
+      );
+    }
     if (message.startsWith('ERR value is not an integer')) {
       return new CacheError('NOT_INTEGER', 'the stored value is not a 64-bit integer', {
         cause: err,
@@ -35,6 +60,20 @@ export function toCacheError(err: unknown, operation: string): CacheError {
     return new CacheError(code, `redis ${operation} failed: ${message}`, { cause: err });
   }
   return new CacheError('CONNECTION', `redis ${operation} failed: ${message}`, { cause: err });
+}
+
+interface ReplyLike {
+  command?: { name?: unknown };
+}
+
+/** The connection step a reply refused (`SELECT`, `AUTH`, …), or undefined for other replies. */
+function setupStep(err: ReplyLike, message: string): string | undefined {
+  const name = err.command?.name;
+  // Only the command's name: its arguments may hold the password.
+  if (typeof name === 'string' && SETUP_COMMANDS.has(name.toLowerCase())) {
+    return name.toUpperCase();
+  }
+  return REFUSED_CREDENTIALS.test(message) ? 'the credentials' : undefined;
 }
 
 /** A rejection handler for one operation: `promise.then(undefined, failWith('get'))`. */

@@ -5,7 +5,8 @@
  *
  * - Keys are `prefix:key` ({@link KeyCodec}); patterns are the escaped prefix plus the
  *   caller's glob, so no pattern can reach outside the prefix; SCAN results come back
- *   without it. Bookkeeping (tags, locks) lives outside the prefix, under `__codeai:`.
+ *   without it. Bookkeeping (tags, locks) lives under the prefix too, marked by a byte no
+ *   caller's key can hold, so pattern operations skip it and only `clear()` deletes it.
  * - Hot path: `get`/`set` check that the client is ready (one property read), send one
  *   command, and map null to a miss — nothing else, so throughput stays the client's.
  *   Auto-pipelining batches concurrent commands into one write.
@@ -33,12 +34,12 @@ import type { HealthReport } from '../../core/types.js';
 import { isCluster } from './connect.js';
 import { RedisConnection } from './connection.js';
 import { RedisFlightLocks } from './flights.js';
-import { INTERNAL_ROOT, KeyCodec } from './keys.js';
+import { KeyCodec } from './keys.js';
 import { toCacheError } from './redis-errors.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { deleteMatching, scanBatches, unlinkBatch } from './scan.js';
 import { groupBySlot } from './slots.js';
-import { bumpTagVersions, dropOldTags, raiseBase, readTagVersions } from './tags.js';
+import { TagVersions } from './tags.js';
 
 type Client = Redis | Cluster;
 
@@ -61,8 +62,6 @@ function nullsToMisses(found: (Buffer | null)[]): (Buffer | undefined)[] {
   for (let i = 0; i < found.length; i++) if (found[i] === null) (found as unknown[])[i] = undefined;
   return found as (Buffer | undefined)[];
 }
-const INTERNAL = Buffer.from(INTERNAL_ROOT);
-const isInternal = (key: Buffer): boolean => key.subarray(0, INTERNAL.length).equals(INTERNAL);
 
 /** The Redis driver behind {@link RedisCache}. */
 export class RedisStore implements Store {
@@ -71,8 +70,9 @@ export class RedisStore implements Store {
   readonly #conn: RedisConnection;
   readonly #codec: KeyCodec;
   readonly #commandTimeoutMs: number;
-  /** Without a prefix, pattern operations must step around the bookkeeping keys. */
-  readonly #keep: ((key: Buffer) => boolean) | undefined;
+  /** Pattern operations step around the bookkeeping keys (only `clear()` deletes them). */
+  readonly #keep: (key: Buffer) => boolean;
+  readonly #tags: TagVersions;
   /** Always present; with the breaker off it never opens (its threshold is unreachable). */
   readonly #breaker: CircuitBreaker;
   #recovery: ((direct: Pick<Store, 'bumpTags'>) => Promise<void>) | undefined;
@@ -96,7 +96,8 @@ export class RedisStore implements Store {
     this.#conn = new RedisConnection(options, onError);
     this.#codec = new KeyCodec(prefix);
     this.#commandTimeoutMs = options.commandTimeoutMs;
-    this.#keep = this.#codec.sep === '' ? isInternal : undefined;
+    this.#keep = (key) => this.#codec.isBookkeeping(key);
+    this.#tags = new TagVersions(this.#codec);
     this.#breaker = new CircuitBreaker(
       options.breaker ?? { threshold: Number.POSITIVE_INFINITY, cooldownMs: 1 },
       {
@@ -177,7 +178,9 @@ export class RedisStore implements Store {
   // Not async: on the hot path every extra promise shows in the throughput.
   #set(c: Client, key: string, value: Buffer, ttlMs: number | undefined): Promise<unknown> {
     const k = this.#codec.key(key);
-    return ttlMs === undefined ? c.set(k, value) : c.set(k, value, 'PX', ttlMs);
+    if (ttlMs === undefined) return c.set(k, value);
+    this.#tags.noteEntryTtl(ttlMs);
+    return c.set(k, value, 'PX', ttlMs);
   }
 
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
@@ -207,6 +210,7 @@ export class RedisStore implements Store {
     entries: readonly (readonly [string, Buffer])[],
     ttlMs: number | undefined,
   ): Promise<void> {
+    if (ttlMs !== undefined) this.#tags.noteEntryTtl(ttlMs);
     return this.#run('mset', async (c) => {
       const redisKeys = entries.map(([k]) => this.#codec.key(k));
       if (!isCluster(c)) {
@@ -275,11 +279,11 @@ export class RedisStore implements Store {
   }
 
   tagVersions(tags: readonly string[]): Promise<number[]> {
-    return this.#run('tags', (c) => readTagVersions(c, this.#codec, tags));
+    return this.#run('tags', (c) => this.#tags.read(c, tags));
   }
 
   bumpTags(tags: readonly string[]): Promise<void> {
-    return this.#run('tags', (c) => bumpTagVersions(c, this.#codec, tags));
+    return this.#run('tags', (c) => this.#tags.bump(c, tags));
   }
 
   async *scan(pattern: string, signal?: AbortSignal): AsyncIterable<readonly string[]> {
@@ -292,7 +296,7 @@ export class RedisStore implements Store {
       for await (const batch of scanBatches(c, this.#codec.pattern(pattern), signal)) {
         const out: string[] = [];
         for (const raw of batch) {
-          const key = this.#codec.strip(raw.toString('utf8'));
+          const key = this.#codec.strip(raw);
           if (key !== undefined && !seen.has(key)) {
             seen.add(key);
             out.push(key);
@@ -316,21 +320,17 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Drops every entry under the prefix, then the tag versions: the base is raised first,
-   * so entries written before the clear can never validate after it, and only tag keys at
-   * or below the new base are deleted (they read the same as absent ones). Without a
-   * prefix the cache owns the database: everything in it goes except codeai-cache's
-   * bookkeeping (`__codeai:*`) — and still by SCAN, never FLUSHDB.
+   * Drops everything under the prefix, bookkeeping included (tag versions, the version
+   * clock, getOrSet locks); without a prefix, everything in the database — by SCAN, never
+   * FLUSHDB. Deleting tag versions is safe in any order and while writes race with it: a
+   * tag without a key gets a version above every earlier one, so no entry written before
+   * the clear can validate after it (see tags.ts).
    */
   async clear(signal?: AbortSignal): Promise<void> {
     this.#admit('clear');
     const c = await this.#conn.connected(signal);
     try {
-      const base = await raiseBase(c, this.#codec);
-      await deleteMatching(c, this.#codec.pattern('*'), signal, this.#keep);
-      for await (const batch of scanBatches(c, this.#codec.tagPattern, signal)) {
-        await dropOldTags(c, batch.map(String), base);
-      }
+      await deleteMatching(c, this.#codec.pattern('*'), signal);
     } catch (err) {
       throw toCacheError(err, 'clear');
     }
@@ -370,7 +370,7 @@ export class RedisStore implements Store {
     await this.#recovery?.({
       bumpTags: async (tags) => {
         try {
-          await bumpTagVersions(await this.#conn.usable(), this.#codec, tags);
+          await this.#tags.bump(await this.#conn.usable(), tags);
         } catch (err) {
           throw toCacheError(err, 'tags');
         }

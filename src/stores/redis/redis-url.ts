@@ -34,13 +34,29 @@ export interface RedisUrlParts {
 
 const DEFAULT_PORT = 6379;
 
+const FORM = 'redis://[user:password@]host[:port][/db][?option=value…]';
+
 /** Parses a `redis://` or `rediss://` URL; throws `INVALID_CONFIG` naming what is wrong. */
 export function parseRedisUrl(url: string): RedisUrlParts {
+  // WHATWG URL parsing reads "redis:/127.0.0.1" (and "redis:127.0.0.1:6379") as a URL with
+  // no host whose path is the address: the mistake would then be blamed on the database
+  // number. The form is checked first, so the message says what is actually wrong.
+  const scheme = /^(rediss?):(.*)$/is.exec(url);
+  if (scheme !== null && !scheme[2]!.startsWith('//')) {
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `"${redactText(url)}" is not a Redis URL: "${scheme[1]}:" must be followed by "//" and the host (${FORM})`,
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (err) {
-    throw new CacheError('INVALID_CONFIG', `"${url}" is not a valid Redis URL`, { cause: err });
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `"${redactText(url)}" is not a valid Redis URL (${FORM})`,
+      { cause: err },
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new CacheError(
@@ -51,7 +67,22 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   // IPv6 hosts come back bracketed ("[::1]"); sockets want them bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const port = parsed.port === '' ? DEFAULT_PORT : Number(parsed.port);
+  if (port === 0) {
+    throw new CacheError('INVALID_CONFIG', `the port in ${redact(parsed)} must be 1 to 65535`);
+  }
+  if (parsed.hash !== '') {
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `${redact(parsed)} has a "#" part, which a Redis URL does not use (options go in the query: ${FORM})`,
+    );
+  }
   const dbText = parsed.pathname.replace(/^\//, '');
+  if (dbText.includes('/')) {
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `the path of ${redact(parsed)} must be only the database number (${FORM}), got "/${dbText}"`,
+    );
+  }
   const db = dbText === '' ? 0 : Number(dbText);
   if (!/^\d*$/.test(dbText) || !Number.isSafeInteger(db)) {
     throw new CacheError(
@@ -88,6 +119,11 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   if (parsed.username !== '') parts.username = decodeURIComponent(parsed.username);
   if (parsed.password !== '') parts.password = decodeURIComponent(parsed.password);
   return parts;
+}
+
+/** A string that did not parse as a URL, with what looks like a password masked. */
+function redactText(url: string): string {
+  return url.replace(/^([^:]*:\/*[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 /** The URL without its password, for error messages. */

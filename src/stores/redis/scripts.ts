@@ -19,41 +19,63 @@ function script(lua: string): Script {
 }
 
 /**
- * Invalidates tags: draws one new version from the cache's clock and gives it to every tag.
- * KEYS[1] = clock, KEYS[2..] = tag keys (all in one slot through their hash tag).
- * A version from the clock is above every version handed out before (the base included),
- * so an entry written with any earlier version can never match again.
+ * Draws a new tag version: above the last one handed out (the clock key) and at least the
+ * server's time in microseconds, so a version is never handed out twice even when the
+ * clock key is gone (`clear()`, expiry, eviction) — as long as the server's clock does not
+ * step back past it. About 1.8e15 today: exact in a Lua number and in a JavaScript one
+ * (below 2^53), and formatted with %.0f, as tostring would write 1.8e+15.
+ * Every key gets (or keeps) a TTL: ARGV[1] ms, never shortened.
  */
-export const BUMP_TAGS = script(`
-local v = redis.call('INCR', KEYS[1])
-for i = 2, #KEYS do redis.call('SET', KEYS[i], v) end
-return v
-`);
-
-/**
- * Raises the base version (the version of every tag without a key) above everything handed
- * out so far; `clear()` runs it so that no entry written before the clear validates after.
- * KEYS[1] = clock, KEYS[2] = base.
- */
-export const RAISE_BASE = script(`
-local v = redis.call('INCR', KEYS[1])
-redis.call('SET', KEYS[2], v)
-return v
-`);
-
-/**
- * Deletes tag-version keys whose version is not above ARGV[1] (the base): those read the
- * same as absent ones. A tag invalidated after the base was raised keeps its key, so
- * `clear()` cannot undo an invalidation that raced with it. KEYS = tag keys (one slot).
- */
-export const DROP_OLD_TAGS = script(`
-local base = tonumber(ARGV[1])
-local n = 0
-for i = 1, #KEYS do
-  local v = tonumber(redis.call('GET', KEYS[i]))
-  if v ~= nil and v <= base then n = n + redis.call('UNLINK', KEYS[i]) end
+const DRAW = `
+if redis.replicate_commands then redis.replicate_commands() end
+local ttl = tonumber(ARGV[1])
+local function fmt(v) return string.format('%.0f', v) end
+local function setWithTtl(key, v)
+  redis.call('SET', key, fmt(v), 'PX', math.max(ttl, redis.call('PTTL', key)))
 end
-return n
+local function draw()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local v = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, now)
+  setWithTtl(KEYS[1], v)
+  return v
+end
+`;
+
+/**
+ * The versions of tags, giving a tag without a key a new one. KEYS[1] = clock, KEYS[2..] =
+ * tag keys (one slot through their hash tag); ARGV[1] = the TTL in ms. A tag in use has
+ * its TTL renewed once less than half is left, so a read costs a write only that often.
+ * A tag without a key gets a version above every earlier one, so an entry that recorded a
+ * version of a tag whose key has since gone (expired, evicted, cleared) can never match
+ * again: a lost tag key costs misses, never a resurrection.
+ */
+export const READ_TAGS = script(`${DRAW}
+local out = {}
+local fresh
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    if redis.call('PTTL', KEYS[i]) < ttl / 2 then redis.call('PEXPIRE', KEYS[i], ttl) end
+    out[i - 1] = tonumber(v)
+  else
+    fresh = fresh or draw()
+    setWithTtl(KEYS[i], fresh)
+    out[i - 1] = fresh
+  end
+end
+return out
+`);
+
+/**
+ * Invalidates tags: draws one new version and gives it to every tag, so no entry written
+ * with an earlier version matches again. KEYS[1] = clock, KEYS[2..] = tag keys (one slot);
+ * ARGV[1] = the TTL in ms.
+ */
+export const BUMP_TAGS = script(`${DRAW}
+local v = draw()
+for i = 2, #KEYS do setWithTtl(KEYS[i], v) end
+return v
 `);
 
 /**
@@ -74,7 +96,7 @@ return 0
 export async function runScript(
   client: Redis | Cluster,
   s: Script,
-  keys: readonly string[],
+  keys: readonly (string | Buffer)[],
   args: readonly (string | number)[] = [],
 ): Promise<unknown> {
   // One array, never spread (see unlinkBatch): the key list can be a whole SCAN batch.

@@ -2,70 +2,112 @@
  * Tags as versions on Redis.
  *
  * An entry records the versions of its tags when written; it is invalid once any differs
- * (the core checks, see `readEntry`). Here a tag's version is one small string key:
+ * (the core checks, see `readEntry`). Here a tag's version is one small key under the
+ * cache's prefix (see keys.ts):
  *
- *   __codeai:{prefix:}:tag:<tag>  the tag's version, set from the clock by invalidateTags
- *   __codeai:{prefix:}:clock      the counter versions are drawn from (only grows)
- *   __codeai:{prefix:}:base       the version of tags without a key (raised by clear)
+ *   prefix:\xff{#prefix:}tag:<tag>  the tag's version
+ *   prefix:\xff{#prefix:}clock      the last version handed out
  *
- * - `invalidateTags(tags)` is one script: INCR the clock, SET each tag to it. Cost
+ * - `invalidateTags(tags)` is one script: draw a new version, SET each tag to it. Cost
  *   O(number of tags), one round trip, whatever the number of keys the tags cover — the
  *   entries are not touched; they fail their version check when next read (and are then
  *   deleted, best effort) or expire.
- * - Reading a tagged entry costs one extra MGET of its tags plus the base (one round trip,
- *   one slot: the keys share the hash tag `{prefix:}`, so this works on a Cluster too).
- * - A tag's version is max(its key, base): a missing key reads as the base.
+ * - Reading the versions of a tagged entry's tags is one MGET (one round trip, one slot: the
+ *   keys share the hash tag `{#prefix:}`, so it works on a Cluster); a script only when a
+ *   tag has no key yet or its TTL is due for renewal (see {@link TagVersions}).
  *
- * The tag keys have no TTL, and one exists per tag ever invalidated (until `clear()`);
- * keep the tag vocabulary bounded. They must not be evicted: under an `allkeys-*`
- * maxmemory policy Redis could drop one and revive entries it invalidated, so a cache
- * using tags wants `noeviction` or a `volatile-*` policy (entries with TTLs are evicted,
- * tags are not).
+ * **The resurrection race, and why tag keys may expire.** An invalidation must never be
+ * undone: an entry that recorded version v of a tag must not match again once the tag has
+ * moved past v. A tag key that disappears (TTL, eviction, `clear()`) is the danger: if a
+ * missing key read as a fixed default, an entry written while the key was missing (it
+ * recorded that default) and invalidated since would become valid again the moment the
+ * key went away. So a missing key never reads as anything seen before: the read gives the
+ * tag a brand-new version, drawn above every version handed out (a clock key, and the
+ * server's time in microseconds for when the clock key is gone too). Whatever an entry
+ * recorded, it can only be older. A lost tag key therefore costs misses — the entries
+ * carrying the tag read as invalidated — and never a resurrection; that is what lets tag
+ * keys have a TTL, be evicted under any `maxmemory-policy`, and be deleted by `clear()`
+ * with the data, in any order, while writes race with it.
+ *
+ * **The TTL** only decides how many of those misses happen. It is the longest entry TTL
+ * this store had written when the key was last touched, and at least
+ * {@link TAG_TTL_FLOOR_MS} (a day); use (a read of a tagged entry, a tagged write, an
+ * invalidation) renews it — by each process at most once per quarter-TTL, so reads stay
+ * one MGET — and nothing ever shortens it. (A tagged write reads its versions before it
+ * writes, so its own TTL reaches the tag's key at the tag's next renewal.) So a tag's key outlives
+ * every entry that could depend on it as long as the tag is read or written at least once
+ * per half-TTL, and as long as the processes sharing the cache write entries no longer
+ * than the longest this one has seen; an entry outliving its tag's key (an entry without a
+ * TTL, say, whose tag goes unused for a day) reads as invalidated: a miss, never stale.
+ * The clock key has the same TTL; without it versions come from the server's time.
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { KeyCodec } from './keys.js';
-import { BUMP_TAGS, DROP_OLD_TAGS, RAISE_BASE, runScript } from './scripts.js';
+import { BUMP_TAGS, READ_TAGS, runScript } from './scripts.js';
 
-/** The current version of each tag: one MGET. */
-export async function readTagVersions(
-  client: Redis | Cluster,
-  codec: KeyCodec,
-  tags: readonly string[],
-): Promise<number[]> {
-  const keys = [codec.baseKey];
-  for (const tag of tags) keys.push(codec.tag(tag));
-  const values = await client.mget(keys);
-  const base = values[0] == null ? 0 : Number(values[0]);
-  const out = new Array<number>(tags.length);
-  for (let i = 0; i < tags.length; i++) {
-    const v = values[i + 1];
-    out[i] = v == null ? base : Math.max(base, Number(v));
+/** The shortest TTL a tag-version key gets: a day. */
+export const TAG_TTL_FLOOR_MS = 86_400_000;
+
+/** Tags whose last renewal this process remembers; past that it forgets them all (costing a few scripts). */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * One store's tag versions. Reads are one MGET — read-only, as cheap as before tags had a
+ * TTL — except when a tag has no key (the script creates it) or when this process has not
+ * renewed a tag's TTL for a quarter of it (the script renews it once less than half is
+ * left). After a script the key has at least half its TTL left, so a tag read at least
+ * once per quarter-TTL by some process never expires.
+ */
+export class TagVersions {
+  readonly #codec: KeyCodec;
+  /** When this process should next run the script for a tag (ms since the epoch). */
+  readonly #renewAt = new Map<string, number>();
+  #ttlMs = TAG_TTL_FLOOR_MS;
+
+  constructor(codec: KeyCodec) {
+    this.#codec = codec;
   }
-  return out;
-}
 
-/** Gives every tag a new version above all earlier ones, atomically: one script. */
-export async function bumpTagVersions(
-  client: Redis | Cluster,
-  codec: KeyCodec,
-  tags: readonly string[],
-): Promise<void> {
-  const keys = [codec.clockKey];
-  for (const tag of new Set(tags)) keys.push(codec.tag(tag));
-  await runScript(client, BUMP_TAGS, keys);
-}
+  /** The TTL tag keys get: at least the longest entry TTL seen, at least a day. */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
 
-/** Raises the base above every version handed out so far; returns the new base. */
-export async function raiseBase(client: Redis | Cluster, codec: KeyCodec): Promise<number> {
-  return Number(await runScript(client, RAISE_BASE, [codec.clockKey, codec.baseKey]));
-}
+  /** Notes an entry's TTL as written, so tag keys can outlive the entries that depend on them. */
+  noteEntryTtl(ttlMs: number): void {
+    if (ttlMs <= this.#ttlMs) return;
+    this.#ttlMs = ttlMs;
+    // Renew every tag at its next use, so the longer TTL reaches the keys written before.
+    this.#renewAt.clear();
+  }
 
-/** Deletes, from a batch of tag keys found by SCAN, those at or below `base` (they read as absent). */
-export async function dropOldTags(
-  client: Redis | Cluster,
-  tagKeys: readonly string[],
-  base: number,
-): Promise<number> {
-  if (tagKeys.length === 0) return 0;
-  return Number(await runScript(client, DROP_OLD_TAGS, tagKeys, [base]));
+  /** The current version of each tag (a new one for a tag without a key). */
+  async read(client: Redis | Cluster, tags: readonly string[]): Promise<number[]> {
+    const keys = [this.#codec.clockKey];
+    for (const tag of tags) keys.push(this.#codec.tag(tag));
+    const now = Date.now();
+    if (tags.every((t) => (this.#renewAt.get(t) ?? 0) > now)) {
+      const values = await client.mget(keys.slice(1));
+      if (values.every((v) => v !== null)) return values.map(Number);
+    }
+    const versions = (await runScript(client, READ_TAGS, keys, [this.#ttlMs])) as unknown[];
+    this.#renewed(tags, now);
+    return versions.map(Number);
+  }
+
+  /** Gives every tag a new version above all earlier ones, atomically: one script. */
+  async bump(client: Redis | Cluster, tags: readonly string[]): Promise<void> {
+    const unique = [...new Set(tags)];
+    const keys = [this.#codec.clockKey];
+    for (const tag of unique) keys.push(this.#codec.tag(tag));
+    const now = Date.now();
+    await runScript(client, BUMP_TAGS, keys, [this.#ttlMs]);
+    this.#renewed(unique, now);
+  }
+
+  #renewed(tags: readonly string[], at: number): void {
+    if (this.#renewAt.size + tags.length > MAX_REMEMBERED) this.#renewAt.clear();
+    const next = at + this.#ttlMs / 4;
+    for (const tag of tags) this.#renewAt.set(tag, next);
+  }
 }
