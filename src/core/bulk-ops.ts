@@ -79,10 +79,14 @@ export async function writeMany(
   }
   if (encoded.length === 0) return;
   for (const pair of encoded) pair[1] = await encodeWithTags(host, pair[1], options, ttlMs);
+  const keys = encoded.map(([key]) => key);
+  host.changes.keysChanged(keys);
   try {
     await host.store.setMany(encoded, ttlMs, options?.signal);
   } catch (err) {
     throw host.meter.failure('mset', undefined, err);
+  } finally {
+    host.changes.keysChanged(keys);
   }
   for (const [key] of encoded) host.meter.set(key);
 }

@@ -1,4 +1,4 @@
-import type { GetOrSetHost } from './get-or-set.js';
+import type { GetOrSet, GetOrSetHost } from './get-or-set.js';
 import type { MaybePromise } from './store.js';
 
 /**
@@ -8,6 +8,11 @@ import type { MaybePromise } from './store.js';
  * single-key reads stay in `StoreCache` and never go through it.
  */
 export interface CacheHost extends GetOrSetHost {
+  /**
+   * Tells getOrSet's runs in flight about this cache's own changes, when a change starts and
+   * when it resolves, so none is joined with a value computed before it (single-flight.ts).
+   */
+  readonly changes: Pick<GetOrSet, 'keysChanged' | 'patternChanged' | 'tagsInvalidated'>;
   /** Throws if the cache was stopped or the signal aborted. */
   check(signal: AbortSignal | undefined): void;
   /** Ends a failed read: a counted miss when failing open, else the error as a rejection. */

@@ -12,6 +12,10 @@
  * the logical expiry. Before the factory runs we take the versions of its tags, and the
  * write carries those: an `invalidateTags` that lands while the factory runs makes the
  * result invalid the moment it is written, so slow factories never resurrect stale data.
+ * A call resolves once that write has landed (or failed), so the caller reads its value back
+ * at once; a timer that fires after the factory finished answers with the computed value.
+ * When this instance changes the key or invalidates one of the tags while a run is in
+ * flight, later callers no longer join that run and it does not write (single-flight.ts).
  *
  * Results go through JSON both ways: a miss returns exactly what a later hit will (a `Date`
  * comes back as its ISO string in both cases), and each caller gets its own copy.
@@ -23,14 +27,18 @@
 import { parseDuration } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
+import { compileGlob } from './glob.js';
 import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
 import type { CacheMeter } from './meter.js';
 import type { ResolvedCommonOptions } from './options.js';
 import type { InvalidationOutbox } from './outbox.js';
-import { SingleFlight } from './single-flight.js';
+import { type Flight, SingleFlight } from './single-flight.js';
 import type { HeldFlight, Store } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 import { assertKey, assertTags, resolveTtl } from './validate.js';
+
+/** Stands for every key in {@link GetOrSet.keysChanged} (`clear()`). */
+export const ALL_KEYS: unique symbol = Symbol('all keys');
 
 /** How long a cross-process getOrSet lock lives when the call sets no hard timeout. */
 export const DEFAULT_LOCK_MS = 10_000;
@@ -73,6 +81,31 @@ export class GetOrSet {
     this.#stopping.abort(new CacheError('STOPPED', 'the cache was stopped'));
     this.#stopping = new AbortController();
     this.#flights.clear();
+  }
+
+  /**
+   * The cache is changing (or has changed) these keys — `set`, `delete`, `incr`, `mset` —
+   * or, with {@link ALL_KEYS}, every key (`clear()`). Called when the change starts and when
+   * it resolves; see single-flight.ts.
+   */
+  keysChanged(keys: string | readonly string[] | typeof ALL_KEYS): void {
+    if (this.#flights.size === 0) return;
+    if (keys === ALL_KEYS) this.#flights.clear();
+    else if (typeof keys === 'string') this.#flights.supersede(keys);
+    else for (const key of keys) this.#flights.supersede(key);
+  }
+
+  /** The cache is deleting the keys `pattern` matches (`deletePattern`). */
+  patternChanged(pattern: string): void {
+    if (this.#flights.size === 0) return;
+    const glob = compileGlob(pattern);
+    this.#flights.supersedeWhere((f) => glob.test(f.key));
+  }
+
+  /** The cache invalidated `tags` (landed or queued in the outbox): no flight guarded by them is joined again. */
+  tagsInvalidated(tags: readonly string[]): void {
+    if (this.#flights.size === 0) return;
+    this.#flights.supersedeWhere((f) => f.tags?.some((t) => tags.includes(t)) === true);
   }
 
   async run<T>(
@@ -161,7 +194,10 @@ export class GetOrSet {
   ): Promise<Jsonified<T>> {
     // The read before this may have taken a while: an abort during it must still count.
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const flight = this.#flight(key, factory, plan, stale?.value).promise;
+    const flight = this.#flight(key, factory, plan, stale?.value);
+    const parse = (text: Outcome): Jsonified<T> =>
+      // A factory that returned `undefined` stored nothing; Jsonified<T> keeps `undefined`.
+      text === undefined ? (undefined as Jsonified<T>) : (JSON.parse(text) as Jsonified<T>);
     return new Promise<Jsonified<T>>((resolve, reject) => {
       const timers: NodeJS.Timeout[] = [];
       const done = (): void => {
@@ -173,10 +209,13 @@ export class GetOrSet {
         reject(abortError(signal as AbortSignal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // A timer that fires once the factory is done, while its write still lands, answers
+      // with the computed value: the wait was the cache's, not the factory's.
       if (stale !== undefined && plan.softMs !== undefined) {
         timers.push(
           setTimeout(() => {
             done();
+            if (flight.early !== undefined) return resolve(parse(flight.early.value));
             this.#stale(key, 'soft-timeout');
             resolve(stale.value);
           }, plan.softMs),
@@ -186,19 +225,17 @@ export class GetOrSet {
         timers.push(
           setTimeout(() => {
             done();
+            if (flight.early !== undefined) return resolve(parse(flight.early.value));
             reject(
               new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`),
             );
           }, plan.hardMs),
         );
       }
-      flight.then(
+      flight.promise.then(
         (text) => {
           done();
-          // A factory that returned `undefined` stored nothing; Jsonified<T> keeps `undefined`.
-          resolve(
-            text === undefined ? (undefined as Jsonified<T>) : (JSON.parse(text) as Jsonified<T>),
-          );
+          resolve(parse(text));
         },
         (err) => {
           done();
@@ -213,63 +250,68 @@ export class GetOrSet {
     });
   }
 
-  /** Starts (or joins) the single factory run for `key`, which also writes its result. */
+  /**
+   * Starts (or joins) the single factory run for `key`, which also writes its result and
+   * settles once the write has landed (see single-flight.ts for when a caller may join).
+   */
   #flight<T>(
     key: string,
     factory: (ctx: FactoryContext<T>) => T | Promise<T>,
     plan: Plan,
     staleValue: Jsonified<T> | undefined,
-  ): { promise: Promise<Outcome> } {
+  ): Flight<Outcome> {
     const host = this.#host;
     const signal = this.#stopping.signal;
-    return this.#flights.run(key, async (holdUntil) => {
-      const started = host.options().clock.now();
-      let versions: readonly number[] | undefined;
-      if (plan.tags !== undefined && plan.tags.length > 0) {
-        try {
-          host.tags.noteTaggedWrite(physicalTtl(plan));
-          versions = await host.tags.tagVersions(plan.tags);
-        } catch (err) {
-          host.meter.failure('getOrSet', key, err);
-          // Without the versions the write can't be guarded: skip it rather than risk
-          // storing a value an invalidation should have dropped.
-          versions = undefined;
+    const { flight } = this.#flights.run(
+      key,
+      async (flight) => {
+        const started = host.options().clock.now();
+        let versions: readonly number[] | undefined;
+        if (plan.tags !== undefined && plan.tags.length > 0) {
+          try {
+            host.tags.noteTaggedWrite(physicalTtl(plan));
+            versions = await host.tags.tagVersions(plan.tags);
+          } catch (err) {
+            host.meter.failure('getOrSet', key, err);
+            // Without the versions the write can't be guarded: skip it rather than risk
+            // storing a value an invalidation should have dropped.
+            versions = undefined;
+          }
         }
-      }
-      const held = await this.#lockOrWait(key, plan);
-      if (typeof held === 'string') return held;
-      let value: T;
-      try {
-        value = await factory({ key, stale: staleValue, signal });
-      } catch (err) {
-        this.#refreshed(key, started, false, err);
-        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
-        throw err;
-      }
-      let text: string | undefined;
-      try {
-        text = value === undefined ? undefined : encodeJSON(value);
-      } catch (err) {
-        this.#refreshed(key, started, false, err);
-        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
-        throw err;
-      }
-      this.#refreshed(key, started, true);
-      const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
-      if (text === undefined || !guarded) {
-        // Nothing is stored, so there is nothing for a later caller to join or wait for.
-        void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
+        const held = await this.#lockOrWait(key, plan);
+        if (typeof held === 'string') return held;
+        const release = (): void => {
+          void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
+        };
+        let value: T;
+        try {
+          value = await factory({ key, stale: staleValue, signal });
+        } catch (err) {
+          this.#refreshed(key, started, false, err);
+          release();
+          throw err;
+        }
+        let text: string | undefined;
+        try {
+          text = value === undefined ? undefined : encodeJSON(value);
+        } catch (err) {
+          this.#refreshed(key, started, false, err);
+          release();
+          throw err;
+        }
+        this.#refreshed(key, started, true);
+        const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
+        if (text !== undefined && guarded) {
+          flight.early = { value: text };
+          await this.#write(key, text, plan, versions, flight);
+        }
+        // Processes waiting on the lock re-read the entry when it goes: release once written.
+        release();
         return text;
-      }
-      // Callers arriving before the write lands join this run instead of recomputing, and
-      // processes waiting on the lock re-read the entry when it goes: release once written.
-      holdUntil(
-        this.#write(key, text, plan, versions)
-          .then(() => held?.release())
-          .catch((e) => host.meter.failure('getOrSet', key, e)),
-      );
-      return text;
-    });
+      },
+      plan.tags,
+    );
+    return flight;
   }
 
   /**
@@ -303,6 +345,7 @@ export class GetOrSet {
     text: string,
     plan: Plan,
     versions: readonly number[] | undefined,
+    flight: Flight<Outcome>,
   ): Promise<void> {
     const host = this.#host;
     const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
@@ -312,6 +355,9 @@ export class GetOrSet {
     const physicalMs = physicalTtl(plan);
     try {
       const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
+      // Checked in the same tick as the store call: a change of this key sent before it
+      // wins (commands apply in order), one sent after supersedes the flight first.
+      if (flight.superseded) return;
       await host.store.set(key, bytes, physicalMs);
       host.meter.set(key);
     } catch (err) {

@@ -10,12 +10,15 @@ export async function deleteMatching(
 ): Promise<number> {
   host.check(options?.signal);
   assertPattern(pattern);
+  host.changes.patternChanged(pattern);
   try {
     const n = await host.store.deletePattern(pattern, options?.signal);
     host.meter.counters.deletes += n;
     return n;
   } catch (err) {
     throw host.meter.failure('deletePattern', undefined, err);
+  } finally {
+    host.changes.patternChanged(pattern);
   }
 }
 

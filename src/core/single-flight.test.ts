@@ -9,34 +9,43 @@ describe('SingleFlight', () => {
     const a = flights.run('k', work);
     const b = flights.run('k', work);
     expect([a.joined, b.joined]).toEqual([false, true]);
-    expect(await Promise.all([a.promise, b.promise])).toEqual([1, 1]);
-    await new Promise((r) => setImmediate(r));
-    expect(flights.size).toBe(0);
-  });
-
-  it('keeps the key busy until the held promise settles', async () => {
-    const flights = new SingleFlight<string>();
-    let release!: () => void;
-    const written = new Promise<void>((r) => {
-      release = r;
-    });
-    await flights.run('k', async (hold) => {
-      hold(written);
-      return 'v';
-    }).promise;
-    expect(flights.run('k', async () => 'other').joined).toBe(true);
-    release();
-    await written;
-    await new Promise((r) => setImmediate(r));
+    expect(await Promise.all([a.flight.promise, b.flight.promise])).toEqual([1, 1]);
     expect(flights.size).toBe(0);
   });
 
   it('releases the key after a failure so the next call runs again', async () => {
     const flights = new SingleFlight<number>();
-    await expect(flights.run('k', () => Promise.reject(new Error('x'))).promise).rejects.toThrow(
-      'x',
-    );
-    await new Promise((r) => setImmediate(r));
+    await expect(
+      flights.run('k', () => Promise.reject(new Error('x'))).flight.promise,
+    ).rejects.toThrow('x');
     expect(flights.run('k', async () => 2).joined).toBe(false);
+  });
+
+  it('a superseded run is not joined again, but still answers its callers', async () => {
+    const flights = new SingleFlight<string>();
+    let finish!: (v: string) => void;
+    const first = flights.run('k', () => new Promise<string>((r) => (finish = r)));
+    flights.supersede('k');
+    expect(first.flight.superseded).toBe(true);
+    const next = flights.run('k', async () => 'new');
+    expect(next.joined).toBe(false);
+    finish('old');
+    expect(await first.flight.promise).toBe('old');
+    // The old run settling does not release the new run's key.
+    expect(await next.flight.promise).toBe('new');
+  });
+
+  it('supersedeWhere picks runs by their tags; clear supersedes every run', () => {
+    const flights = new SingleFlight<string>();
+    const never = () => new Promise<string>(() => {});
+    const a = flights.run('a', never, ['posts']).flight;
+    const b = flights.run('b', never, ['users']).flight;
+    const c = flights.run('c', never).flight;
+    flights.supersedeWhere((f) => f.tags?.includes('posts') === true);
+    expect([a.superseded, b.superseded, c.superseded]).toEqual([true, false, false]);
+    expect(flights.size).toBe(2);
+    flights.clear();
+    expect([b.superseded, c.superseded]).toEqual([true, true]);
+    expect(flights.size).toBe(0);
   });
 });

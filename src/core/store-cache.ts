@@ -6,7 +6,7 @@ import { type EntryState, isFresh, readEntry, readEntryHead } from './entry.js';
 import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
-import { GetOrSet } from './get-or-set.js';
+import { ALL_KEYS, GetOrSet } from './get-or-set.js';
 import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
 import { CacheMeter, isInputError } from './meter.js';
 import {
@@ -82,6 +82,11 @@ export class StoreCache implements Cache {
       tags: this.#outbox,
       meter: this.#meter,
       options: () => this.options,
+      changes: {
+        keysChanged: (keys) => this.#getOrSet.keysChanged(keys),
+        patternChanged: (pattern) => this.#getOrSet.patternChanged(pattern),
+        tagsInvalidated: (tags) => this.#getOrSet.tagsInvalidated(tags),
+      },
       check: (signal) => this.#check(signal),
       readFailed: (operation, key, err) => this.#readFailed(operation, key, err),
       finishGet: (key, bytes, signal) => this.#finishGet(key, bytes, signal),
@@ -305,11 +310,14 @@ export class StoreCache implements Cache {
 
   async clear(options?: CallOptions): Promise<void> {
     this.#check(options?.signal);
+    this.#getOrSet.keysChanged(ALL_KEYS);
     try {
       await this.store.clear(options?.signal);
       this.#shared?.clear();
     } catch (err) {
       throw this.#meter.failure('clear', undefined, err);
+    } finally {
+      this.#getOrSet.keysChanged(ALL_KEYS);
     }
   }
 

@@ -64,6 +64,10 @@ export async function invalidateTags(
     if (options?.retry !== true || !isOutage(error)) throw error;
     host.tags.enqueue(tags, error);
     return QUEUED;
+  } finally {
+    // Landed, queued (the outbox now answers for the tags) or maybe landed (a timeout):
+    // either way no run that read the tags' versions before this point is joined again.
+    host.changes.tagsInvalidated(tags);
   }
   // A bump that lands also covers earlier queued bumps of the same tags.
   host.tags.settled(tags, since);

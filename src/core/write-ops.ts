@@ -45,6 +45,8 @@ function storeEntry(
   signal?: AbortSignal,
 ): Promise<void> {
   let written: void | Promise<void>;
+  // In the tick the write is sent, and again when it resolves (single-flight.ts).
+  host.changes.keysChanged(key);
   try {
     written = host.store.set(key, stored, ttlMs, signal);
   } catch (err) {
@@ -52,8 +54,12 @@ function storeEntry(
   }
   if (written instanceof Promise) {
     return written.then(
-      () => host.meter.set(key),
+      () => {
+        host.changes.keysChanged(key);
+        host.meter.set(key);
+      },
       (err) => {
+        host.changes.keysChanged(key);
         throw host.meter.failure('set', key, err);
       },
     );
@@ -71,10 +77,13 @@ export async function deleteOne(
   host.check(options?.signal);
   assertKey(key);
   let deleted: boolean;
+  host.changes.keysChanged(key);
   try {
     deleted = await host.store.delete(key, options?.signal);
   } catch (err) {
     throw host.meter.failure('delete', key, err);
+  } finally {
+    host.changes.keysChanged(key);
   }
   if (deleted) host.meter.deleted(key);
   return deleted;
@@ -91,9 +100,12 @@ export async function incrementBy(
   host.check(options?.signal);
   assertKey(key);
   const delta = toIncrement(by);
+  host.changes.keysChanged(key);
   try {
     return Number(await host.store.incrBy(key, negate ? -delta : delta, options?.signal));
   } catch (err) {
     throw host.meter.failure(negate ? 'decr' : 'incr', key, err);
+  } finally {
+    host.changes.keysChanged(key);
   }
 }
