@@ -140,6 +140,24 @@ describe('stop() with Redis paused', () => {
   });
 });
 
+describe('stop() with Redis killed', () => {
+  it('returns at once while the client is reconnecting, whatever connectTimeout', async () => {
+    // A connect timeout far above the bound: a stop() that waited for it would show.
+    const cache = await started({ connectTimeout: 5_000, breaker: false });
+    await cache.set('k', 'v');
+    await server.kill();
+    // A call notices the loss; the client is then reconnecting to a port nobody listens on.
+    await waitFor('the client to reconnect', async () => {
+      await cache.get('k');
+      const state = cache.client?.status;
+      return state === 'reconnecting' || state === 'connecting';
+    });
+    const { ms } = await timed(() => cache.stop());
+    expect(ms).toBeLessThan(2_000);
+    server = await startRedis(); // For afterEach.
+  });
+});
+
 describe('invalidateTags(tags, { retry: true }) with Redis paused', () => {
   it('queues the invalidation, bypasses its entries, and lands it before the breaker closes', async () => {
     const options: RedisCacheOptions = {

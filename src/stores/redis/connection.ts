@@ -129,7 +129,11 @@ export class RedisConnection {
     }
     // Taken before disconnect(), which empties a Cluster's node list.
     const nodes = isCluster(c) ? c.nodes() : [c];
+    // Between reconnect attempts a standalone client has no socket: disconnect() only
+    // cancels the next attempt, and no `end` event follows. Nothing is left to wait for.
+    const socketless = !isCluster(c) && GONE.has(c.status);
     c.disconnect();
+    if (socketless) return;
     // disconnect() half-closes the socket and ioredis waits 2 s for the server to close its
     // side; a paused server never does. Give it a moment, then destroy what is left, so
     // the process can exit right after.

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { FlightLocks, HeldFlight } from '../../core/store.js';
-import { isCluster } from './connect.js';
+import { closeNow, isCluster } from './connect.js';
 import { FLIGHT_CHANNEL, type KeyCodec } from './keys.js';
 import { toCacheError } from './redis-errors.js';
 import { RELEASE_LOCK, runScript } from './scripts.js';
@@ -129,7 +129,9 @@ export class RedisFlightLocks implements FlightLocks {
     const sub = this.#subscriber;
     this.#subscriber = undefined;
     this.#subscribed = undefined;
-    if (sub !== undefined) sub.disconnect();
+    // Destroyed, not only disconnected: with Redis paused a half-closed socket would hold
+    // the process open until ioredis gives up on it.
+    if (sub !== undefined) closeNow(sub);
   }
 
   #subscribe(): Promise<void> {
@@ -138,7 +140,7 @@ export class RedisFlightLocks implements FlightLocks {
       this.#subscribed = undefined;
       const sub = this.#subscriber;
       this.#subscriber = undefined;
-      sub?.disconnect();
+      if (sub !== undefined) closeNow(sub);
       throw toCacheError(err, 'subscribe');
     });
     return this.#subscribed;
