@@ -58,7 +58,8 @@ export function readContext(
 
 /**
  * The request's path tag and the tags its entry is written with before the origin answers
- * (path tag first, then the policy's). Computed on a miss only: hits never need them.
+ * (path tag first, then the policy's). Computed on a miss, or along with a read that waits
+ * on the backend (route.ts: the snapshot travels with the read).
  */
 export function readTags(ctx: ReadContext): { pathTag: string; tags: string[] } {
   const tag = pathTag(ctx.host, ctx.path);

@@ -143,9 +143,14 @@ export class HttpCacheRoute {
   lookup(ctx: ReadContext, refresh?: () => void): Outcome | Promise<Outcome> {
     const stored = this.#read(ctx);
     // A read answered in the same tick needs no second look at the clock.
-    return stored instanceof Promise
-      ? stored.then((s) => this.#decide(ctx, s, refresh, this.#host.now()))
-      : this.#decide(ctx, stored, refresh, ctx.requestTime);
+    if (!(stored instanceof Promise)) return this.#decide(ctx, stored, refresh, ctx.requestTime);
+    // The read waits on the backend: send the tag snapshot a miss needs along with it, so a
+    // slow backend costs one wait, not two. Taken before the origin is asked, as before
+    // (earlier only makes it stricter); a hit leaves it unused.
+    const snapshot =
+      !ctx.head && !ctx.noStore ? this.#host.cache.tagSnapshot(readTags(ctx).tags) : undefined;
+    snapshot?.catch(() => {}); // Reported by the miss that awaits it; a hit ignores it.
+    return stored.then((s) => this.#decide(ctx, s, refresh, this.#host.now(), snapshot));
   }
 
   #decide(
@@ -153,6 +158,7 @@ export class HttpCacheRoute {
     found: StoredResponse | undefined,
     refresh: (() => void) | undefined,
     now: number,
+    snapshot?: Promise<TagSnapshot>,
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
     // RFC 9111 §3.5: a request with uncovered credentials is served only what the origin
@@ -181,7 +187,7 @@ export class HttpCacheRoute {
       host.countMiss();
       return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
-    return this.#fetch(ctx, stored, true);
+    return this.#fetch(ctx, stored, true, snapshot);
   }
 
   /** Starts an origin fetch that stores its result, without reading the cache first. */
@@ -193,6 +199,7 @@ export class HttpCacheRoute {
     ctx: ReadContext,
     stale: StoredResponse | undefined,
     join: boolean,
+    early?: Promise<TagSnapshot>,
   ): Promise<Outcome> {
     const host = this.#host;
     const storing = !ctx.head && !ctx.noStore;
@@ -222,7 +229,7 @@ export class HttpCacheRoute {
     let snapshot: TagSnapshot | undefined;
     if (storing) {
       try {
-        snapshot = await host.cache.tagSnapshot(tags);
+        snapshot = await (early ?? host.cache.tagSnapshot(tags));
       } catch (error) {
         host.cacheError('tagSnapshot', ctx.primary, error);
       }

@@ -3,7 +3,8 @@
  * server). Two regressions from issue #8:
  * - "lost invalidation": a PUT answered 200 while its tag bump timed out, and once Redis
  *   was back the old GET stayed a HIT for its whole TTL;
- * - "slow outage": every request paid the command timeout for as long as Redis was paused.
+ * - "slow outage": every request paid the command timeout for as long as Redis was paused
+ *   (and a miss paid it twice: the read, then the tag snapshot).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -124,5 +125,18 @@ describe('requests while Redis is paused (regression: slow outage)', () => {
     await cache.stop();
     stopped.done = true;
     expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+describe('one request while Redis is paused, breaker off', () => {
+  it('regression: a miss paid the command timeout twice (the read, then the tag snapshot)', async () => {
+    const commandTimeout = 1_000;
+    const { url } = await serve({ commandTimeout, breaker: false });
+    expect((await send(url, '/products/1')).status).toBe(200); // Connected, and a path stored.
+    redis.pause();
+    const { response, ms } = await timedGet(url, '/products/2');
+    expect(response.status).toBe(200);
+    // The read and the snapshot wait together: one timeout (≥ 1 s), never two (≥ 2 s).
+    expect(ms).toBeLessThan(1.8 * commandTimeout);
   });
 });
