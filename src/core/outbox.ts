@@ -97,11 +97,6 @@ export class InvalidationOutbox implements TagReader {
     return this.#pending.size;
   }
 
-  /** The pending tags, oldest first. */
-  tags(): string[] {
-    return [...this.#pending.keys()];
-  }
-
   /** Current versions, as the store's, except {@link PENDING_VERSION} for all when any tag is pending. */
   tagVersions(tags: readonly string[], signal?: AbortSignal): MaybePromise<number[]> {
     const pending = this.#pending;

@@ -76,13 +76,6 @@ function setupStep(err: ReplyLike, message: string): string | undefined {
   return REFUSED_CREDENTIALS.test(message) ? 'the credentials' : undefined;
 }
 
-/** A rejection handler for one operation: `promise.then(undefined, failWith('get'))`. */
-export function failWith(operation: string): (err: unknown) => never {
-  return (err) => {
-    throw toCacheError(err, operation);
-  };
-}
-
 /** The error for a command refused up front because the client is between reconnects. */
 export function notConnected(state: string, cause?: unknown): CacheError {
   const why = cause instanceof Error ? `: ${cause.message}` : '';
