@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Four projects, so a run starts only the servers it needs (README, "Tests"):
- * - `unit`: no Redis at all (src/ beside the code, the memory conformance run); seconds.
+ * - `unit`: no Redis at all (src/ beside the code, the memory conformance run, the CodeAI
+ *   loader and CLI); seconds.
  * - `package`: builds, packs and installs the tarball, then compiles a consumer with tsc.
  * - `redis`: one shared standalone server (real-Redis tests, Sentinel, HTTP over Redis).
  * - `cluster`: a shared standalone server and a shared 3-master cluster.
@@ -13,8 +14,12 @@ const CLUSTER = [
   'test/redis/cluster-faults.test.ts',
   'test/redis/conformance.cluster.test.ts',
   'test/redis/flights.test.ts',
+  'test/redis/bookkeeping.test.ts',
   'test/harness/harness.test.ts',
 ];
+
+/** Test folders that need a Redis server; every other test file is a unit test. */
+const NEEDS_REDIS = ['test/redis/**', 'test/http/**', 'test/lifecycle.test.ts', 'test/harness/**'];
 
 export default defineConfig({
   test: {
@@ -27,7 +32,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          // Everything not claimed by another project, so a new test folder can never be
+          // left out of `npm test`: one that needs Redis fails loudly here instead.
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...NEEDS_REDIS, 'test/package.test.ts'],
           // Type-level specs (`*.test-d.ts`) run through tsc and count as tests.
           typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: 'tsconfig.json' },
         },
@@ -40,7 +48,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'redis',
-          include: ['test/redis/**/*.test.ts', 'test/http/**/*.test.ts', 'test/lifecycle.test.ts'],
+          include: NEEDS_REDIS.map((p) => (p.endsWith('**') ? `${p}/*.test.ts` : p)),
           exclude: CLUSTER,
           globalSetup: ['test/harness/global-setup.ts'],
         },
