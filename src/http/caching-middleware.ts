@@ -3,8 +3,9 @@
  *
  * Design
  * ------
- * The core is framework-neutral (this folder); adapters (`src/adapters/`) only translate a
- * framework's request and response into three calls: `route.begin` classifies the request,
+ * The core is framework-neutral (this folder, node:http's handler included); adapters
+ * (`src/adapters/`) only translate a framework's request and response, through the kernel
+ * (kernel.ts), into three calls: `route.begin` classifies the request,
  * `route.lookup` answers it from storage or hands back a `Recorder`, and the adapter tees
  * the origin's response through that recorder while forwarding it unchanged.
  *
@@ -25,8 +26,6 @@
  * and each is counted in `stats().errors` and emitted as `cacheError`. The origin answers.
  */
 
-import { type NodeHandler, type NodeOrigin, nodeHandler } from '../adapters/node-http.js';
-import { planHandler } from '../adapters/node-plan.js';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
@@ -37,6 +36,8 @@ import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { DecodeMemo } from './decode-memo.js';
 import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
 import { type HostOption, hostResolver } from './host.js';
+import { routeSelector } from './kernel.js';
+import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
 import { type CachePolicy, resolvePolicy } from './policy.js';
 import type { Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
@@ -216,7 +217,7 @@ export class CachingMiddleware {
    * response comes from `next` (Connect, Express) or, for plain node:http, from `origin`.
    */
   handler(policy: CachePolicy = {}, origin?: NodeOrigin): NodeHandler {
-    return nodeHandler(this.route(policy), origin);
+    return nodeHandler(routeSelector(this.route(policy)), origin);
   }
 
   /** One node:http / Connect / Express handler for a whole app from a `loadCodeAI` plan (plan-routes.ts). */

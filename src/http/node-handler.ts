@@ -1,15 +1,29 @@
 /**
- * node:http / Connect / Express adapter. A hit is written with one `writeHead` and one `end`.
- * A miss wraps `writeHead`, `write` and `end` on the response: whatever path the handler
- * takes (`setHeader` + `end`, `writeHead` + several `write`s, Express's `res.json`), Node
- * funnels it through those three, so the recorder sees the final status and headers before
- * a byte is sent (`X-Cache` goes out with them) and every body byte after.
+ * The node:http / Connect / Express handler — node is the platform, so it lives here rather
+ * than among the optional framework adapters. A hit is written with one `writeHead` and one
+ * `end`. A miss wraps `writeHead`, `write` and `end` on the response: whatever path the
+ * handler takes (`setHeader` + `end`, `writeHead` + several `write`s, Express's `res.json`),
+ * Node funnels it through those three, so the recorder sees the final status and headers
+ * before a byte is sent (`X-Cache` goes out with them) and every body byte after.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
-import type { Recorder } from '../http/recorder.js';
-import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute, Outcome } from '../http/route.js';
+import type { CodeAIPlan } from '../codeai/plan.js';
+import type { CachingMiddleware } from './caching-middleware.js';
+import { type FlatHeaders, flattenHeaders } from './headers.js';
+import {
+  applyEdits,
+  type FinishWrite,
+  forwardEdits,
+  nodeHeaderGetter,
+  planSelector,
+  type Selector,
+  toNodeHeaders,
+} from './kernel.js';
+import { PlanRoutes } from './plan-routes.js';
+import type { ReadContext } from './read-context.js';
+import type { Recorder } from './recorder.js';
+import type { ReplayResponse } from './replay.js';
+import type { Outcome } from './route.js';
 
 /** A Connect/Express-style handler; `next` (or the `origin` given to `handler`) produces the response. */
 export type NodeHandler = (
@@ -25,8 +39,8 @@ type Chunk = string | Uint8Array | null | undefined;
 type Callback = (error?: Error | null) => void;
 type AnyFn = (...args: unknown[]) => unknown;
 
-/** Builds the node handler for one route. */
-export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHandler {
+/** Builds the node handler for the requests `select` picks. */
+export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler {
   const pass = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     if (next !== undefined) next();
     else if (origin !== undefined) origin(req, res);
@@ -37,49 +51,33 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
   };
   const proceed = (
     outcome: Outcome,
+    ctx: ReadContext,
     req: IncomingMessage,
     res: ServerResponse,
     next: ((error?: unknown) => void) | undefined,
-    conditional: boolean,
   ) => {
     if (outcome.kind === 'replay') {
       send(res, outcome.response);
       return;
     }
-    if (conditional) {
-      // Ask the origin for the full response so it can be stored; the recorder answers the
-      // client's validators itself.
-      delete req.headers['if-none-match'];
-      delete req.headers['if-modified-since'];
-    }
-    const validators = outcome.validators;
-    if (validators !== undefined) {
-      // Revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
-      for (let i = 0; i < validators.length; i += 2)
-        req.headers[validators[i]!] = validators[i + 1];
-    }
+    applyEdits(req.headers, forwardEdits(ctx, outcome));
     tee(res, outcome.recorder);
     pass(req, res, next);
   };
   return (req, res, next) => {
-    const headers = req.headers;
-    const header: HeaderGetter = (name) => {
-      const v = headers[name];
-      return v === undefined || typeof v === 'string' ? v : v.join(', ');
-    };
     // Express keeps the full target in originalUrl when the middleware is mounted on a path.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    const plan = route.begin(req.method ?? 'GET', url, header);
-    if (plan.kind === 'read') {
-      const conditional = plan.ctx.conditions !== undefined;
-      const outcome = route.lookup(plan.ctx);
+    const step = select(req.method ?? 'GET', url, nodeHeaderGetter(req.headers));
+    if (step.kind === 'read') {
+      const ctx = step.ctx;
+      const outcome = step.route.lookup(ctx);
       // A memory hit answers synchronously: the response goes out in this same tick.
       if (!(outcome instanceof Promise)) {
-        proceed(outcome, req, res, next, conditional);
+        proceed(outcome, ctx, req, res, next);
         return;
       }
       outcome.then(
-        (o) => proceed(o, req, res, next, conditional),
+        (o) => proceed(o, ctx, req, res, next),
         (error: unknown) => {
           if (next !== undefined) next(error);
           else pass(req, res, next);
@@ -87,10 +85,25 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
       );
       return;
     }
-    res.setHeader('x-cache', 'BYPASS');
-    if (plan.kind === 'write') holdEndUntilInvalidated(res, plan.finish);
+    if (step.kind !== 'pass') {
+      res.setHeader('x-cache', 'BYPASS');
+      if (step.kind === 'write') holdEndUntilInvalidated(res, step.finish);
+    }
     pass(req, res, next);
   };
+}
+
+/**
+ * One handler for a whole app from a CodeAI plan: caches the plan's cached GET endpoints,
+ * holds a successful write's response until the GETs it invalidates are dropped, and leaves
+ * everything else alone (plan-routes.ts). The response comes from `next` or `origin`.
+ */
+export function planHandler(
+  middleware: CachingMiddleware,
+  plan: CodeAIPlan,
+  origin?: NodeOrigin,
+): NodeHandler {
+  return nodeHandler(planSelector(new PlanRoutes(middleware, plan)), origin);
 }
 
 /** Writes a stored response. */
@@ -101,26 +114,6 @@ export function send(res: ServerResponse, response: ReplayResponse): void {
     response.repeatedNames ? toNodeHeaders(response.headers) : response.headers,
   );
   res.end(response.body);
-}
-
-/** Flat headers as node accepts them, with repeated names merged into arrays. */
-function toNodeHeaders(flat: FlatHeaders): (string | string[])[] {
-  const out: (string | string[])[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i] as string;
-    const value = flat[i + 1] as string;
-    let merged = false;
-    for (let j = 0; j < out.length; j += 2) {
-      if (out[j] === name) {
-        const prev = out[j + 1]!;
-        out[j + 1] = Array.isArray(prev) ? [...prev, value] : [prev, value];
-        merged = true;
-        break;
-      }
-    }
-    if (!merged) out.push(name, value);
-  }
-  return out;
 }
 
 /** The headers a `writeHead(status, [reason], [headers])` call will send, lowercase and flat. */
@@ -242,15 +235,8 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   });
 }
 
-/** Makes `res.end` wait for the invalidation a successful write triggers (also used by node-plan.ts). */
-export function holdEndUntilInvalidated(
-  res: ServerResponse,
-  finish: (
-    status: number,
-    location: string | undefined,
-    contentLocation: string | undefined,
-  ) => Promise<void> | undefined,
-): void {
+/** Makes `res.end` wait for the invalidation a successful write triggers. */
+function holdEndUntilInvalidated(res: ServerResponse, finish: FinishWrite): void {
   const origWriteHead = res.writeHead as AnyFn;
   const origEnd = res.end as AnyFn;
   let decided = false;
