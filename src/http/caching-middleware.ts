@@ -29,11 +29,10 @@
 import type { CodeAIPlan } from '../codeai/plan.js';
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
-import type { SharedBytes, SharedReadable } from '../core/shared-read.js';
 import type { Cache, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
 import { type IgnoredCookies, ignoredCookies } from './cookies.js';
-import { DecodeMemo } from './decode-memo.js';
+import { type Decoded, decode, decodeShared } from './entry.js';
 import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
 import { type HostOption, hostResolver } from './host.js';
 import { routeSelector } from './kernel.js';
@@ -102,19 +101,19 @@ export interface HttpCacheStats {
 }
 
 /**
- * A backend's read that answers synchronously when it can (a memory hit), so a cached
- * response is written in the same tick as the request arrived — one promise hop costs a
- * node:http server about a fifth of its throughput — and, where the backend offers it,
- * without copying the stored bytes (the middleware never writes to them). Optional:
- * `cache.get` is used otherwise.
+ * How a hit is read: the backend's `readDecoded` capability when it declares one (memory: in
+ * the same tick, from its own bytes, the decode remembered while the entry is unchanged —
+ * one promise hop costs a node:http server about a fifth of its throughput), else
+ * `getMaybeSync` and a decode.
  */
-type FastRead = (key: string) => SharedBytes | undefined | Promise<SharedBytes | undefined>;
-
-function fastRead(cache: Cache): FastRead | undefined {
-  const shared = (cache as Partial<SharedReadable>).readShared;
-  if (typeof shared === 'function') return (key) => shared.call(cache, key);
-  const fn = (cache as { getMaybeSync?: FastRead }).getMaybeSync;
-  return typeof fn === 'function' ? (key) => fn.call(cache, key) : undefined;
+function entryReader(cache: Cache): (key: string) => Decoded | Promise<Decoded> {
+  if (typeof cache.readDecoded === 'function') {
+    return (key) => cache.readDecoded!(key, decodeShared) as Decoded | Promise<Decoded>;
+  }
+  return (key) => {
+    const found = cache.getMaybeSync(key);
+    return found instanceof Promise ? found.then(decode) : decode(found);
+  };
 }
 
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
@@ -122,7 +121,6 @@ export class CachingMiddleware {
   readonly #cache: Cache;
   readonly #events = new HttpEvents();
   readonly #flights = new Flights<Shared>();
-  readonly #memo = new DecodeMemo();
   readonly #counts: HttpCacheStats = {
     hits: 0,
     misses: 0,
@@ -173,8 +171,7 @@ export class CachingMiddleware {
     const flights = this.#flights;
     const host: RouteHost = {
       cache,
-      read: fastRead(cache) ?? ((key) => cache.get(key)),
-      memo: this.#memo,
+      read: entryReader(cache),
       flights,
       events,
       namespace,
@@ -282,6 +279,5 @@ export class CachingMiddleware {
   /** Releases waiting requests (they go to the origin). The cache itself is the caller's to stop. */
   stop(): void {
     this.#flights.clear();
-    this.#memo.clear();
   }
 }

@@ -9,13 +9,11 @@
  * - `read`: `await lookup(plan.ctx)`; the outcome is either a response to `replay` or a
  *   `Recorder` to tee the origin's response through (see recorder.ts).
  */
-import type { SharedBytes } from '../core/shared-read.js';
 import type { TagSnapshot } from '../core/types.js';
 import { parseCacheControl } from './cache-control.js';
 import { classifyRequest, explicitlyShared } from './cacheability.js';
 import { waitFor } from './coalesce.js';
-import type { DecodeMemo } from './decode-memo.js';
-import type { StoredResponse } from './entry.js';
+import type { Decoded, StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
 import { type FlatHeaders, getFlatJoined, type HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
@@ -30,10 +28,8 @@ import { validatorsOf } from './revalidation.js';
 /** The middleware state a route reads and updates. */
 export interface RouteHost extends RecorderHost {
   readonly namespace: string;
-  /** Decoded entries, reused while the cache returns identical bytes. */
-  readonly memo: DecodeMemo;
-  /** `cache.get`, or the backend's synchronous (and zero-copy) read when it has one. */
-  read(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
+  /** One decoded cache entry: through `Cache.readDecoded` when the backend declares it. */
+  read(key: string): Decoded | Promise<Decoded>;
   readonly coalesceWaitMs: number;
   /** The host keys and path tags use (the middleware's `host` option, else the request's). */
   readonly hostOf: HostResolver;
@@ -244,28 +240,18 @@ export class HttpCacheRoute {
   #read(ctx: ReadContext): MaybePromise<StoredResponse | undefined> {
     const found = this.#get(ctx.primary);
     return found instanceof Promise
-      ? found.then((bytes) => this.#afterPrimary(ctx, bytes))
+      ? found.then((decoded) => this.#afterPrimary(ctx, decoded))
       : this.#afterPrimary(ctx, found);
   }
 
-  #afterPrimary(
-    ctx: ReadContext,
-    bytes: SharedBytes | undefined,
-  ): MaybePromise<StoredResponse | undefined> {
-    const memo = this.#host.memo;
-    const found = memo.decode(ctx.primary, bytes);
+  #afterPrimary(ctx: ReadContext, found: Decoded): MaybePromise<StoredResponse | undefined> {
     if (found?.kind !== 'vary') return found?.response;
-    const key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
-    const responseOf = (b: SharedBytes | undefined) => {
-      const variant = memo.decode(key, b);
-      return variant?.kind === 'response' ? variant.response : undefined;
-    };
-    const variant = this.#get(key);
+    const variant = this.#get(variantKey(ctx.primary, headerHash(found.fields, ctx.header)));
     return variant instanceof Promise ? variant.then(responseOf) : responseOf(variant);
   }
 
   /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
-  #get(key: string): MaybePromise<SharedBytes | undefined> {
+  #get(key: string): MaybePromise<Decoded> {
     const host = this.#host;
     try {
       const found = host.read(key);
@@ -292,4 +278,8 @@ export class HttpCacheRoute {
       }),
     };
   }
+}
+
+function responseOf(variant: Decoded): StoredResponse | undefined {
+  return variant?.kind === 'response' ? variant.response : undefined;
 }
