@@ -341,7 +341,7 @@ export class StoreCache implements Cache {
   }
 
   stats(): CacheStats {
-    return this.#meter.snapshot(this.store.size?.());
+    return this.#meter.sizedSnapshot(this.store.size?.());
   }
 
   on<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {

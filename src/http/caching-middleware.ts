@@ -33,7 +33,15 @@ import type { Cache, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
 import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { type Decoded, decode, decodeShared } from './entry.js';
-import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
+import {
+  type HttpCacheEventName,
+  type HttpCacheEvents,
+  type HttpCacheStats,
+  httpMeter,
+} from './events.js';
+
+export type { HttpCacheStats } from './events.js';
+
 import { type HostOption, hostResolver } from './host.js';
 import { routeSelector } from './kernel.js';
 import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
@@ -75,31 +83,6 @@ const DEFAULTS = {
   clock: Date as Clock,
 } as const;
 
-/** Counters kept by a {@link CachingMiddleware} since it was created. */
-export interface HttpCacheStats {
-  /** Served from the cache (including requests coalesced onto another's response). */
-  hits: number;
-  /** Went to the origin with a cacheable request. */
-  misses: number;
-  /** Served stale (stale-while-revalidate or stale-if-error). */
-  stale: number;
-  /**
-   * Went to the origin without the cache: by method (writes included), range, or credentials
-   * the key does not cover when the response was not explicitly shared.
-   */
-  bypass: number;
-  /** Hits that waited for a concurrent miss instead of calling the origin. */
-  coalesced: number;
-  /** Stale entries the origin confirmed with a 304 (served from the cache as `HIT`). */
-  revalidated: number;
-  /** Responses written to the cache. */
-  stores: number;
-  /** Tag invalidations issued (after writes or through `invalidateTags`). */
-  invalidations: number;
-  /** Cache operations that failed; each request was answered by the origin instead. */
-  errors: number;
-}
-
 /**
  * How a hit is read: the backend's `readDecoded` capability when it declares one (memory: in
  * the same tick, from its own bytes, the decode remembered while the entry is unchanged —
@@ -119,19 +102,8 @@ function entryReader(cache: Cache): (key: string) => Decoded | Promise<Decoded> 
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
 export class CachingMiddleware {
   readonly #cache: Cache;
-  readonly #events = new HttpEvents();
+  readonly #meter = httpMeter();
   readonly #flights = new Flights<Shared>();
-  readonly #counts: HttpCacheStats = {
-    hits: 0,
-    misses: 0,
-    stale: 0,
-    bypass: 0,
-    coalesced: 0,
-    revalidated: 0,
-    stores: 0,
-    invalidations: 0,
-    errors: 0,
-  };
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
   readonly #host: RouteHost;
@@ -166,40 +138,20 @@ export class CachingMiddleware {
       'options.ignoreCookies',
       'INVALID_CONFIG',
     );
-    const counts = this.#counts;
-    const events = this.#events;
+    const meter = this.#meter;
     const flights = this.#flights;
     const host: RouteHost = {
       cache,
       read: entryReader(cache),
       flights,
-      events,
+      meter,
       namespace,
       coalesceWaitMs,
       hostOf,
       now: () => clock.now(),
-      countHit: (coalesced) => {
-        counts.hits++;
-        if (coalesced) counts.coalesced++;
-      },
-      countMiss: () => {
-        counts.misses++;
-      },
-      countBypass: () => {
-        counts.bypass++;
-      },
-      countStale: () => {
-        counts.stale++;
-      },
-      countStore: () => {
-        counts.stores++;
-      },
-      countRevalidated: () => {
-        counts.revalidated++;
-      },
       cacheError: (operation, key, error) => {
-        counts.errors++;
-        events.emit(
+        meter.count('errors');
+        meter.events.emit(
           'cacheError',
           key === undefined ? { operation, error } : { operation, key, error },
         );
@@ -242,12 +194,12 @@ export class CachingMiddleware {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     this.#flights.detach(tags);
-    this.#counts.invalidations++;
+    this.#meter.count('invalidations');
     try {
       // retry: an invalidation Redis does not take now is kept and retried, and the cache
       // bypasses the tags' entries until it lands — a write's invalidation is never lost.
       await this.#cache.invalidateTags(tags, { retry: true });
-      this.#events.emit('invalidate', { tags });
+      this.#meter.events.emit('invalidate', { tags });
     } catch (error) {
       this.#host.cacheError('invalidateTags', undefined, error);
     }
@@ -255,7 +207,7 @@ export class CachingMiddleware {
 
   /** A copy of the counters. */
   stats(): HttpCacheStats {
-    return { ...this.#counts };
+    return this.#meter.snapshot();
   }
 
   /** Listens to an event. */
@@ -263,7 +215,7 @@ export class CachingMiddleware {
     event: E,
     listener: (payload: HttpCacheEvents[E]) => void,
   ): this {
-    this.#events.on(event, listener);
+    this.#meter.events.on(event, listener);
     return this;
   }
 
@@ -272,7 +224,7 @@ export class CachingMiddleware {
     event: E,
     listener: (payload: HttpCacheEvents[E]) => void,
   ): this {
-    this.#events.off(event, listener);
+    this.#meter.events.off(event, listener);
     return this;
   }
 

@@ -22,7 +22,7 @@ import {
 } from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
 import { hasRepeatedNames, type StoredResponse } from './entry.js';
-import type { HttpEvents, XCache } from './events.js';
+import type { HttpMeter, XCache } from './events.js';
 import { computeFreshness, storageTtlMs, usableOnError } from './freshness.js';
 import {
   type FlatHeaders,
@@ -51,13 +51,9 @@ export interface Shared {
 export interface RecorderHost {
   readonly cache: Cache;
   readonly flights: Flights<Shared>;
-  readonly events: HttpEvents;
+  /** The middleware's counters (`stats()`) and events. */
+  readonly meter: HttpMeter;
   now(): number;
-  countMiss(): void;
-  countBypass(): void;
-  countStale(): void;
-  countStore(): void;
-  countRevalidated(): void;
   cacheError(operation: string, key: string | undefined, error: unknown): void;
 }
 
@@ -112,7 +108,7 @@ export class Recorder {
     // RFC 5861 §4: on a 5xx, a stale response within stale-if-error may stand in.
     if (status >= 500 && this.#stale !== undefined && usableOnError(this.#stale.info, now)) {
       this.#skip('stale-if-error');
-      this.#host.countStale();
+      this.#host.meter.count('stale');
       const replace = replay(this.#stale, {
         xCache: 'STALE',
         head: ctx.head,
@@ -130,8 +126,8 @@ export class Recorder {
     // unless the response turns out to be explicitly shared (RFC 9111 §3.5).
     const bypass = ctx.credentialed && !explicitlyShared(facts.directives);
     if (ctx.credentialed) {
-      if (bypass) this.#host.countBypass();
-      else this.#host.countMiss();
+      if (bypass) this.#host.meter.count('bypass');
+      else this.#host.meter.count('misses');
     }
     const xCache: XCache = bypass ? 'BYPASS' : 'MISS';
     let reason: string | undefined = bypass
@@ -181,7 +177,7 @@ export class Recorder {
     const facts = responseFacts(stale.status, headers);
     // The origin confirmed the stored body for this very request, so it is served either way;
     // whether it may be stored again for others follows the same rules as a full response.
-    if (ctx.credentialed) this.#host.countMiss();
+    if (ctx.credentialed) this.#host.meter.count('misses');
     let reason: string | undefined =
       ctx.credentialed && !explicitlyShared(facts.directives)
         ? 'credentials'
@@ -194,7 +190,7 @@ export class Recorder {
       this.#pending = { status: stale.status, headers, varyFields: variesOn(facts, ctx.policy) };
     }
     this.#storedBody = stale.body;
-    this.#host.countRevalidated();
+    this.#host.meter.count('revalidated');
     const response = this.#build(stale.status, headers, stale.body, now);
     const replace = replay(response, {
       xCache: 'HIT',
@@ -291,8 +287,8 @@ export class Recorder {
 
   #skip(reason: string): void {
     this.#pending = undefined;
-    const events = this.#host.events;
-    if (events.has('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
+    const events = this.#host.meter.events;
+    if (events.wants('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
   }
 }
 

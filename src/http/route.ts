@@ -33,7 +33,6 @@ export interface RouteHost extends RecorderHost {
   readonly coalesceWaitMs: number;
   /** The host keys and path tags use (the middleware's `host` option, else the request's). */
   readonly hostOf: HostResolver;
-  countHit(coalesced: boolean): void;
   /** Invalidates tags; never rejects (a failure is counted and reported). */
   invalidate(tags: readonly string[]): Promise<void>;
 }
@@ -113,7 +112,7 @@ export class HttpCacheRoute {
         ),
       };
     }
-    host.countBypass();
+    host.meter.count('bypass');
     if (cls.kind === 'bypass' || !this.policy.invalidate) return BYPASS;
     return {
       kind: 'write',
@@ -158,7 +157,7 @@ export class HttpCacheRoute {
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
-        host.countHit(false);
+        host.meter.count('hits');
         return this.#replay(stored, 'HIT', ctx, now);
       }
       if (use === 'stale-while-revalidate') {
@@ -167,14 +166,14 @@ export class HttpCacheRoute {
         const refreshing = host.flights.get(ctx.primary) !== undefined;
         if (refreshing || refresh !== undefined) {
           if (!refreshing) refresh?.();
-          host.countStale();
+          host.meter.count('stale');
           return this.#replay(stored, 'STALE', ctx, now);
         }
       }
     }
     if (ctx.freshness?.onlyIfCached === true) {
       // RFC 9111 §5.2.1.7: nothing usable is stored, and the client forbids asking the origin.
-      host.countMiss();
+      host.meter.count('misses');
       return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
     return this.#fetch(ctx, stored, true);
@@ -205,7 +204,8 @@ export class HttpCacheRoute {
         (shared.varyFields.length === 0 ||
           headerHash(shared.varyFields, ctx.header) === shared.varyHash)
       ) {
-        host.countHit(true);
+        host.meter.count('hits');
+        host.meter.count('coalesced');
         return this.#replay(shared.response, 'HIT', ctx, host.now());
       }
     }
@@ -225,7 +225,7 @@ export class HttpCacheRoute {
     }
     // With uncovered credentials the recorder counts a miss or a bypass once the response says
     // whether it is shared.
-    if (!ctx.credentialed) host.countMiss();
+    if (!ctx.credentialed) host.meter.count('misses');
     // Revalidate rather than refetch when the stored entry has validators and the client sent
     // none of its own (its own are answered by the recorder from whatever comes back).
     const validators =
