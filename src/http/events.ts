@@ -13,13 +13,39 @@ export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 export interface HttpCacheEvents {
   /** A response was written to the cache. */
   store: { key: string; bytes: number; ttlMs: number; tags: readonly string[] };
-  /** A response was not stored, and why. */
-  skip: { key: string; reason: string };
+  /** A response was not stored, and why: exactly one per response the recorder saw. */
+  skip: { key: string; reason: SkipReason };
   /** Tags were invalidated (after a write, or by `invalidateTags`). */
   invalidate: { tags: readonly string[] };
   /** A cache operation failed; the request was answered by the origin instead. */
   cacheError: { operation: string; key?: string; error: unknown };
 }
+
+/**
+ * Why a response went unstored, decided once per response by the recorder (recorder.ts):
+ * - the request: `credentials` (not explicitly shared, RFC 9111 §3.5), `request-no-store`,
+ *   `head`;
+ * - the response (cacheability.ts, RFC 9111 §3): `status`, `no-store`, `private`,
+ *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`;
+ * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `cache-error` (no tag
+ *   snapshot), `aborted` (the origin failed or the client went away mid-response),
+ *   `incomplete` (the body did not match its `Content-Length`).
+ */
+export type SkipReason =
+  | 'credentials'
+  | 'request-no-store'
+  | 'head'
+  | 'status'
+  | 'no-store'
+  | 'private'
+  | 'set-cookie'
+  | 'vary-star'
+  | 'no-freshness'
+  | 'too-large'
+  | 'stale-if-error'
+  | 'cache-error'
+  | 'aborted'
+  | 'incomplete';
 
 /** An event name of {@link HttpCacheEvents}. */
 export type HttpCacheEventName = keyof HttpCacheEvents;

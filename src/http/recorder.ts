@@ -22,7 +22,7 @@ import {
 } from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
 import { hasRepeatedNames, type StoredResponse } from './entry.js';
-import type { HttpMeter, XCache } from './events.js';
+import type { HttpMeter, SkipReason, XCache } from './events.js';
 import { computeFreshness, storageTtlMs, usableOnError } from './freshness.js';
 import {
   type FlatHeaders,
@@ -84,6 +84,8 @@ export class Recorder {
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #done = false;
+  /** Why this response is not stored, once decided (set at most once). */
+  #reason: SkipReason | undefined;
 
   constructor(
     host: RecorderHost,
@@ -130,14 +132,14 @@ export class Recorder {
       else this.#host.meter.count('misses');
     }
     const xCache: XCache = bypass ? 'BYPASS' : 'MISS';
-    let reason: string | undefined = bypass
+    let reason: SkipReason | undefined = bypass
       ? 'credentials'
       : ctx.noStore
         ? 'request-no-store'
         : ctx.head
           ? 'head'
           : undefined;
-    reason ??= storability(facts, ctx.policy);
+    reason ??= storability(facts, ctx.policy) as SkipReason | undefined;
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     const length = getFlat(headers, 'content-length');
     if (reason === undefined && length !== undefined && Number(length) > ctx.policy.maxBodySize) {
@@ -178,12 +180,12 @@ export class Recorder {
     // The origin confirmed the stored body for this very request, so it is served either way;
     // whether it may be stored again for others follows the same rules as a full response.
     if (ctx.credentialed) this.#host.meter.count('misses');
-    let reason: string | undefined =
+    let reason: SkipReason | undefined =
       ctx.credentialed && !explicitlyShared(facts.directives)
         ? 'credentials'
         : ctx.noStore
           ? 'request-no-store'
-          : storability(facts, ctx.policy);
+          : (storability(facts, ctx.policy) as SkipReason | undefined);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     if (reason !== undefined) this.#skip(reason);
     else {
@@ -224,6 +226,19 @@ export class Recorder {
     }
     this.#pending = undefined;
     const ctx = this.#ctx;
+    // A body longer or shorter than its Content-Length is not the response the origin meant
+    // (RFC 9112 §6.3): the client got what node sent, but nothing is kept.
+    const declared = getFlat(pending.headers, 'content-length');
+    if (
+      this.#storedBody === undefined &&
+      declared !== undefined &&
+      Number(declared) !== this.#bytes
+    ) {
+      this.#chunks = [];
+      this.#skip('incomplete');
+      this.#finish(undefined);
+      return;
+    }
     const now = this.#host.now();
     const body =
       this.#storedBody ??
@@ -274,9 +289,15 @@ export class Recorder {
 
   /** The origin failed or the client went away: nothing is stored; followers fetch. */
   abort(): void {
-    this.#pending = undefined;
+    if (this.#done) return;
+    this.#skip('aborted');
     this.#chunks = [];
     this.#finish(undefined);
+  }
+
+  /** Why this response is not (or was not) stored; `undefined` while it may still be. */
+  get skipped(): SkipReason | undefined {
+    return this.#reason;
   }
 
   #finish(shared: Shared | undefined): void {
@@ -285,8 +306,11 @@ export class Recorder {
     if (this.#flight !== undefined) this.#host.flights.settle(this.#flight, shared);
   }
 
-  #skip(reason: string): void {
+  /** Decides, once, that this response is not stored, and says why. */
+  #skip(reason: SkipReason): void {
     this.#pending = undefined;
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
     const events = this.#host.meter.events;
     if (events.wants('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
   }
