@@ -29,7 +29,8 @@ export interface HttpCacheEvents {
  *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`;
  * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `cache-error` (no tag
  *   snapshot), `aborted` (the origin failed or the client went away mid-response),
- *   `incomplete` (the body did not match its `Content-Length`).
+ *   `incomplete` (the body did not match its `Content-Length`), `write-after-end`,
+ *   `headers-twice` (the handler wrote past `end()` or sent a second head).
  */
 export type SkipReason =
   | 'credentials'
@@ -45,7 +46,9 @@ export type SkipReason =
   | 'stale-if-error'
   | 'cache-error'
   | 'aborted'
-  | 'incomplete';
+  | 'incomplete'
+  | 'write-after-end'
+  | 'headers-twice';
 
 /** An event name of {@link HttpCacheEvents}. */
 export type HttpCacheEventName = keyof HttpCacheEvents;

@@ -159,7 +159,12 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   let ended = false;
 
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (headed) return origWriteHead.apply(this, args);
+    if (headed) {
+      // A second head: what the client gets is no longer what was recorded. Node answers it
+      // as it always does (it throws once the head is out); nothing is stored.
+      recorder.abort('headers-twice');
+      return origWriteHead.apply(this, args);
+    }
     headed = true;
     const status = Number(args[0]);
     const action = recorder.head(status, headHeaders(res, args[1], args[2]));
@@ -177,6 +182,7 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   } as ServerResponse['writeHead'];
 
   res.write = function write(this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
+    if (ended) return writeAfterEnd(res, recorder, rest);
     if (!headed) res.writeHead(res.statusCode);
     const bytes = toBytes(chunk, rest[0]);
     if (bytes !== undefined) recorder.chunk(bytes);
@@ -202,7 +208,11 @@ function tee(res: ServerResponse, recorder: Recorder): void {
         cb = args[2] as Callback | undefined;
       }
     }
-    if (ended) return origEnd.apply(this, args) as ServerResponse;
+    if (ended) {
+      if (chunk !== undefined && chunk !== null) writeAfterEnd(res, recorder, [cb]);
+      else if (cb !== undefined) process.nextTick(cb);
+      return this;
+    }
     ended = true;
     if (!headed) {
       // What node does for an end(data) without a head: a Content-Length for the data.
@@ -226,13 +236,32 @@ function tee(res: ServerResponse, recorder: Recorder): void {
       replacement !== undefined
         ? (origEnd.call(this, replacement.body, cb) as ServerResponse)
         : (origEnd.apply(this, args) as ServerResponse);
-    recorder.end();
+    // Stored once node has sent it all ('finish' always comes after end() returns): a write
+    // after end() in the same tick still voids it.
+    res.once('finish', () => recorder.end());
     return out;
   } as ServerResponse['end'];
 
-  res.once('close', () => {
-    if (!ended) recorder.abort();
+  // A reset before the last byte went out (the client's, or the handler destroying the
+  // response): nothing is stored. After 'finish' the recorder is done and this is a no-op.
+  res.once('close', () => recorder.abort());
+}
+
+/**
+ * A write after `end()`: node sends nothing more and reports `ERR_STREAM_WRITE_AFTER_END`
+ * to the callback and as an `'error'` event. The client gets the same; the response is not
+ * stored; the event is emitted only to a listener, so the cache never turns a handler's slip
+ * into an uncaught exception that crashes the server.
+ */
+function writeAfterEnd(res: ServerResponse, recorder: Recorder, rest: unknown[]): boolean {
+  recorder.abort('write-after-end');
+  const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
+  const error = Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+  process.nextTick(() => {
+    cb?.(error);
+    if (res.listenerCount('error') > 0) res.emit('error', error);
   });
+  return false;
 }
 
 /** Makes `res.end` wait for the invalidation a successful write triggers. */

@@ -287,10 +287,13 @@ export class Recorder {
     return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };
   }
 
-  /** The origin failed or the client went away: nothing is stored; followers fetch. */
-  abort(): void {
+  /**
+   * The origin failed, misbehaved (`reason`) or the client went away: nothing is stored;
+   * followers fetch. A no-op once the response was stored.
+   */
+  abort(reason: SkipReason = 'aborted'): void {
     if (this.#done) return;
-    this.#skip('aborted');
+    this.#skip(reason);
     this.#chunks = [];
     this.#finish(undefined);
   }
