@@ -5,9 +5,9 @@
  *
  * A miss streams the origin's body to the client through a `TransformStream` that tees each
  * chunk to the recorder, so large bodies pass without being buffered whole. The Fetch wrapper
- * can re-run its handler, so it serves `stale-while-revalidate` at once and refreshes in the
- * background; the Hono middleware (which can run `next` only once) lets the first stale
- * request refresh while concurrent ones get the stale copy.
+ * re-runs its handler for `stale-while-revalidate` (served at once, refreshed in the
+ * background); the Hono middleware answers stale and runs the rest of the chain afterwards
+ * as the refresh.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { CodeAIPlan } from '../codeai/plan.js';
@@ -77,13 +77,30 @@ export function honoPlanCache(middleware: CachingMiddleware, plan: CodeAIPlan): 
 }
 
 function honoMiddleware(select: Selector): MiddlewareHandler {
+  const refresher = new BackgroundRefresh();
   return async (c: Context, next) => {
+    const request = c.req.raw;
     const origin: Origin = async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
       await next();
       return c.res;
     };
-    const response = await handle(select, c.req.raw, c.env, origin);
+    // stale-while-revalidate (RFC 5861 §3): the stale copy is this middleware's answer, and
+    // the rest of the chain (`next`, not yet called) runs afterwards as the refresh. Hono
+    // reads `c.res` as soon as the middleware returns, so the refresh waits a macrotask,
+    // then reopens the context (`finalized`) for the handler's response.
+    const refresh = (route: HttpCacheRoute, ctx: ReadContext) =>
+      refresher.start(ctx.primary, async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        const outcome = await route.refresh(ctx);
+        if (outcome.kind !== 'fetch') return;
+        c.res = undefined;
+        c.finalized = false;
+        const res = await miss(outcome.recorder, outcome.validators, ctx, request, origin);
+        // Drain the body so the recorder sees it all and stores it.
+        await res.arrayBuffer();
+      });
+    const response = await handle(select, request, c.env, origin, refresh);
     if (response === undefined) {
       await next();
       return;

@@ -6,12 +6,15 @@
  * Node funnels it through those three, so the recorder sees the final status and headers
  * before a byte is sent (`X-Cache` goes out with them) and every body byte after.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from './caching-middleware.js';
 import { type FlatHeaders, flattenHeaders } from './headers.js';
 import {
   applyEdits,
+  BackgroundRefresh,
   type FinishWrite,
   forwardEdits,
   nodeHeaderGetter,
@@ -64,13 +67,45 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
     tee(res, outcome.recorder);
     pass(req, res, next);
   };
-  return (req, res, next) => {
+  // stale-while-revalidate (RFC 5861 §3): the first stale request is answered at once and
+  // the route is re-run in the background on a detached request / response pair (see
+  // `shadowExchange`), marked so that the re-run skips the lookup, fetches and stores.
+  const refresher = new BackgroundRefresh();
+  const shadows = new WeakSet<IncomingMessage>();
+  /** How to re-run this request's route: our own origin, else the Express app around us. */
+  const rerunOf = (req: IncomingMessage, next: unknown): NodeOrigin | undefined => {
+    if (next === undefined) return origin === undefined ? undefined : (r, s) => handler(r, s);
+    const app = (req as { app?: unknown }).app;
+    return typeof app === 'function' ? (app as NodeOrigin) : undefined;
+  };
+  const refreshInBackground = (req: IncomingMessage, url: string, key: string, rerun: NodeOrigin) =>
+    refresher.start(key, () => {
+      const shadow = shadowExchange(req, url);
+      shadows.add(shadow.req);
+      const done = new Promise<void>((resolve) => {
+        shadow.res.once('finish', resolve);
+        shadow.res.once('close', resolve);
+      });
+      rerun(shadow.req, shadow.res);
+      return done;
+    });
+  const handler: NodeHandler = (req, res, next) => {
     // Express keeps the full target in originalUrl when the middleware is mounted on a path.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const step = select(req.method ?? 'GET', url, nodeHeaderGetter(req.headers));
     if (step.kind === 'read') {
-      const ctx = step.ctx;
-      const outcome = step.route.lookup(ctx);
+      const { route, ctx } = step;
+      let outcome: Outcome | Promise<Outcome>;
+      if (shadows.has(req)) {
+        // Our own background refresh: skip the lookup, fetch and store.
+        outcome = route.refresh(ctx);
+      } else {
+        const rerun = rerunOf(req, next);
+        outcome = route.lookup(
+          ctx,
+          rerun && (() => refreshInBackground(req, url, ctx.primary, rerun)),
+        );
+      }
       // A memory hit answers synchronously: the response goes out in this same tick.
       if (!(outcome instanceof Promise)) {
         proceed(outcome, ctx, req, res, next);
@@ -91,6 +126,31 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
     }
     pass(req, res, next);
   };
+  return handler;
+}
+
+/**
+ * A copy of a GET for a background refresh: same method, target and headers, no body, and
+ * a response whose bytes go nowhere (a sink socket, so node emits 'finish' as usual).
+ */
+function shadowExchange(
+  req: IncomingMessage,
+  url: string,
+): { req: IncomingMessage; res: ServerResponse } {
+  const copy = new IncomingMessage(new Socket());
+  copy.method = req.method ?? 'GET';
+  copy.url = url;
+  copy.headers = { ...req.headers };
+  copy.push(null);
+  const res = new ServerResponse(copy);
+  res.assignSocket(
+    new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    }) as unknown as Socket,
+  );
+  return { req: copy, res };
 }
 
 /**
