@@ -11,6 +11,7 @@ export {
   type HttpCacheEventName,
   type HttpCacheEvents,
   httpChannelName,
+  type SkipReason,
   type XCache,
 } from './events.js';
 export type { HostOption, HostRequest } from './host.js';

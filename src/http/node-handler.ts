@@ -74,7 +74,7 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
   const shadows = new WeakSet<IncomingMessage>();
   /** How to re-run this request's route: our own origin, else the Express app around us. */
   const rerunOf = (req: IncomingMessage, next: unknown): NodeOrigin | undefined => {
-    if (next === undefined) return origin === undefined ? undefined : (r, s) => handler(r, s);
+    if (next === undefined) return origin === undefined ? undefined : handler;
     const app = (req as { app?: unknown }).app;
     return typeof app === 'function' ? (app as NodeOrigin) : undefined;
   };
@@ -130,7 +130,7 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
 }
 
 /**
- * A copy of a GET for a background refresh: same method, target and headers, no body, and
+ * A copy of a read for a background refresh: a GET with the same target and headers, no body, and
  * a response whose bytes go nowhere (a sink socket, so node emits 'finish' as usual).
  */
 function shadowExchange(
@@ -138,7 +138,8 @@ function shadowExchange(
   url: string,
 ): { req: IncomingMessage; res: ServerResponse } {
   const copy = new IncomingMessage(new Socket());
-  copy.method = req.method ?? 'GET';
+  // A stale HEAD refreshes the GET it was answered from (HEAD responses are never stored).
+  copy.method = 'GET';
   copy.url = url;
   copy.headers = { ...req.headers };
   copy.push(null);
