@@ -5,10 +5,21 @@
  * one), and its client sees what node would give it without the cache. Runs on plain
  * node:http and on Express, both through `CachingMiddleware.handler`.
  */
-import { createServer, get, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  get,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fastifyCache } from '../../src/adapters/fastify.js';
+import { cachingFetch, honoCache } from '../../src/adapters/hono.js';
 import { CachingMiddleware } from '../../src/http/caching-middleware.js';
 import type { SkipReason } from '../../src/http/events.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
@@ -158,5 +169,74 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
         }
       });
     }
+  });
+}
+
+/** Fastify and Hono / Fetch: a declared length the body does not match is never stored. */
+describe('robust against the origin (Fastify, Hono, Fetch): Content-Length mismatches', () => {
+  const BODIES: [string, string, string][] = [
+    ['longer', '5', '0123456789'],
+    ['shorter', '10', '01234'],
+  ];
+  type Start = (mw: CachingMiddleware, length: string, body: string) => Promise<string>;
+  const START: Record<string, Start> = {
+    fastify: async (mw, length, body) => {
+      const app = Fastify();
+      await app.register(fastifyCache(mw, { ttl: '1m' }));
+      app.get('/p', (_req, reply) => {
+        reply.header('content-length', length).send(body);
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      closers.push(async () => {
+        app.server.closeAllConnections();
+        await app.close();
+      });
+      return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    },
+    hono: async (mw, length, body) => {
+      const app = new Hono();
+      app.use('*', honoCache(mw, { ttl: '1m' }));
+      app.get('/p', () => new Response(body, { headers: { 'content-length': length } }));
+      return serveFetch(app.fetch);
+    },
+    fetch: async (mw, length, body) =>
+      serveFetch(
+        cachingFetch(
+          mw,
+          { ttl: '1m' },
+          () => new Response(body, { headers: { 'content-length': length } }),
+        ),
+      ),
+  };
+  for (const [adapter, start] of Object.entries(START)) {
+    for (const [what, length, body] of BODIES) {
+      it(`${adapter}: a body ${what} than its Content-Length is never stored`, async () => {
+        const mw = new CachingMiddleware(new MemoryCache());
+        const skips: SkipReason[] = [];
+        mw.on('skip', ({ reason }) => skips.push(reason));
+        const url = await start(mw, length, body);
+        await fetchOnce(`${url}/p`);
+        await until(() => skips.length === 1, 10_000, 'the skip event');
+        await fetchOnce(`${url}/p`);
+        await until(() => skips.length === 2, 10_000, 'the second skip event');
+        expect(skips).toEqual(['incomplete', 'incomplete']);
+        expect(mw.stats().stores).toBe(0);
+      });
+    }
+  }
+});
+
+async function serveFetch(fetch: (req: Request) => Response | Promise<Response>): Promise<string> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve(`http://127.0.0.1:${info.port}`);
+    }) as Server;
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
   });
 }
