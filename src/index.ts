@@ -12,7 +12,7 @@ export { type ChannelMessage, channelName } from './core/events.js';
 export { compileGlob, escapeGlob, type GlobMatcher } from './core/glob.js';
 export type { Jsonified } from './core/json.js';
 export type { CommonCacheOptions } from './core/options.js';
-export type { SharedBytes, SharedReadable } from './core/shared-read.js';
+export type { Decoder, SharedBytes, SharedReadable } from './core/shared-read.js';
 export type { EvictionReason, MaybePromise, Store, StoreHooks } from './core/store.js';
 export { StoreCache } from './core/store-cache.js';
 export type {

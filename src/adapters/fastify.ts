@@ -24,12 +24,24 @@ import type {
 } from 'fastify';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from '../http/caching-middleware.js';
-import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
+import { type FlatHeaders, flattenHeaders } from '../http/headers.js';
+import {
+  applyEdits,
+  BackgroundRefresh,
+  type FinishWrite,
+  forwardEdits,
+  groupHeaders,
+  nodeHeaderGetter,
+  planSelector,
+  routeSelector,
+  type Selector,
+  type Step,
+} from '../http/kernel.js';
 import { PlanRoutes } from '../http/plan-routes.js';
 import type { CachePolicy } from '../http/policy.js';
 import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute, Outcome, Plan } from '../http/route.js';
+import type { Outcome } from '../http/route.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,37 +55,27 @@ const REFRESH_HEADER = 'x-codeai-cache-refresh';
 
 type State =
   | { kind: 'replayed' }
-  | { kind: 'write'; plan: Extract<Plan, { kind: 'write' }> }
+  | { kind: 'write'; finish: FinishWrite }
   | { kind: 'read'; recorder: Recorder };
 
-/** How a request is handled: its route (for reads) and its plan; undefined leaves it alone. */
-type Select = (
-  request: FastifyRequest,
-  header: HeaderGetter,
-) => { route: HttpCacheRoute | undefined; plan: Plan } | undefined;
+/** How a request is handled: the kernel's selector for its route config. */
+type Select = (request: FastifyRequest) => Selector | undefined;
 
 /** A Fastify plugin applying `policy` (routes may override it with `config.cache`). */
 export function fastifyCache(
   middleware: CachingMiddleware,
   policy: CachePolicy = {},
 ): (instance: FastifyInstance) => Promise<void> {
-  const fallback = middleware.route(policy);
-  const perConfig = new WeakMap<object, HttpCacheRoute | false>();
-  const routeFor = (request: FastifyRequest): HttpCacheRoute | false => {
+  const fallback = routeSelector(middleware.route(policy));
+  const perConfig = new WeakMap<object, Selector | undefined>();
+  return cachePlugin((request) => {
     const config = request.routeOptions.config as { cache?: CachePolicy | false } | undefined;
     if (config?.cache === undefined) return fallback;
-    let route = perConfig.get(config);
-    if (route === undefined) {
-      route = config.cache === false ? false : middleware.route(config.cache);
-      perConfig.set(config, route);
-    }
-    return route;
-  };
-  return cachePlugin((request, header) => {
-    const route = routeFor(request);
-    return route === false
-      ? undefined
-      : { route, plan: route.begin(request.method, request.url, header) };
+    if (perConfig.has(config)) return perConfig.get(config);
+    const select =
+      config.cache === false ? undefined : routeSelector(middleware.route(config.cache));
+    perConfig.set(config, select);
+    return select;
   });
 }
 
@@ -86,18 +88,11 @@ export function fastifyPlanCache(
   middleware: CachingMiddleware,
   plan: CodeAIPlan,
 ): (instance: FastifyInstance) => Promise<void> {
-  const routes = new PlanRoutes(middleware, plan);
-  return cachePlugin((request, header) => {
-    const d = routes.decide(request.method, request.url, header);
-    if (d.kind === 'pass') return undefined;
-    if (d.kind === 'read') {
-      return { route: d.route, plan: d.route.begin(request.method, request.url, header) };
-    }
-    return { route: undefined, plan: { kind: 'write', finish: (status) => d.finish(status) } };
-  });
+  const select = planSelector(new PlanRoutes(middleware, plan));
+  return cachePlugin(() => select);
 }
 
-function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<void> {
+function cachePlugin(selectFor: Select): (instance: FastifyInstance) => Promise<void> {
   const plugin = async (instance: FastifyInstance): Promise<void> => {
     const state = new WeakMap<FastifyRequest, State>();
 
@@ -105,22 +100,17 @@ function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<voi
     // written in the same tick the request arrived (a promise hop costs a fifth of the
     // throughput of a fast route), and requests we do not touch pay no promise at all.
     const onRequest: onRequestHookHandler = (request, reply, done) => {
+      const select = selectFor(request);
+      if (select === undefined) return done();
       const headers = request.raw.headers;
-      const header: HeaderGetter = (name) => {
-        const v = headers[name];
-        return v === undefined || typeof v === 'string' ? v : v.join(', ');
-      };
-      const selected = select(request, header);
-      if (selected === undefined) return done();
-      const { plan } = selected;
-      // A read plan always comes with its route.
-      const route = selected.route!;
-      if (plan.kind !== 'read') {
+      const step: Step = select(request.method, request.url, nodeHeaderGetter(headers));
+      if (step.kind !== 'read') {
+        if (step.kind === 'pass') return done();
         reply.header('x-cache', 'BYPASS');
-        if (plan.kind === 'write') state.set(request, { kind: 'write', plan });
+        if (step.kind === 'write') state.set(request, { kind: 'write', finish: step.finish });
         return done();
       }
-      const ctx = plan.ctx;
+      const { route, ctx } = step;
       const refreshing = headers[REFRESH_HEADER] === token;
       if (refreshing) delete headers[REFRESH_HEADER];
       const proceed = (outcome: Outcome) => {
@@ -132,18 +122,7 @@ function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<voi
           reply.send(sendable(r));
           return; // responded: done() must not be called
         }
-        if (ctx.conditions !== undefined) {
-          // Ask the origin for the full response so it can be stored; the recorder answers
-          // the client's validators itself.
-          delete headers['if-none-match'];
-          delete headers['if-modified-since'];
-        }
-        const validators = outcome.validators;
-        if (validators !== undefined) {
-          // Revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
-          for (let i = 0; i < validators.length; i += 2)
-            headers[validators[i]!] = validators[i + 1];
-        }
+        applyEdits(headers, forwardEdits(ctx, outcome));
         state.set(request, { kind: 'read', recorder: outcome.recorder });
         done();
       };
@@ -159,21 +138,18 @@ function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<voi
 
     // stale-while-revalidate (RFC 5861 §3): the stale copy is served at once and the route
     // is re-run in the background through `inject`, marked with a per-instance token so the
-    // re-run skips the lookup, fetches and stores. One refresh per key at a time.
+    // re-run skips the lookup, fetches and stores.
     const token = randomUUID();
-    const refreshingKeys = new Set<string>();
+    const refresher = new BackgroundRefresh();
     const refreshInBackground = (request: FastifyRequest, key: string) => {
-      if (refreshingKeys.has(key)) return;
-      refreshingKeys.add(key);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.raw.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      headers[REFRESH_HEADER] = token;
-      instance
-        .inject({ method: 'GET', url: request.url, headers })
-        .catch(() => undefined)
-        .finally(() => refreshingKeys.delete(key));
+      refresher.start(key, () => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.raw.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        headers[REFRESH_HEADER] = token;
+        return instance.inject({ method: 'GET', url: request.url, headers });
+      });
     };
 
     const onSend: onSendHookHandler<unknown> = (request, reply, payload, done) => {
@@ -183,7 +159,7 @@ function cachePlugin(select: Select): (instance: FastifyInstance) => Promise<voi
       if (s.kind === 'read') return done(null, record(s.recorder, reply, payload));
       const location = reply.getHeader('location');
       const contentLocation = reply.getHeader('content-location');
-      const pending = s.plan.finish(
+      const pending = s.finish(
         reply.statusCode,
         location === undefined ? undefined : String(location),
         contentLocation === undefined ? undefined : String(contentLocation),
@@ -279,16 +255,4 @@ function isStream(payload: unknown): payload is NodeJS.ReadableStream & {
   once(event: 'error', fn: (error: Error) => void): void;
 } {
   return typeof (payload as { pipe?: unknown } | null)?.pipe === 'function';
-}
-
-/** Flat headers as an object, repeated names as arrays. */
-function groupHeaders(flat: FlatHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!;
-    const value = flat[i + 1]!;
-    const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
 }

@@ -5,20 +5,31 @@
  *
  * A miss streams the origin's body to the client through a `TransformStream` that tees each
  * chunk to the recorder, so large bodies pass without being buffered whole. The Fetch wrapper
- * can re-run its handler, so it serves `stale-while-revalidate` at once and refreshes in the
- * background; the Hono middleware (which can run `next` only once) lets the first stale
- * request refresh while concurrent ones get the stale copy.
+ * re-runs its handler for `stale-while-revalidate` (served at once, refreshed in the
+ * background); the Hono middleware answers stale and runs the rest of the chain afterwards
+ * as the refresh.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from '../http/caching-middleware.js';
 import type { FlatHeaders, HeaderGetter } from '../http/headers.js';
+import {
+  BackgroundRefresh,
+  type FinishWrite,
+  forwardEdits,
+  joinHeaders,
+  type NodeHeaderRecord,
+  nodeHeaderGetter,
+  planSelector,
+  routeSelector,
+  type Selector,
+} from '../http/kernel.js';
 import { PlanRoutes } from '../http/plan-routes.js';
 import type { CachePolicy } from '../http/policy.js';
 import type { ReadContext } from '../http/read-context.js';
 import type { Recorder } from '../http/recorder.js';
 import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute, Outcome, Plan } from '../http/route.js';
+import type { HttpCacheRoute, Outcome } from '../http/route.js';
 
 /** A Fetch handler; `env` is passed through (Hono's `app.fetch(request, env)`). */
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
@@ -33,15 +44,19 @@ export function cachingFetch(
   policy: CachePolicy,
   handler: FetchHandler,
 ): (request: Request, env?: unknown) => Response | Promise<Response> {
-  const route = middleware.route(policy);
+  const select = routeSelector(middleware.route(policy));
+  const refresher = new BackgroundRefresh();
   return (request, env) =>
     handle(
-      route,
+      select,
       request,
       env,
       async (req) => handler(req, env),
-      (ctx) => refreshInBackground(route, ctx, request, (req) => handler(req, env)),
-    );
+      (route, ctx) =>
+        refresher.start(ctx.primary, () =>
+          refreshInBackground(route, ctx, request, (req) => handler(req, env)),
+        ),
+    ) ?? handler(request, env);
 }
 
 /** A Hono middleware applying `policy`. */
@@ -49,17 +64,7 @@ export function honoCache(
   middleware: CachingMiddleware,
   policy: CachePolicy = {},
 ): MiddlewareHandler {
-  const route = middleware.route(policy);
-  return async (c: Context, next) => {
-    const response = await handle(route, c.req.raw, c.env, async (req) => {
-      if (req !== c.req.raw) c.req.raw = req;
-      await next();
-      return c.res;
-    });
-    // Replace the response outright: Hono's `res` setter would otherwise merge the old headers.
-    c.res = undefined;
-    c.res = response;
-  };
+  return honoMiddleware(routeSelector(middleware.route(policy)));
 }
 
 /**
@@ -68,24 +73,39 @@ export function honoCache(
  * links them to, every other route is left alone (src/http/plan-routes.ts).
  */
 export function honoPlanCache(middleware: CachingMiddleware, plan: CodeAIPlan): MiddlewareHandler {
-  const routes = new PlanRoutes(middleware, plan);
+  return honoMiddleware(planSelector(new PlanRoutes(middleware, plan)));
+}
+
+function honoMiddleware(select: Selector): MiddlewareHandler {
+  const refresher = new BackgroundRefresh();
   return async (c: Context, next) => {
     const request = c.req.raw;
-    const { host, target } = splitUrl(request.url);
-    const decision = routes.decide(request.method, target, headerGetter(request, c.env, host));
-    if (decision.kind === 'pass') {
-      await next();
-      return;
-    }
     const origin: Origin = async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
       await next();
       return c.res;
     };
-    const response =
-      decision.kind === 'read'
-        ? await handle(decision.route, request, c.env, origin)
-        : await write((status) => decision.finish(status), request, origin);
+    // stale-while-revalidate (RFC 5861 §3): the stale copy is this middleware's answer, and
+    // the rest of the chain (`next`, not yet called) runs afterwards as the refresh. Hono
+    // reads `c.res` as soon as the middleware returns, so the refresh waits a macrotask,
+    // then reopens the context (`finalized`) for the handler's response.
+    const refresh = (route: HttpCacheRoute, ctx: ReadContext) =>
+      refresher.start(ctx.primary, async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        const outcome = await route.refresh(ctx);
+        if (outcome.kind !== 'fetch') return;
+        c.res = undefined;
+        c.finalized = false;
+        const res = await miss(outcome.recorder, outcome.validators, ctx, request, origin);
+        // Drain the body so the recorder sees it all and stores it.
+        await res.arrayBuffer();
+      });
+    const response = await handle(select, request, c.env, origin, refresh);
+    if (response === undefined) {
+      await next();
+      return;
+    }
+    // Replace the response outright: Hono's `res` setter would otherwise merge the old headers.
     c.res = undefined;
     c.res = response;
   };
@@ -95,7 +115,7 @@ type Origin = (request: Request) => Promise<Response>;
 
 /** What `@hono/node-server` passes as `env`: the node request behind the Fetch one. */
 interface NodeEnv {
-  incoming?: { headers?: Record<string, string | string[] | undefined> };
+  incoming?: { headers?: NodeHeaderRecord };
 }
 
 /**
@@ -104,12 +124,7 @@ interface NodeEnv {
  */
 function headerGetter(request: Request, env: unknown, host: string): HeaderGetter {
   const raw = (env as NodeEnv | undefined)?.incoming?.headers;
-  if (raw !== undefined && raw !== null && typeof raw === 'object') {
-    return (name) => {
-      const v = raw[name];
-      return v === undefined || typeof v === 'string' ? v : v.join(', ');
-    };
-  }
+  if (raw !== undefined && raw !== null && typeof raw === 'object') return nodeHeaderGetter(raw);
   const headers = request.headers;
   return (name) => headers.get(name) ?? (name === 'host' ? host : undefined);
 }
@@ -127,29 +142,26 @@ function splitUrl(url: string): { host: string; target: string } {
   return { host: url.slice(start, slash), target };
 }
 
+/** The cache in front of `origin`; `undefined` when the selector leaves the request alone. */
 function handle(
-  route: HttpCacheRoute,
+  select: Selector,
   request: Request,
   env: unknown,
   origin: Origin,
-  refresh?: (ctx: ReadContext) => void,
-): Response | Promise<Response> {
+  refresh?: (route: HttpCacheRoute, ctx: ReadContext) => void,
+): Response | Promise<Response> | undefined {
   const { host, target } = splitUrl(request.url);
-  const header = headerGetter(request, env, host);
-  const plan = route.begin(request.method, target, header);
-  if (plan.kind === 'bypass') return origin(request).then((res) => withXCache(res, 'BYPASS'));
-  if (plan.kind === 'write') return write(plan.finish, request, origin);
-  const ctx = plan.ctx;
-  const outcome = route.lookup(ctx, refresh && (() => refresh(ctx)));
+  const step = select(request.method, target, headerGetter(request, env, host));
+  if (step.kind === 'pass') return undefined;
+  if (step.kind === 'bypass') return origin(request).then((res) => withXCache(res, 'BYPASS'));
+  if (step.kind === 'write') return write(step.finish, request, origin);
+  const { route, ctx } = step;
+  const outcome = route.lookup(ctx, refresh && (() => refresh(route, ctx)));
   if (outcome instanceof Promise) return outcome.then((o) => answer(o, ctx, request, origin));
   return answer(outcome, ctx, request, origin);
 }
 
-async function write(
-  finish: Extract<Plan, { kind: 'write' }>['finish'],
-  request: Request,
-  origin: Origin,
-): Promise<Response> {
+async function write(finish: FinishWrite, request: Request, origin: Origin): Promise<Response> {
   const res = await origin(request);
   const pending = finish(
     res.status,
@@ -178,16 +190,11 @@ async function miss(
   origin: Origin,
 ): Promise<Response> {
   let forward = request;
-  if (ctx.conditions !== undefined || validators !== undefined) {
+  const edits = forwardEdits(ctx, { kind: 'fetch', recorder, validators });
+  if (edits !== undefined) {
     const headers = new Headers(request.headers);
-    // Ask the origin for the full response so it can be stored; the recorder answers the
-    // client's validators itself.
-    headers.delete('if-none-match');
-    headers.delete('if-modified-since');
-    // Or revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
-    for (let i = 0; i < (validators?.length ?? 0); i += 2) {
-      headers.set(validators![i]!, validators![i + 1]!);
-    }
+    for (const name of edits.remove) headers.delete(name);
+    for (let i = 0; i < edits.set.length; i += 2) headers.set(edits.set[i]!, edits.set[i + 1]!);
     forward = new Request(request, { headers });
   }
   let res: Response;
@@ -246,23 +253,21 @@ async function drain(res: Response, recorder: Recorder): Promise<void> {
   }
 }
 
-function refreshInBackground(
+async function refreshInBackground(
   route: HttpCacheRoute,
   ctx: ReadContext,
   request: Request,
   handler: (request: Request) => Response | Promise<Response>,
-): void {
-  void (async () => {
-    const outcome = await route.refresh(ctx);
-    if (outcome.kind !== 'fetch') return;
-    try {
-      const res = record(outcome.recorder, await handler(new Request(request)));
-      // Drain the body so the recorder sees it all and stores it.
-      await res.arrayBuffer();
-    } catch {
-      outcome.recorder.abort();
-    }
-  })();
+): Promise<void> {
+  const outcome = await route.refresh(ctx);
+  if (outcome.kind !== 'fetch') return;
+  try {
+    const res = record(outcome.recorder, await handler(new Request(request)));
+    // Drain the body so the recorder sees it all and stores it.
+    await res.arrayBuffer();
+  } catch {
+    outcome.recorder.abort();
+  }
 }
 
 /**
@@ -271,13 +276,7 @@ function refreshInBackground(
  * writes without building a `Headers` object.
  */
 function toResponse(r: ReplayResponse): Response {
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < r.headers.length; i += 2) {
-    const name = r.headers[i]!;
-    const prev = headers[name];
-    headers[name] = prev === undefined ? r.headers[i + 1]! : `${prev}, ${r.headers[i + 1]!}`;
-  }
-  return new Response(r.body ?? null, { status: r.status, headers });
+  return new Response(r.body ?? null, { status: r.status, headers: joinHeaders(r.headers) });
 }
 
 function withXCache(res: Response, value: string): Response {

@@ -1,18 +1,55 @@
+import type { Emitter } from './emitter.js';
 import { CacheError, isCacheError } from './errors.js';
 import { CacheEmitter } from './events.js';
-import type { CacheStats } from './types.js';
+import type { CacheEvents, CacheStats } from './types.js';
+
+/**
+ * The library's one stats meter: named counters and the emitter that tells about them, kept
+ * together so that whatever is counted can also be told. The core's `CacheMeter` and the HTTP
+ * middleware's meter are both this class.
+ */
+export class Meter<Counts extends { [K in keyof Counts]: number }, Events extends object> {
+  readonly counters: Counts;
+  readonly events: Emitter<Events>;
+
+  constructor(counters: Counts, events: Emitter<Events>) {
+    this.counters = counters;
+    this.events = events;
+  }
+
+  /** Adds one (or `by`) to a counter. */
+  count(name: keyof Counts, by = 1): void {
+    (this.counters[name] as number) += by;
+  }
+
+  /** A copy of the counters. */
+  snapshot(): Counts {
+    return { ...this.counters };
+  }
+}
+
+type CacheCounters = {
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+  evictions: number;
+  errors: number;
+};
 
 /**
  * What one cache counts and tells: the counters behind `stats()` and the events behind
  * `on()` / diagnostics_channel. Every operation reports through it, so counting and
  * emitting stay consistent wherever an operation ends (plain read, bulk read, getOrSet).
  */
-export class CacheMeter {
-  readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 };
-  readonly events: CacheEmitter;
+export class CacheMeter extends Meter<CacheCounters, CacheEvents> {
+  declare readonly events: CacheEmitter;
 
   constructor(source: string) {
-    this.events = new CacheEmitter(source);
+    super(
+      { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 },
+      new CacheEmitter(source),
+    );
   }
 
   hit(key: string): void {
@@ -58,7 +95,8 @@ export class CacheMeter {
     return error;
   }
 
-  snapshot(size?: { entries: number; bytes: number }): CacheStats {
+  /** The counters, with the backend's size when given. */
+  sizedSnapshot(size?: { entries: number; bytes: number }): CacheStats {
     return size === undefined ? { ...this.counters } : { ...this.counters, ...size };
   }
 }

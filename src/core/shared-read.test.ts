@@ -84,3 +84,55 @@ describe('readShared (zero-copy reads for the HTTP hit path)', () => {
     expect(cache.readShared('k')).toBeUndefined();
   });
 });
+
+describe('readDecoded (the declared fast-read capability)', () => {
+  const counting = () => {
+    const calls: string[] = [];
+    const decode = (bytes: string | Buffer) => {
+      const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+      calls.push(text);
+      return { text };
+    };
+    return { calls, decode };
+  };
+
+  it('decodes a hot entry once while the store keeps the same value, tagged or not', async () => {
+    const { cache } = setup();
+    const { calls, decode } = counting();
+    await cache.set('plain', 'p');
+    await cache.set('tagged', 't', undefined, { tags: ['x'] });
+    for (const key of ['plain', 'tagged']) {
+      const first = cache.readDecoded(key, decode);
+      expect(first).toEqual({ text: key[0] });
+      expect(cache.readDecoded(key, decode)).toBe(first);
+    }
+    expect(calls).toEqual(['p', 't']);
+  });
+
+  it('decodes again after an overwrite, and reads invalidated or expired entries as absent', async () => {
+    const { cache, clock } = setup();
+    const { calls, decode } = counting();
+    await cache.set('k', 'one', undefined, { tags: ['t'] });
+    cache.readDecoded('k', decode);
+    await cache.set('k', 'two', undefined, { tags: ['t'] });
+    expect(cache.readDecoded('k', decode)).toEqual({ text: 'two' });
+    expect(calls).toEqual(['one', 'two']);
+    await cache.invalidateTags(['t']);
+    expect(cache.readDecoded('k', decode)).toBeUndefined();
+    await cache.getOrSet('g', async () => 'v', { ttl: 1_000, grace: 60_000 });
+    expect(cache.readDecoded('g', decode)).toEqual({ text: '"v"' });
+    clock.t += 1_001;
+    expect(cache.readDecoded('g', decode)).toBeUndefined();
+  });
+
+  it('counts as get does and rejects a stopped cache', async () => {
+    const { cache } = setup();
+    const { decode } = counting();
+    await cache.set('k', 'v');
+    cache.readDecoded('k', decode);
+    cache.readDecoded('nope', decode);
+    expect([cache.stats().hits, cache.stats().misses]).toEqual([1, 1]);
+    await cache.stop();
+    await expect(cache.readDecoded('k', decode)).rejects.toMatchObject({ code: 'STOPPED' });
+  });
+});

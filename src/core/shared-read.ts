@@ -7,6 +7,12 @@
  * stored value and remembered, so a hot tagged entry costs a pointer comparison and its
  * tag-version lookups rather than a copy and a parse. The same rules as `get` apply: an
  * entry past its logical expiry, or whose tags were invalidated, reads as absent.
+ *
+ * `readDecoded` goes one step further for a reader that also parses what it reads (the HTTP
+ * layer decoding a stored response): the parse is remembered beside the envelope's, for as
+ * long as the store keeps returning the same stored string, so a hot entry is decoded once
+ * however many times it is served. This is the backend's one declared fast-read capability
+ * (`Cache.readDecoded`); a backend without it is read through `getMaybeSync`.
  */
 import { whileTagsValid } from './entry.js';
 import { decodeEnvelope, hasEnvelopeString } from './envelope.js';
@@ -19,7 +25,14 @@ import type { MaybePromise, Store } from './store.js';
  */
 export type SharedBytes = string | Buffer;
 
-/** A cache that can read without copying; the HTTP layer looks for it. */
+/**
+ * Parses what a shared read returns. Must not write to its input, must be pure (the same
+ * bytes always give an equal result) and its result must be treated as immutable: one
+ * decode is handed to every reader of the same stored value.
+ */
+export type Decoder<T> = (bytes: SharedBytes) => T;
+
+/** A cache that can read without copying. */
 export interface SharedReadable {
   readShared(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
 }
@@ -37,7 +50,13 @@ interface DecodedEntry {
   readonly versions: readonly number[];
   /** The caller's bytes: a slice of `raw`, which V8 shares rather than copies. */
   readonly payload: string;
+  /** The last `readDecoded` parse of `payload`, and the decoder that made it. */
+  decoder: Decoder<unknown> | undefined;
+  decoded: unknown;
 }
+
+const NO_TAGS: readonly string[] = [];
+const NO_VERSIONS: readonly number[] = [];
 
 type PeekingStore = Store & { peek(key: string): string | undefined };
 
@@ -71,25 +90,58 @@ export class SharedReader {
     return whileTagsValid(this.#tags, key, entry.tags, entry.versions, entry.payload);
   }
 
+  /**
+   * The stored value at `key` through `decode`, or `undefined`; the decode is remembered
+   * while the store returns the same stored string. Throws what the store throws.
+   */
+  readDecoded<T>(key: string, decode: Decoder<T>): MaybePromise<T | undefined> {
+    const raw = this.#store.peek(key);
+    if (raw === undefined) return undefined;
+    const entry = this.#decoded(key, raw, true);
+    if (entry === undefined) return decode(raw);
+    if (entry.freshUntil !== 0 && this.#now() >= entry.freshUntil) return undefined;
+    if (entry.decoder !== decode) {
+      entry.decoded = decode(entry.payload);
+      entry.decoder = decode as Decoder<unknown>;
+    }
+    const value = entry.decoded as T;
+    if (entry.tags.length === 0) return value;
+    return whileTagsValid(this.#tags, key, entry.tags, entry.versions, value);
+  }
+
   /** Forgets every remembered decode. */
   clear(): void {
     this.#remembered.clear();
   }
 
-  #decoded(key: string, raw: string): DecodedEntry | undefined {
+  /** The remembered decode of `raw`; `plain` also remembers a value without an envelope. */
+  #decoded(key: string, raw: string, plain = false): DecodedEntry | undefined {
     const last = this.#remembered.get(key);
     // Same string object (or same bytes): the decode still holds.
     if (last !== undefined && last.raw === raw) return last;
-    const env = decodeEnvelope(Buffer.from(raw, 'latin1'));
+    const env = hasEnvelopeString(raw) ? decodeEnvelope(Buffer.from(raw, 'latin1')) : undefined;
     // A malformed envelope reads as plain bytes, as it does through `get`.
-    if (env === undefined) return undefined;
-    const entry: DecodedEntry = {
-      raw,
-      freshUntil: env.freshUntil,
-      tags: env.tags,
-      versions: env.tagVersions,
-      payload: raw.slice(raw.length - env.payload.length),
-    };
+    if (env === undefined && !plain) return undefined;
+    const entry: DecodedEntry =
+      env === undefined
+        ? {
+            raw,
+            freshUntil: 0,
+            tags: NO_TAGS,
+            versions: NO_VERSIONS,
+            payload: raw,
+            decoder: undefined,
+            decoded: undefined,
+          }
+        : {
+            raw,
+            freshUntil: env.freshUntil,
+            tags: env.tags,
+            versions: env.tagVersions,
+            payload: raw.slice(raw.length - env.payload.length),
+            decoder: undefined,
+            decoded: undefined,
+          };
     if (raw.length <= MAX_REMEMBERED_BYTES) {
       // Crude but bounded: a full memo starts over rather than tracking recency on the hot path.
       if (last === undefined && this.#remembered.size >= MAX_REMEMBERED) this.#remembered.clear();

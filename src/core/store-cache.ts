@@ -17,7 +17,7 @@ import {
 } from './options.js';
 import { InvalidationOutbox } from './outbox.js';
 import { deleteMatching, scanMatching } from './pattern-ops.js';
-import { canPeek, type SharedBytes, SharedReader } from './shared-read.js';
+import { canPeek, type Decoder, type SharedBytes, SharedReader } from './shared-read.js';
 import type { Store } from './store.js';
 import { invalidateTags, tagSnapshot } from './tag-ops.js';
 import type {
@@ -190,6 +190,33 @@ export class StoreCache implements Cache {
     }
   }
 
+  /**
+   * `Cache.readDecoded`: `decode` applied to what `readShared` would return; an in-process
+   * backend remembers the decode beside the stored value (shared-read.ts).
+   */
+  readDecoded<T>(key: string, decode: Decoder<T>): T | undefined | Promise<T | undefined> {
+    const shared = this.#shared;
+    try {
+      this.#check(undefined);
+      assertKey(key);
+      if (shared === undefined) {
+        const found = this.getMaybeSync(key);
+        if (found instanceof Promise) return found.then((b) => (b === undefined ? b : decode(b)));
+        return found === undefined ? found : decode(found);
+      }
+      const found = shared.readDecoded(key, decode);
+      if (found instanceof Promise) {
+        return found.then(
+          (value) => this.#count(key, value),
+          (err) => this.#readFailed('get', key, err),
+        );
+      }
+      return this.#count(key, found);
+    } catch (err) {
+      return this.#readFailed('get', key, err);
+    }
+  }
+
   #finishGet(
     key: string,
     bytes: Buffer | undefined,
@@ -322,7 +349,7 @@ export class StoreCache implements Cache {
   }
 
   stats(): CacheStats {
-    return this.#meter.snapshot(this.store.size?.());
+    return this.#meter.sizedSnapshot(this.store.size?.());
   }
 
   on<E extends CacheEventName>(event: E, listener: (payload: CacheEvents[E]) => void): this {

@@ -1,5 +1,6 @@
 import type { Duration } from './duration.js';
 import type { Jsonified } from './json.js';
+import type { Decoder } from './shared-read.js';
 
 /** Options accepted as the last argument of every call that may do I/O. */
 export interface CallOptions {
@@ -160,6 +161,14 @@ export interface Cache {
     key: string,
     options?: CallOptions,
   ): Buffer | undefined | Promise<Buffer | undefined>;
+  /**
+   * Optional capability, for readers that never write to what they read and parse it (the
+   * HTTP hit path): `get` with `decode` applied, answered synchronously when the backend
+   * can, from its own bytes without a copy where it holds them in process, and with the
+   * decode remembered while the stored value is unchanged. Same counting, expiry, tag rules
+   * and errors as `get`. Without it, callers use `getMaybeSync`.
+   */
+  readDecoded?<T>(key: string, decode: Decoder<T>): T | undefined | Promise<T | undefined>;
   set(key: string, value: CacheValue, ttl?: Duration, options?: SetOptions): Promise<void>;
   delete(key: string, options?: CallOptions): Promise<boolean>;
   exists(key: string, options?: CallOptions): Promise<boolean>;

@@ -3,8 +3,9 @@
  *
  * Design
  * ------
- * The core is framework-neutral (this folder); adapters (`src/adapters/`) only translate a
- * framework's request and response into three calls: `route.begin` classifies the request,
+ * The core is framework-neutral (this folder, node:http's handler included); adapters
+ * (`src/adapters/`) only translate a framework's request and response, through the kernel
+ * (kernel.ts), into three calls: `route.begin` classifies the request,
  * `route.lookup` answers it from storage or hands back a `Recorder`, and the adapter tees
  * the origin's response through that recorder while forwarding it unchanged.
  *
@@ -25,18 +26,25 @@
  * and each is counted in `stats().errors` and emitted as `cacheError`. The origin answers.
  */
 
-import { type NodeHandler, type NodeOrigin, nodeHandler } from '../adapters/node-http.js';
-import { planHandler } from '../adapters/node-plan.js';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
-import type { SharedBytes, SharedReadable } from '../core/shared-read.js';
 import type { Cache, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
 import { type IgnoredCookies, ignoredCookies } from './cookies.js';
-import { DecodeMemo } from './decode-memo.js';
-import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
+import { type Decoded, decode, decodeShared } from './entry.js';
+import {
+  type HttpCacheEventName,
+  type HttpCacheEvents,
+  type HttpCacheStats,
+  httpMeter,
+} from './events.js';
+
+export type { HttpCacheStats } from './events.js';
+
 import { type HostOption, hostResolver } from './host.js';
+import { routeSelector } from './kernel.js';
+import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
 import { type CachePolicy, resolvePolicy } from './policy.js';
 import type { Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
@@ -75,64 +83,27 @@ const DEFAULTS = {
   clock: Date as Clock,
 } as const;
 
-/** Counters kept by a {@link CachingMiddleware} since it was created. */
-export interface HttpCacheStats {
-  /** Served from the cache (including requests coalesced onto another's response). */
-  hits: number;
-  /** Went to the origin with a cacheable request. */
-  misses: number;
-  /** Served stale (stale-while-revalidate or stale-if-error). */
-  stale: number;
-  /**
-   * Went to the origin without the cache: by method (writes included), range, or credentials
-   * the key does not cover when the response was not explicitly shared.
-   */
-  bypass: number;
-  /** Hits that waited for a concurrent miss instead of calling the origin. */
-  coalesced: number;
-  /** Stale entries the origin confirmed with a 304 (served from the cache as `HIT`). */
-  revalidated: number;
-  /** Responses written to the cache. */
-  stores: number;
-  /** Tag invalidations issued (after writes or through `invalidateTags`). */
-  invalidations: number;
-  /** Cache operations that failed; each request was answered by the origin instead. */
-  errors: number;
-}
-
 /**
- * A backend's read that answers synchronously when it can (a memory hit), so a cached
- * response is written in the same tick as the request arrived — one promise hop costs a
- * node:http server about a fifth of its throughput — and, where the backend offers it,
- * without copying the stored bytes (the middleware never writes to them). Optional:
- * `cache.get` is used otherwise.
+ * How a hit is read: the backend's `readDecoded` capability when it declares one (memory: in
+ * the same tick, from its own bytes, the decode remembered while the entry is unchanged —
+ * one promise hop costs a node:http server about a fifth of its throughput), else
+ * `getMaybeSync` and a decode.
  */
-type FastRead = (key: string) => SharedBytes | undefined | Promise<SharedBytes | undefined>;
-
-function fastRead(cache: Cache): FastRead | undefined {
-  const shared = (cache as Partial<SharedReadable>).readShared;
-  if (typeof shared === 'function') return (key) => shared.call(cache, key);
-  const fn = (cache as { getMaybeSync?: FastRead }).getMaybeSync;
-  return typeof fn === 'function' ? (key) => fn.call(cache, key) : undefined;
+function entryReader(cache: Cache): (key: string) => Decoded | Promise<Decoded> {
+  if (typeof cache.readDecoded === 'function') {
+    return (key) => cache.readDecoded!(key, decodeShared) as Decoded | Promise<Decoded>;
+  }
+  return (key) => {
+    const found = cache.getMaybeSync(key);
+    return found instanceof Promise ? found.then(decode) : decode(found);
+  };
 }
 
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
 export class CachingMiddleware {
   readonly #cache: Cache;
-  readonly #events = new HttpEvents();
+  readonly #meter = httpMeter();
   readonly #flights = new Flights<Shared>();
-  readonly #memo = new DecodeMemo();
-  readonly #counts: HttpCacheStats = {
-    hits: 0,
-    misses: 0,
-    stale: 0,
-    bypass: 0,
-    coalesced: 0,
-    revalidated: 0,
-    stores: 0,
-    invalidations: 0,
-    errors: 0,
-  };
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
   readonly #host: RouteHost;
@@ -167,41 +138,20 @@ export class CachingMiddleware {
       'options.ignoreCookies',
       'INVALID_CONFIG',
     );
-    const counts = this.#counts;
-    const events = this.#events;
+    const meter = this.#meter;
     const flights = this.#flights;
     const host: RouteHost = {
       cache,
-      read: fastRead(cache) ?? ((key) => cache.get(key)),
-      memo: this.#memo,
+      read: entryReader(cache),
       flights,
-      events,
+      meter,
       namespace,
       coalesceWaitMs,
       hostOf,
       now: () => clock.now(),
-      countHit: (coalesced) => {
-        counts.hits++;
-        if (coalesced) counts.coalesced++;
-      },
-      countMiss: () => {
-        counts.misses++;
-      },
-      countBypass: () => {
-        counts.bypass++;
-      },
-      countStale: () => {
-        counts.stale++;
-      },
-      countStore: () => {
-        counts.stores++;
-      },
-      countRevalidated: () => {
-        counts.revalidated++;
-      },
       cacheError: (operation, key, error) => {
-        counts.errors++;
-        events.emit(
+        meter.count('errors');
+        meter.events.emit(
           'cacheError',
           key === undefined ? { operation, error } : { operation, key, error },
         );
@@ -216,7 +166,7 @@ export class CachingMiddleware {
    * response comes from `next` (Connect, Express) or, for plain node:http, from `origin`.
    */
   handler(policy: CachePolicy = {}, origin?: NodeOrigin): NodeHandler {
-    return nodeHandler(this.route(policy), origin);
+    return nodeHandler(routeSelector(this.route(policy)), origin);
   }
 
   /** One node:http / Connect / Express handler for a whole app from a `loadCodeAI` plan (plan-routes.ts). */
@@ -244,12 +194,12 @@ export class CachingMiddleware {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     this.#flights.detach(tags);
-    this.#counts.invalidations++;
+    this.#meter.count('invalidations');
     try {
       // retry: an invalidation Redis does not take now is kept and retried, and the cache
       // bypasses the tags' entries until it lands — a write's invalidation is never lost.
       await this.#cache.invalidateTags(tags, { retry: true });
-      this.#events.emit('invalidate', { tags });
+      this.#meter.events.emit('invalidate', { tags });
     } catch (error) {
       this.#host.cacheError('invalidateTags', undefined, error);
     }
@@ -257,7 +207,7 @@ export class CachingMiddleware {
 
   /** A copy of the counters. */
   stats(): HttpCacheStats {
-    return { ...this.#counts };
+    return this.#meter.snapshot();
   }
 
   /** Listens to an event. */
@@ -265,7 +215,7 @@ export class CachingMiddleware {
     event: E,
     listener: (payload: HttpCacheEvents[E]) => void,
   ): this {
-    this.#events.on(event, listener);
+    this.#meter.events.on(event, listener);
     return this;
   }
 
@@ -274,13 +224,12 @@ export class CachingMiddleware {
     event: E,
     listener: (payload: HttpCacheEvents[E]) => void,
   ): this {
-    this.#events.off(event, listener);
+    this.#meter.events.off(event, listener);
     return this;
   }
 
   /** Releases waiting requests (they go to the origin). The cache itself is the caller's to stop. */
   stop(): void {
     this.#flights.clear();
-    this.#memo.clear();
   }
 }

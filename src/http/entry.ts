@@ -15,6 +15,7 @@
  * `Vary`; its header block is those field names, and the response itself lives under the
  * variant key (RFC 9111 §4.1).
  */
+import type { Decoder } from '../core/shared-read.js';
 import type { FreshnessInfo } from './freshness.js';
 import type { FlatHeaders } from './headers.js';
 
@@ -87,6 +88,10 @@ export function encodeVaryMarker(fields: readonly string[]): Buffer {
  * Decodes what the cache returned. Anything that is not one of our entries (another format
  * version, a foreign value under our key) reads as `undefined`, i.e. a miss.
  */
+/** {@link decode} over what a shared read hands out (a one-byte string is its bytes). */
+export const decodeShared: Decoder<Decoded> = (bytes) =>
+  decode(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+
 export function decode(buf: Buffer | undefined): Decoded {
   if (buf === undefined || buf.length < HEAD || buf[0] !== MAGIC || buf[1] !== VERSION) {
     return undefined;

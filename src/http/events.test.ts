@@ -8,7 +8,7 @@ describe('HttpEvents', () => {
     const seen: unknown[] = [];
     const listener = (p: unknown) => seen.push(['listener', p]);
     const subscriber = (p: unknown) => seen.push(['channel', p]);
-    expect(events.has('invalidate')).toBe(false);
+    expect(events.wants('invalidate')).toBe(false);
     events.on('invalidate', listener);
     diagnostics.subscribe(httpChannelName('invalidate'), subscriber);
     try {

@@ -1,10 +1,10 @@
 /**
  * Typed events of the HTTP cache, also published on `node:diagnostics_channel` as
- * `codeai-cache:http:<event>` (only when the channel has subscribers). A plain listener list
- * rather than `EventEmitter`, so an event named like an error never throws when nobody
- * listens, and emitting with no listener costs a property read.
+ * `codeai-cache:http:<event>` (only when the channel has subscribers), through the same
+ * emitter as the core's events: a throwing listener is reported as a process warning.
  */
-import diagnostics from 'node:diagnostics_channel';
+import { Emitter } from '../core/emitter.js';
+import { Meter } from '../core/meter.js';
 
 /** What the cache did with one request. */
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -13,67 +13,105 @@ export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
 export interface HttpCacheEvents {
   /** A response was written to the cache. */
   store: { key: string; bytes: number; ttlMs: number; tags: readonly string[] };
-  /** A response was not stored, and why. */
-  skip: { key: string; reason: string };
+  /** A response was not stored, and why: exactly one per response the recorder saw. */
+  skip: { key: string; reason: SkipReason };
   /** Tags were invalidated (after a write, or by `invalidateTags`). */
   invalidate: { tags: readonly string[] };
   /** A cache operation failed; the request was answered by the origin instead. */
   cacheError: { operation: string; key?: string; error: unknown };
 }
 
+/**
+ * Why a response went unstored, decided once per response by the recorder (recorder.ts):
+ * - the request: `credentials` (not explicitly shared, RFC 9111 §3.5), `request-no-store`,
+ *   `head`;
+ * - the response (cacheability.ts, RFC 9111 §3): `status`, `no-store`, `private`,
+ *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`;
+ * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `cache-error` (no tag
+ *   snapshot), `aborted` (the origin failed or the client went away mid-response),
+ *   `incomplete` (the body did not match its `Content-Length`), `write-after-end`,
+ *   `headers-twice` (the handler wrote past `end()` or sent a second head).
+ */
+export type SkipReason =
+  | 'credentials'
+  | 'request-no-store'
+  | 'head'
+  | 'status'
+  | 'no-store'
+  | 'private'
+  | 'set-cookie'
+  | 'vary-star'
+  | 'no-freshness'
+  | 'too-large'
+  | 'stale-if-error'
+  | 'cache-error'
+  | 'aborted'
+  | 'incomplete'
+  | 'write-after-end'
+  | 'headers-twice';
+
 /** An event name of {@link HttpCacheEvents}. */
 export type HttpCacheEventName = keyof HttpCacheEvents;
-
-type Listener<E extends HttpCacheEventName> = (payload: HttpCacheEvents[E]) => void;
 
 /** The `node:diagnostics_channel` name an HTTP cache event is published on. */
 export const httpChannelName = (event: HttpCacheEventName): string => `codeai-cache:http:${event}`;
 
-const channels: Record<HttpCacheEventName, diagnostics.Channel> = {
-  store: diagnostics.channel(httpChannelName('store')),
-  skip: diagnostics.channel(httpChannelName('skip')),
-  invalidate: diagnostics.channel(httpChannelName('invalidate')),
-  cacheError: diagnostics.channel(httpChannelName('cacheError')),
-};
+const NAMES = [
+  'store',
+  'skip',
+  'invalidate',
+  'cacheError',
+] as const satisfies readonly HttpCacheEventName[];
 
-/** A minimal typed event list, owned by one middleware instance. */
-export class HttpEvents {
-  readonly #listeners: { [E in HttpCacheEventName]?: Listener<E>[] } = {};
-
-  on<E extends HttpCacheEventName>(event: E, listener: Listener<E>): void {
-    const list = this.#listeners[event] as Listener<E>[] | undefined;
-    if (list === undefined) {
-      (this.#listeners as Record<string, Listener<E>[]>)[event] = [listener];
-    } else {
-      list.push(listener);
-    }
+/** The HTTP cache's events, on the library's one emitter (core/emitter.ts). */
+export class HttpEvents extends Emitter<HttpCacheEvents> {
+  constructor() {
+    super(NAMES, httpChannelName);
   }
+}
 
-  off<E extends HttpCacheEventName>(event: E, listener: Listener<E>): void {
-    const list = this.#listeners[event] as Listener<E>[] | undefined;
-    if (!list) return;
-    const i = list.indexOf(listener);
-    if (i !== -1) list.splice(i, 1);
-  }
+/** Counters kept by a `CachingMiddleware` since it was created (`stats()`). */
+export interface HttpCacheStats {
+  /** Served from the cache (including requests coalesced onto another's response). */
+  hits: number;
+  /** Went to the origin with a cacheable request. */
+  misses: number;
+  /** Served stale (stale-while-revalidate or stale-if-error). */
+  stale: number;
+  /**
+   * Went to the origin without the cache: by method (writes included), range, or credentials
+   * the key does not cover when the response was not explicitly shared.
+   */
+  bypass: number;
+  /** Hits that waited for a concurrent miss instead of calling the origin. */
+  coalesced: number;
+  /** Stale entries the origin confirmed with a 304 (served from the cache as `HIT`). */
+  revalidated: number;
+  /** Responses written to the cache. */
+  stores: number;
+  /** Tag invalidations issued (after writes or through `invalidateTags`). */
+  invalidations: number;
+  /** Cache operations that failed; each request was answered by the origin instead. */
+  errors: number;
+}
 
-  /** True when someone listens, so callers can skip building a payload. */
-  has(event: HttpCacheEventName): boolean {
-    const list = this.#listeners[event];
-    return (list !== undefined && list.length > 0) || channels[event].hasSubscribers;
-  }
+/** The HTTP middleware's meter: its counters and its events, on the library's one meter class. */
+export type HttpMeter = Meter<HttpCacheStats, HttpCacheEvents>;
 
-  emit<E extends HttpCacheEventName>(event: E, payload: HttpCacheEvents[E]): void {
-    const channel = channels[event];
-    if (channel.hasSubscribers) channel.publish(payload);
-    const list = this.#listeners[event] as Listener<E>[] | undefined;
-    if (!list || list.length === 0) return;
-    for (const listener of [...list]) {
-      try {
-        listener(payload);
-      } catch (error) {
-        // A throwing listener must not break the request being served; report it instead.
-        process.emitWarning(`codeai-cache: a "${event}" listener threw: ${String(error)}`);
-      }
-    }
-  }
+/** A fresh meter for one middleware. */
+export function httpMeter(): HttpMeter {
+  return new Meter<HttpCacheStats, HttpCacheEvents>(
+    {
+      hits: 0,
+      misses: 0,
+      stale: 0,
+      bypass: 0,
+      coalesced: 0,
+      revalidated: 0,
+      stores: 0,
+      invalidations: 0,
+      errors: 0,
+    },
+    new HttpEvents(),
+  );
 }

@@ -2,8 +2,6 @@
  * HTTP response caching: `CachingMiddleware` and the framework-neutral seam adapters use.
  * Frameworks live behind `codeai-cache/fastify` and `codeai-cache/hono`; nothing here loads one.
  */
-export type { NodeHandler, NodeOrigin } from '../adapters/node-http.js';
-export { planHandler } from '../adapters/node-plan.js';
 export {
   CachingMiddleware,
   type CachingMiddlewareOptions,
@@ -13,9 +11,11 @@ export {
   type HttpCacheEventName,
   type HttpCacheEvents,
   httpChannelName,
+  type SkipReason,
   type XCache,
 } from './events.js';
 export type { HostOption, HostRequest } from './host.js';
+export { type NodeHandler, type NodeOrigin, planHandler } from './node-handler.js';
 export { type PlanDecision, PlanRoutes } from './plan-routes.js';
 export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';
 export type { HttpCacheRoute, Outcome, Plan } from './route.js';

@@ -22,7 +22,7 @@ import {
 } from './cacheability.js';
 import type { Flight, Flights } from './coalesce.js';
 import { hasRepeatedNames, type StoredResponse } from './entry.js';
-import type { HttpEvents, XCache } from './events.js';
+import type { HttpMeter, SkipReason, XCache } from './events.js';
 import { computeFreshness, storageTtlMs, usableOnError } from './freshness.js';
 import {
   type FlatHeaders,
@@ -51,13 +51,9 @@ export interface Shared {
 export interface RecorderHost {
   readonly cache: Cache;
   readonly flights: Flights<Shared>;
-  readonly events: HttpEvents;
+  /** The middleware's counters (`stats()`) and events. */
+  readonly meter: HttpMeter;
   now(): number;
-  countMiss(): void;
-  countBypass(): void;
-  countStale(): void;
-  countStore(): void;
-  countRevalidated(): void;
   cacheError(operation: string, key: string | undefined, error: unknown): void;
 }
 
@@ -88,6 +84,8 @@ export class Recorder {
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #done = false;
+  /** Why this response is not stored, once decided (set at most once). */
+  #reason: SkipReason | undefined;
 
   constructor(
     host: RecorderHost,
@@ -112,7 +110,7 @@ export class Recorder {
     // RFC 5861 §4: on a 5xx, a stale response within stale-if-error may stand in.
     if (status >= 500 && this.#stale !== undefined && usableOnError(this.#stale.info, now)) {
       this.#skip('stale-if-error');
-      this.#host.countStale();
+      this.#host.meter.count('stale');
       const replace = replay(this.#stale, {
         xCache: 'STALE',
         head: ctx.head,
@@ -130,18 +128,18 @@ export class Recorder {
     // unless the response turns out to be explicitly shared (RFC 9111 §3.5).
     const bypass = ctx.credentialed && !explicitlyShared(facts.directives);
     if (ctx.credentialed) {
-      if (bypass) this.#host.countBypass();
-      else this.#host.countMiss();
+      if (bypass) this.#host.meter.count('bypass');
+      else this.#host.meter.count('misses');
     }
     const xCache: XCache = bypass ? 'BYPASS' : 'MISS';
-    let reason: string | undefined = bypass
+    let reason: SkipReason | undefined = bypass
       ? 'credentials'
       : ctx.noStore
         ? 'request-no-store'
         : ctx.head
           ? 'head'
           : undefined;
-    reason ??= storability(facts, ctx.policy);
+    reason ??= storability(facts, ctx.policy) as SkipReason | undefined;
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     const length = getFlat(headers, 'content-length');
     if (reason === undefined && length !== undefined && Number(length) > ctx.policy.maxBodySize) {
@@ -181,20 +179,20 @@ export class Recorder {
     const facts = responseFacts(stale.status, headers);
     // The origin confirmed the stored body for this very request, so it is served either way;
     // whether it may be stored again for others follows the same rules as a full response.
-    if (ctx.credentialed) this.#host.countMiss();
-    let reason: string | undefined =
+    if (ctx.credentialed) this.#host.meter.count('misses');
+    let reason: SkipReason | undefined =
       ctx.credentialed && !explicitlyShared(facts.directives)
         ? 'credentials'
         : ctx.noStore
           ? 'request-no-store'
-          : storability(facts, ctx.policy);
+          : (storability(facts, ctx.policy) as SkipReason | undefined);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     if (reason !== undefined) this.#skip(reason);
     else {
       this.#pending = { status: stale.status, headers, varyFields: variesOn(facts, ctx.policy) };
     }
     this.#storedBody = stale.body;
-    this.#host.countRevalidated();
+    this.#host.meter.count('revalidated');
     const response = this.#build(stale.status, headers, stale.body, now);
     const replace = replay(response, {
       xCache: 'HIT',
@@ -228,6 +226,19 @@ export class Recorder {
     }
     this.#pending = undefined;
     const ctx = this.#ctx;
+    // A body longer or shorter than its Content-Length is not the response the origin meant
+    // (RFC 9112 §6.3): the client got what node sent, but nothing is kept.
+    const declared = getFlat(pending.headers, 'content-length');
+    if (
+      this.#storedBody === undefined &&
+      declared !== undefined &&
+      Number(declared) !== this.#bytes
+    ) {
+      this.#chunks = [];
+      this.#skip('incomplete');
+      this.#finish(undefined);
+      return;
+    }
     const now = this.#host.now();
     const body =
       this.#storedBody ??
@@ -276,11 +287,20 @@ export class Recorder {
     return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };
   }
 
-  /** The origin failed or the client went away: nothing is stored; followers fetch. */
-  abort(): void {
-    this.#pending = undefined;
+  /**
+   * The origin failed, misbehaved (`reason`) or the client went away: nothing is stored;
+   * followers fetch. A no-op once the response was stored.
+   */
+  abort(reason: SkipReason = 'aborted'): void {
+    if (this.#done) return;
+    this.#skip(reason);
     this.#chunks = [];
     this.#finish(undefined);
+  }
+
+  /** Why this response is not (or was not) stored; `undefined` while it may still be. */
+  get skipped(): SkipReason | undefined {
+    return this.#reason;
   }
 
   #finish(shared: Shared | undefined): void {
@@ -289,10 +309,13 @@ export class Recorder {
     if (this.#flight !== undefined) this.#host.flights.settle(this.#flight, shared);
   }
 
-  #skip(reason: string): void {
+  /** Decides, once, that this response is not stored, and says why. */
+  #skip(reason: SkipReason): void {
     this.#pending = undefined;
-    const events = this.#host.events;
-    if (events.has('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    const events = this.#host.meter.events;
+    if (events.wants('skip')) events.emit('skip', { key: this.#ctx.primary, reason });
   }
 }
 

@@ -9,13 +9,11 @@
  * - `read`: `await lookup(plan.ctx)`; the outcome is either a response to `replay` or a
  *   `Recorder` to tee the origin's response through (see recorder.ts).
  */
-import type { SharedBytes } from '../core/shared-read.js';
 import type { TagSnapshot } from '../core/types.js';
 import { parseCacheControl } from './cache-control.js';
 import { classifyRequest, explicitlyShared } from './cacheability.js';
 import { waitFor } from './coalesce.js';
-import type { DecodeMemo } from './decode-memo.js';
-import type { StoredResponse } from './entry.js';
+import type { Decoded, StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
 import { type FlatHeaders, getFlatJoined, type HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
@@ -30,14 +28,11 @@ import { validatorsOf } from './revalidation.js';
 /** The middleware state a route reads and updates. */
 export interface RouteHost extends RecorderHost {
   readonly namespace: string;
-  /** Decoded entries, reused while the cache returns identical bytes. */
-  readonly memo: DecodeMemo;
-  /** `cache.get`, or the backend's synchronous (and zero-copy) read when it has one. */
-  read(key: string): SharedBytes | undefined | Promise<SharedBytes | undefined>;
+  /** One decoded cache entry: through `Cache.readDecoded` when the backend declares it. */
+  read(key: string): Decoded | Promise<Decoded>;
   readonly coalesceWaitMs: number;
   /** The host keys and path tags use (the middleware's `host` option, else the request's). */
   readonly hostOf: HostResolver;
-  countHit(coalesced: boolean): void;
   /** Invalidates tags; never rejects (a failure is counted and reported). */
   invalidate(tags: readonly string[]): Promise<void>;
 }
@@ -117,7 +112,7 @@ export class HttpCacheRoute {
         ),
       };
     }
-    host.countBypass();
+    host.meter.count('bypass');
     if (cls.kind === 'bypass' || !this.policy.invalidate) return BYPASS;
     return {
       kind: 'write',
@@ -168,7 +163,7 @@ export class HttpCacheRoute {
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
-        host.countHit(false);
+        host.meter.count('hits');
         return this.#replay(stored, 'HIT', ctx, now);
       }
       if (use === 'stale-while-revalidate') {
@@ -177,14 +172,14 @@ export class HttpCacheRoute {
         const refreshing = host.flights.get(ctx.primary) !== undefined;
         if (refreshing || refresh !== undefined) {
           if (!refreshing) refresh?.();
-          host.countStale();
+          host.meter.count('stale');
           return this.#replay(stored, 'STALE', ctx, now);
         }
       }
     }
     if (ctx.freshness?.onlyIfCached === true) {
       // RFC 9111 §5.2.1.7: nothing usable is stored, and the client forbids asking the origin.
-      host.countMiss();
+      host.meter.count('misses');
       return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
     return this.#fetch(ctx, stored, true, snapshot);
@@ -216,7 +211,8 @@ export class HttpCacheRoute {
         (shared.varyFields.length === 0 ||
           headerHash(shared.varyFields, ctx.header) === shared.varyHash)
       ) {
-        host.countHit(true);
+        host.meter.count('hits');
+        host.meter.count('coalesced');
         return this.#replay(shared.response, 'HIT', ctx, host.now());
       }
     }
@@ -236,7 +232,7 @@ export class HttpCacheRoute {
     }
     // With uncovered credentials the recorder counts a miss or a bypass once the response says
     // whether it is shared.
-    if (!ctx.credentialed) host.countMiss();
+    if (!ctx.credentialed) host.meter.count('misses');
     // Revalidate rather than refetch when the stored entry has validators and the client sent
     // none of its own (its own are answered by the recorder from whatever comes back).
     const validators =
@@ -251,28 +247,18 @@ export class HttpCacheRoute {
   #read(ctx: ReadContext): MaybePromise<StoredResponse | undefined> {
     const found = this.#get(ctx.primary);
     return found instanceof Promise
-      ? found.then((bytes) => this.#afterPrimary(ctx, bytes))
+      ? found.then((decoded) => this.#afterPrimary(ctx, decoded))
       : this.#afterPrimary(ctx, found);
   }
 
-  #afterPrimary(
-    ctx: ReadContext,
-    bytes: SharedBytes | undefined,
-  ): MaybePromise<StoredResponse | undefined> {
-    const memo = this.#host.memo;
-    const found = memo.decode(ctx.primary, bytes);
+  #afterPrimary(ctx: ReadContext, found: Decoded): MaybePromise<StoredResponse | undefined> {
     if (found?.kind !== 'vary') return found?.response;
-    const key = variantKey(ctx.primary, headerHash(found.fields, ctx.header));
-    const responseOf = (b: SharedBytes | undefined) => {
-      const variant = memo.decode(key, b);
-      return variant?.kind === 'response' ? variant.response : undefined;
-    };
-    const variant = this.#get(key);
+    const variant = this.#get(variantKey(ctx.primary, headerHash(found.fields, ctx.header)));
     return variant instanceof Promise ? variant.then(responseOf) : responseOf(variant);
   }
 
   /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
-  #get(key: string): MaybePromise<SharedBytes | undefined> {
+  #get(key: string): MaybePromise<Decoded> {
     const host = this.#host;
     try {
       const found = host.read(key);
@@ -299,4 +285,8 @@ export class HttpCacheRoute {
       }),
     };
   }
+}
+
+function responseOf(variant: Decoded): StoredResponse | undefined {
+  return variant?.kind === 'response' ? variant.response : undefined;
 }

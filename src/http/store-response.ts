@@ -49,9 +49,9 @@ export async function storeResponse(
       });
     }
     await host.cache.set(key, bytes, ttlMs, { tags: snapshot.tags, snapshot });
-    host.countStore();
-    if (host.events.has('store')) {
-      host.events.emit('store', { key, bytes: bytes.length, ttlMs, tags: snapshot.tags });
+    host.meter.count('stores');
+    if (host.meter.events.wants('store')) {
+      host.meter.events.emit('store', { key, bytes: bytes.length, ttlMs, tags: snapshot.tags });
     }
   } catch (error) {
     host.cacheError('set', key, error);

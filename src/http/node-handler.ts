@@ -1,15 +1,32 @@
 /**
- * node:http / Connect / Express adapter. A hit is written with one `writeHead` and one `end`.
- * A miss wraps `writeHead`, `write` and `end` on the response: whatever path the handler
- * takes (`setHeader` + `end`, `writeHead` + several `write`s, Express's `res.json`), Node
- * funnels it through those three, so the recorder sees the final status and headers before
- * a byte is sent (`X-Cache` goes out with them) and every body byte after.
+ * The node:http / Connect / Express handler — node is the platform, so it lives here rather
+ * than among the optional framework adapters. A hit is written with one `writeHead` and one
+ * `end`. A miss wraps `writeHead`, `write` and `end` on the response: whatever path the
+ * handler takes (`setHeader` + `end`, `writeHead` + several `write`s, Express's `res.json`),
+ * Node funnels it through those three, so the recorder sees the final status and headers
+ * before a byte is sent (`X-Cache` goes out with them) and every body byte after.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type FlatHeaders, flattenHeaders, type HeaderGetter } from '../http/headers.js';
-import type { Recorder } from '../http/recorder.js';
-import type { ReplayResponse } from '../http/replay.js';
-import type { HttpCacheRoute, Outcome } from '../http/route.js';
+import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import type { CodeAIPlan } from '../codeai/plan.js';
+import type { CachingMiddleware } from './caching-middleware.js';
+import { type FlatHeaders, flattenHeaders } from './headers.js';
+import {
+  applyEdits,
+  BackgroundRefresh,
+  type FinishWrite,
+  forwardEdits,
+  nodeHeaderGetter,
+  planSelector,
+  type Selector,
+  toNodeHeaders,
+} from './kernel.js';
+import { PlanRoutes } from './plan-routes.js';
+import type { ReadContext } from './read-context.js';
+import type { Recorder } from './recorder.js';
+import type { ReplayResponse } from './replay.js';
+import type { Outcome } from './route.js';
 
 /** A Connect/Express-style handler; `next` (or the `origin` given to `handler`) produces the response. */
 export type NodeHandler = (
@@ -25,8 +42,8 @@ type Chunk = string | Uint8Array | null | undefined;
 type Callback = (error?: Error | null) => void;
 type AnyFn = (...args: unknown[]) => unknown;
 
-/** Builds the node handler for one route. */
-export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHandler {
+/** Builds the node handler for the requests `select` picks. */
+export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler {
   const pass = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     if (next !== undefined) next();
     else if (origin !== undefined) origin(req, res);
@@ -37,49 +54,65 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
   };
   const proceed = (
     outcome: Outcome,
+    ctx: ReadContext,
     req: IncomingMessage,
     res: ServerResponse,
     next: ((error?: unknown) => void) | undefined,
-    conditional: boolean,
   ) => {
     if (outcome.kind === 'replay') {
       send(res, outcome.response);
       return;
     }
-    if (conditional) {
-      // Ask the origin for the full response so it can be stored; the recorder answers the
-      // client's validators itself.
-      delete req.headers['if-none-match'];
-      delete req.headers['if-modified-since'];
-    }
-    const validators = outcome.validators;
-    if (validators !== undefined) {
-      // Revalidate the stored entry: a 304 from the origin refreshes it (RFC 9111 §4.3).
-      for (let i = 0; i < validators.length; i += 2)
-        req.headers[validators[i]!] = validators[i + 1];
-    }
+    applyEdits(req.headers, forwardEdits(ctx, outcome));
     tee(res, outcome.recorder);
     pass(req, res, next);
   };
-  return (req, res, next) => {
-    const headers = req.headers;
-    const header: HeaderGetter = (name) => {
-      const v = headers[name];
-      return v === undefined || typeof v === 'string' ? v : v.join(', ');
-    };
+  // stale-while-revalidate (RFC 5861 §3): the first stale request is answered at once and
+  // the route is re-run in the background on a detached request / response pair (see
+  // `shadowExchange`), marked so that the re-run skips the lookup, fetches and stores.
+  const refresher = new BackgroundRefresh();
+  const shadows = new WeakSet<IncomingMessage>();
+  /** How to re-run this request's route: our own origin, else the Express app around us. */
+  const rerunOf = (req: IncomingMessage, next: unknown): NodeOrigin | undefined => {
+    if (next === undefined) return origin === undefined ? undefined : handler;
+    const app = (req as { app?: unknown }).app;
+    return typeof app === 'function' ? (app as NodeOrigin) : undefined;
+  };
+  const refreshInBackground = (req: IncomingMessage, url: string, key: string, rerun: NodeOrigin) =>
+    refresher.start(key, () => {
+      const shadow = shadowExchange(req, url);
+      shadows.add(shadow.req);
+      const done = new Promise<void>((resolve) => {
+        shadow.res.once('finish', resolve);
+        shadow.res.once('close', resolve);
+      });
+      rerun(shadow.req, shadow.res);
+      return done;
+    });
+  const handler: NodeHandler = (req, res, next) => {
     // Express keeps the full target in originalUrl when the middleware is mounted on a path.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    const plan = route.begin(req.method ?? 'GET', url, header);
-    if (plan.kind === 'read') {
-      const conditional = plan.ctx.conditions !== undefined;
-      const outcome = route.lookup(plan.ctx);
+    const step = select(req.method ?? 'GET', url, nodeHeaderGetter(req.headers));
+    if (step.kind === 'read') {
+      const { route, ctx } = step;
+      let outcome: Outcome | Promise<Outcome>;
+      if (shadows.has(req)) {
+        // Our own background refresh: skip the lookup, fetch and store.
+        outcome = route.refresh(ctx);
+      } else {
+        const rerun = rerunOf(req, next);
+        outcome = route.lookup(
+          ctx,
+          rerun && (() => refreshInBackground(req, url, ctx.primary, rerun)),
+        );
+      }
       // A memory hit answers synchronously: the response goes out in this same tick.
       if (!(outcome instanceof Promise)) {
-        proceed(outcome, req, res, next, conditional);
+        proceed(outcome, ctx, req, res, next);
         return;
       }
       outcome.then(
-        (o) => proceed(o, req, res, next, conditional),
+        (o) => proceed(o, ctx, req, res, next),
         (error: unknown) => {
           if (next !== undefined) next(error);
           else pass(req, res, next);
@@ -87,10 +120,51 @@ export function nodeHandler(route: HttpCacheRoute, origin?: NodeOrigin): NodeHan
       );
       return;
     }
-    res.setHeader('x-cache', 'BYPASS');
-    if (plan.kind === 'write') holdEndUntilInvalidated(res, plan.finish);
+    if (step.kind !== 'pass') {
+      res.setHeader('x-cache', 'BYPASS');
+      if (step.kind === 'write') holdEndUntilInvalidated(res, step.finish);
+    }
     pass(req, res, next);
   };
+  return handler;
+}
+
+/**
+ * A copy of a read for a background refresh: a GET with the same target and headers, no body, and
+ * a response whose bytes go nowhere (a sink socket, so node emits 'finish' as usual).
+ */
+function shadowExchange(
+  req: IncomingMessage,
+  url: string,
+): { req: IncomingMessage; res: ServerResponse } {
+  const copy = new IncomingMessage(new Socket());
+  // A stale HEAD refreshes the GET it was answered from (HEAD responses are never stored).
+  copy.method = 'GET';
+  copy.url = url;
+  copy.headers = { ...req.headers };
+  copy.push(null);
+  const res = new ServerResponse(copy);
+  res.assignSocket(
+    new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    }) as unknown as Socket,
+  );
+  return { req: copy, res };
+}
+
+/**
+ * One handler for a whole app from a CodeAI plan: caches the plan's cached GET endpoints,
+ * holds a successful write's response until the GETs it invalidates are dropped, and leaves
+ * everything else alone (plan-routes.ts). The response comes from `next` or `origin`.
+ */
+export function planHandler(
+  middleware: CachingMiddleware,
+  plan: CodeAIPlan,
+  origin?: NodeOrigin,
+): NodeHandler {
+  return nodeHandler(planSelector(new PlanRoutes(middleware, plan)), origin);
 }
 
 /** Writes a stored response. */
@@ -101,26 +175,6 @@ export function send(res: ServerResponse, response: ReplayResponse): void {
     response.repeatedNames ? toNodeHeaders(response.headers) : response.headers,
   );
   res.end(response.body);
-}
-
-/** Flat headers as node accepts them, with repeated names merged into arrays. */
-function toNodeHeaders(flat: FlatHeaders): (string | string[])[] {
-  const out: (string | string[])[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i] as string;
-    const value = flat[i + 1] as string;
-    let merged = false;
-    for (let j = 0; j < out.length; j += 2) {
-      if (out[j] === name) {
-        const prev = out[j + 1]!;
-        out[j + 1] = Array.isArray(prev) ? [...prev, value] : [prev, value];
-        merged = true;
-        break;
-      }
-    }
-    if (!merged) out.push(name, value);
-  }
-  return out;
 }
 
 /** The headers a `writeHead(status, [reason], [headers])` call will send, lowercase and flat. */
@@ -166,7 +220,12 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   let ended = false;
 
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (headed) return origWriteHead.apply(this, args);
+    if (headed) {
+      // A second head: what the client gets is no longer what was recorded. Node answers it
+      // as it always does (it throws once the head is out); nothing is stored.
+      recorder.abort('headers-twice');
+      return origWriteHead.apply(this, args);
+    }
     headed = true;
     const status = Number(args[0]);
     const action = recorder.head(status, headHeaders(res, args[1], args[2]));
@@ -184,6 +243,7 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   } as ServerResponse['writeHead'];
 
   res.write = function write(this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
+    if (ended) return writeAfterEnd(res, recorder, rest);
     if (!headed) res.writeHead(res.statusCode);
     const bytes = toBytes(chunk, rest[0]);
     if (bytes !== undefined) recorder.chunk(bytes);
@@ -209,7 +269,11 @@ function tee(res: ServerResponse, recorder: Recorder): void {
         cb = args[2] as Callback | undefined;
       }
     }
-    if (ended) return origEnd.apply(this, args) as ServerResponse;
+    if (ended) {
+      if (chunk !== undefined && chunk !== null) writeAfterEnd(res, recorder, [cb]);
+      else if (cb !== undefined) process.nextTick(cb);
+      return this;
+    }
     ended = true;
     if (!headed) {
       // What node does for an end(data) without a head: a Content-Length for the data.
@@ -233,24 +297,36 @@ function tee(res: ServerResponse, recorder: Recorder): void {
       replacement !== undefined
         ? (origEnd.call(this, replacement.body, cb) as ServerResponse)
         : (origEnd.apply(this, args) as ServerResponse);
-    recorder.end();
+    // Stored once node has sent it all ('finish' always comes after end() returns): a write
+    // after end() in the same tick still voids it.
+    res.once('finish', () => recorder.end());
     return out;
   } as ServerResponse['end'];
 
-  res.once('close', () => {
-    if (!ended) recorder.abort();
-  });
+  // A reset before the last byte went out (the client's, or the handler destroying the
+  // response): nothing is stored. After 'finish' the recorder is done and this is a no-op.
+  res.once('close', () => recorder.abort());
 }
 
-/** Makes `res.end` wait for the invalidation a successful write triggers (also used by node-plan.ts). */
-export function holdEndUntilInvalidated(
-  res: ServerResponse,
-  finish: (
-    status: number,
-    location: string | undefined,
-    contentLocation: string | undefined,
-  ) => Promise<void> | undefined,
-): void {
+/**
+ * A write after `end()`: node sends nothing more and reports `ERR_STREAM_WRITE_AFTER_END`
+ * to the callback and as an `'error'` event. The client gets the same; the response is not
+ * stored; the event is emitted only to a listener, so the cache never turns a handler's slip
+ * into an uncaught exception that crashes the server.
+ */
+function writeAfterEnd(res: ServerResponse, recorder: Recorder, rest: unknown[]): boolean {
+  recorder.abort('write-after-end');
+  const cb = rest.find((a) => typeof a === 'function') as Callback | undefined;
+  const error = Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+  process.nextTick(() => {
+    cb?.(error);
+    if (res.listenerCount('error') > 0) res.emit('error', error);
+  });
+  return false;
+}
+
+/** Makes `res.end` wait for the invalidation a successful write triggers. */
+function holdEndUntilInvalidated(res: ServerResponse, finish: FinishWrite): void {
   const origWriteHead = res.writeHead as AnyFn;
   const origEnd = res.end as AnyFn;
   let decided = false;
