@@ -143,10 +143,24 @@ describe('CachingMiddleware', () => {
     expect([hit.status, hit.xCache]).toEqual([200, 'HIT']);
   });
 
-  it('lets Range requests bypass', async () => {
-    expect((await h.request({ ttl: '1m' }, '/x', {}, { range: 'bytes=0-1' })).xCache).toBe(
-      'BYPASS',
-    );
+  it('answers Range requests from a stored complete response (RFC 9110 §14)', async () => {
+    const first = await h.request({ ttl: '1m' }, '/x', { body: 'abcdef' }, { range: 'bytes=0-1' });
+    expect(first.xCache).toBe('MISS');
+    const part = (await h.request(
+      { ttl: '1m' },
+      '/x',
+      {},
+      { range: 'bytes=2-3' },
+    )) as ReplayResponse;
+    expect([part.status, part.xCache, part.body?.toString()]).toEqual([206, 'HIT', 'cd']);
+    const none = (await h.request(
+      { ttl: '1m' },
+      '/x',
+      {},
+      { range: 'bytes=9-' },
+    )) as ReplayResponse;
+    expect([none.status, none.headers.includes('bytes */6')]).toEqual([416, true]);
+    expect(h.originCalls).toBe(1);
   });
 });
 

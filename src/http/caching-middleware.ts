@@ -37,9 +37,10 @@ import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { DecodeMemo } from './decode-memo.js';
 import { type HttpCacheEventName, type HttpCacheEvents, HttpEvents } from './events.js';
 import { type HostOption, hostResolver } from './host.js';
-import { type CachePolicy, resolvePolicy } from './policy.js';
+import { type CachePolicy, resolvePolicy, TOKEN } from './policy.js';
 import type { Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
+import { DEFAULT_TARGETED_FIELDS } from './targeted.js';
 
 /** Options for {@link CachingMiddleware}. */
 export interface CachingMiddlewareOptions {
@@ -64,6 +65,13 @@ export interface CachingMiddlewareOptions {
    * they never enter a key. Policies may add their own. Default: none.
    */
   ignoreCookies?: readonly string[];
+  /**
+   * Targeted cache-control fields this cache obeys, highest priority first (RFC 9213): the
+   * first one a response carries with a valid value replaces its `Cache-Control` and
+   * `Expires` here (e.g. `['CodeAI-Cache-Control', 'CDN-Cache-Control']`). The fields are
+   * forwarded unchanged. Default `['CDN-Cache-Control']`; `[]` obeys `Cache-Control` only.
+   */
+  targetedFields?: readonly string[];
 }
 
 const DEFAULTS = {
@@ -116,6 +124,23 @@ function fastRead(cache: Cache): FastRead | undefined {
   return typeof fn === 'function' ? (key) => fn.call(cache, key) : undefined;
 }
 
+/** Validates the `targetedFields` option: field names, lowercased. */
+function targetedFieldsOption(fields: readonly string[] | undefined): readonly string[] {
+  if (fields === undefined) return DEFAULT_TARGETED_FIELDS;
+  if (!Array.isArray(fields)) {
+    throw new CacheError('INVALID_CONFIG', 'options.targetedFields must be an array of field names');
+  }
+  return fields.map((name: unknown, i) => {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `options.targetedFields[${i}] must be a header field name, got ${JSON.stringify(name)}`,
+      );
+    }
+    return name.toLowerCase();
+  });
+}
+
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
 export class CachingMiddleware {
   readonly #cache: Cache;
@@ -135,6 +160,7 @@ export class CachingMiddleware {
   };
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
+  readonly #targetedFields: readonly string[];
   readonly #host: RouteHost;
 
   constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
@@ -167,6 +193,7 @@ export class CachingMiddleware {
       'options.ignoreCookies',
       'INVALID_CONFIG',
     );
+    this.#targetedFields = targetedFieldsOption(options.targetedFields);
     const counts = this.#counts;
     const events = this.#events;
     const flights = this.#flights;
@@ -231,6 +258,7 @@ export class CachingMiddleware {
       resolvePolicy(policy, {
         maxBodySize: this.#maxBodySize,
         ignoreCookies: this.#ignoreCookies,
+        targetedFields: this.#targetedFields,
       }),
     );
   }
