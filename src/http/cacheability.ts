@@ -79,10 +79,7 @@ export function credentialed(header: HeaderGetter, policy: ResolvedPolicy): bool
 }
 
 /** The credential {@link credentialed} finds: a cookie when both are there (the stricter rule). */
-export function credentialOf(
-  header: HeaderGetter,
-  policy: ResolvedPolicy,
-): Credential | undefined {
+export function credentialOf(header: HeaderGetter, policy: ResolvedPolicy): Credential | undefined {
   if (!policy.cookiesKeyed) {
     const cookie = header('cookie');
     if (cookie !== undefined && hasMeaningfulCookie(cookie, policy.ignoreCookies)) return 'cookie';

@@ -128,7 +128,10 @@ function fastRead(cache: Cache): FastRead | undefined {
 function targetedFieldsOption(fields: readonly string[] | undefined): readonly string[] {
   if (fields === undefined) return DEFAULT_TARGETED_FIELDS;
   if (!Array.isArray(fields)) {
-    throw new CacheError('INVALID_CONFIG', 'options.targetedFields must be an array of field names');
+    throw new CacheError(
+      'INVALID_CONFIG',
+      'options.targetedFields must be an array of field names',
+    );
   }
   return fields.map((name: unknown, i) => {
     if (typeof name !== 'string' || !TOKEN.test(name)) {

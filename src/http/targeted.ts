@@ -34,7 +34,7 @@ export function targetedDirectives(
 const KEY = /^[a-z*][a-z0-9_.*-]*$/;
 /** The bare items of RFC 8941 §3.3: integer, decimal, string, token, byte sequence, boolean. */
 const BARE_ITEM =
-  /^(?:-?\d{1,15}|-?\d{1,12}\.\d{1,3}|"(?:[^"\\\x00-\x1f\x7f]|\\["\\])*"|[A-Za-z*][!#$%&'*+.^_`|~0-9A-Za-z:/-]*|:[A-Za-z0-9+/=]*:|\?[01])$/;
+  /^(?:-?\d{1,15}|-?\d{1,12}\.\d{1,3}|"(?:[ !#-[\]-~]|\\["\\])*"|[A-Za-z*][!#$%&'*+.^_`|~0-9A-Za-z:/-]*|:[A-Za-z0-9+/=]*:|\?[01])$/;
 
 /**
  * Whether `value` is a Structured Fields Dictionary (RFC 8941 §3.2) as far as this cache
