@@ -235,12 +235,10 @@ export class HttpCacheRoute {
     // With uncovered credentials the recorder counts a miss or a bypass once the response says
     // whether it is shared.
     if (!ctx.credentialed) host.countMiss();
-    // Revalidate rather than refetch when the stored entry has validators and the client sent
-    // none of its own (its own are answered by the recorder from whatever comes back).
-    const validators =
-      stale !== undefined && storing && ctx.conditions === undefined
-        ? validatorsOf(stale)
-        : undefined;
+    // Revalidate rather than refetch when the stored entry has validators (RFC 9111 §4.3.1).
+    // A client's own validators are replaced by the cache's (adapters drop the client's), and
+    // answered by the recorder from the refreshed entry (§4.3.2).
+    const validators = stale !== undefined && storing ? validatorsOf(stale) : undefined;
     const recorder = new Recorder(host, ctx, flight, snapshot, stale, validators !== undefined);
     return { kind: 'fetch', recorder, validators };
   }
