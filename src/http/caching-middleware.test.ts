@@ -254,6 +254,9 @@ describe('validation', () => {
     expect(() => h.mw.route({ statuses: [200, 503] })).toThrow(/policy\.statuses\[1\]/);
     expect(() => h.mw.route({ tags: [''] })).toThrow(/policy\.tags\[0\]/);
     expect(() => h.mw.route({ maxBodySize: 'lots' })).toThrow(/policy\.maxBodySize/);
+    expect(() => new CachingMiddleware(cache, { targetedFields: ['ok', 'not ok'] })).toThrow(
+      /options\.targetedFields\[1\]/,
+    );
     expect(() => h.mw.route({ varyBy: ['cookie:'] })).toThrow(/policy\.varyBy\[0\]/);
     expect(() => h.mw.route({ varyBy: ['x', 'cookie:a b'] })).toThrow(/policy\.varyBy\[1\]/);
     expect(() => h.mw.route({ ignoreCookies: ['a;b'] })).toThrow(/policy\.ignoreCookies\[0\]/);
