@@ -143,6 +143,16 @@ describe('CachingMiddleware', () => {
     expect([hit.status, hit.xCache]).toEqual([200, 'HIT']);
   });
 
+  it('replaces a Date that is not an HTTP-date with its own (RFC 9110 §5.6.7)', async () => {
+    const headers = ['date', '2030-01-01T00:00:00Z', 'cache-control', 'max-age=60'];
+    await h.request({}, '/d', { headers });
+    const hit = (await h.request({}, '/d', {})) as ReplayResponse;
+    expect(hit.xCache).toBe('HIT');
+    const dates = hit.headers.filter((_, i) => i % 2 === 0 && hit.headers[i] === 'date');
+    expect(dates).toHaveLength(1);
+    expect(hit.headers[hit.headers.indexOf('date') + 1]).toBe(new Date(h.now).toUTCString());
+  });
+
   it('answers Range requests from a stored complete response (RFC 9110 §14)', async () => {
     const first = await h.request({ ttl: '1m' }, '/x', { body: 'abcdef' }, { range: 'bytes=0-1' });
     expect(first.xCache).toBe('MISS');

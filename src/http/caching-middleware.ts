@@ -92,7 +92,7 @@ export interface HttpCacheStats {
   /** Served stale (stale-while-revalidate or stale-if-error). */
   stale: number;
   /**
-   * Went to the origin without the cache: by method (writes included), range, or credentials
+   * Went to the origin without the cache: by method (writes included), `Upgrade`, or credentials
    * the key does not cover when the response was not explicitly shared.
    */
   bypass: number;

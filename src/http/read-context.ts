@@ -53,6 +53,8 @@ export function readContext(
 ): ReadContext {
   const target = parseTarget(url);
   const cc = header('cache-control');
+  // RFC 9110 §14.2: Range is defined for GET only; a HEAD ignores it.
+  const range = cls.head ? undefined : header('range');
   return {
     policy,
     header,
@@ -63,9 +65,8 @@ export function readContext(
     noStore: cls.noStore,
     credentialed: cls.credentialed,
     credential: cls.credential,
-    // RFC 9110 §14.2: Range is defined for GET only; a HEAD ignores it.
-    range: cls.head ? undefined : header('range'),
-    ifRange: cls.head ? undefined : header('if-range'),
+    range,
+    ifRange: range === undefined ? undefined : header('if-range'),
     conditions: readConditions(header),
     freshness: cc === undefined ? undefined : requestFreshness(parseCacheControl(cc)),
     requestTime: now,

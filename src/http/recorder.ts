@@ -280,8 +280,11 @@ export class Recorder {
       staleWhileRevalidate: ctx.policy.staleWhileRevalidate,
       staleIfError: ctx.policy.staleIfError,
     });
-    const headers = storableHeaders(originHeaders, fieldsToDrop(facts));
-    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server.
+    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server,
+    // or in place of one that is not an HTTP-date (RFC 9110 §5.6.7).
+    const drop = fieldsToDrop(facts);
+    if (date === undefined) drop.push('date');
+    const headers = storableHeaders(originHeaders, drop);
     if (date === undefined) headers.push('date', formatHttpDate(now));
     return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };
   }
