@@ -200,7 +200,9 @@ export class Origin {
         if (this.failing.has(path)) return text(503, 'down', {});
         return text(200, `sie ${n}`, { 'cache-control': 'max-age=1, stale-if-error=60' });
       case '/validate':
-        // Stored under the policy ttl but `no-cache`: every use is revalidated with the ETag.
+      case '/nottl/validate':
+        // Stored (under the policy ttl, or for its ETag alone on /nottl/) but `no-cache`:
+        // every use is revalidated with the ETag.
         if (header('if-none-match') === '"v1"') {
           return {
             status: 304,

@@ -557,6 +557,21 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: '#10.2 RFC 9111 §5.2.2.4: no-cache without a policy ttl is stored and revalidated on every use',
+    async run(env) {
+      const first = await env.get('/nottl/validate');
+      expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
+      await env.stored(1);
+      for (let i = 2; i <= 3; i++) {
+        const again = await env.get('/nottl/validate');
+        expect([again.status, again.xCache, again.text]).toEqual([200, 'HIT', 'validate 1']);
+        expect(env.origin.count('/nottl/validate')).toBe(i);
+        await env.stored(i);
+      }
+      expect(env.mw.stats().revalidated).toBe(2);
+    },
+  },
+  {
     name: '#10.2 RFC 9111 §5.2.2.7, §5.2.2.4, §5.2.2.3, RFC 8246: private="field" and no-cache="field" store without the fields; must-understand overrides no-store; immutable ignores a reload',
     async run(env) {
       const [miss, hit] = await missThenHit(env, '/private-field');
