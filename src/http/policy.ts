@@ -12,7 +12,9 @@ import { DEFAULT_TARGETED_FIELDS } from './targeted.js';
 export interface CachePolicy {
   /**
    * Freshness lifetime for responses that state none (no `s-maxage`, `max-age` or
-   * `Expires`). Omitted: such responses are not stored. The origin's own freshness wins.
+   * `Expires`), of the `statuses` below (never a 5xx). The origin's own freshness wins.
+   * Omitted: such responses get heuristic freshness from `Last-Modified` (RFC 9111 §4.2.2),
+   * or are stored stale to be revalidated when they have a validator, or are not stored.
    */
   ttl?: Duration;
   /**
