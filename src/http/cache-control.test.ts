@@ -15,8 +15,23 @@ describe('parseCacheControl', () => {
     expect(cc['no-transform']).toBe(true);
   });
 
-  it('keeps the first occurrence of a repeated directive', () => {
-    expect(parseCacheControl('max-age=10, max-age=99')['max-age']).toBe('10');
+  it.each([
+    // RFC 9111 §4.2.1: duplicates with different values → stale, or the most restrictive.
+    ['max-age=10, max-age=99', 'max-age', '0'],
+    ['max-age=10, max-age=10', 'max-age', '10'],
+    ['s-maxage=5, s-maxage=50', 's-maxage', '0'],
+    ['stale-while-revalidate=5, stale-while-revalidate=9', 'stale-while-revalidate', '0'],
+    ['max-stale, max-stale=5', 'max-stale', '0'],
+    ['min-fresh=5, min-fresh=20', 'min-fresh', '20'],
+    ['no-cache="a", no-cache', 'no-cache', true],
+    ['private="a", private="b"', 'private', 'a, b'],
+    ['foo=1, foo=2', 'foo', '1'],
+  ] as const)('resolves %s (RFC 9111 §4.2.1)', (value, name, expected) => {
+    expect(parseCacheControl(value)[name]).toBe(expected);
+  });
+
+  it('resolves duplicates across field lines as within one', () => {
+    expect(parseCacheControl(['max-age=10', 'max-age=99'])['max-age']).toBe('0');
   });
 
   it('joins several field lines', () => {

@@ -1,7 +1,11 @@
 /**
- * `Cache-Control` parsing (RFC 9111 §5.2). Directive names are case-insensitive; the first
- * occurrence of a directive wins (§4.2.1 allows "the first occurrence"); unknown directives
- * are kept but nothing reads them, which is how §5.2.3 asks caches to ignore them.
+ * `Cache-Control` parsing (RFC 9111 §5.2). Directive names are case-insensitive; unknown
+ * directives are kept but nothing reads them, which is how §5.2.3 asks caches to ignore them.
+ *
+ * A directive given twice with the same argument is given once. Given twice with different
+ * arguments it is resolved as §4.2.1 says — "either the first occurrence should be used or
+ * the response should be considered stale", and of conflicting directives "the most
+ * restrictive should be honored" — see {@link mergeDuplicate}.
  */
 
 /** Parsed directives: lowercase name → its argument, or `true` when it has none. */
@@ -48,9 +52,43 @@ export function parseCacheControl(value: string | readonly string[] | undefined)
         arg = text.slice(argStart, i).trim();
       }
     }
-    if (name.length > 0 && !(name in out)) out[name] = arg;
+    if (name.length === 0) continue;
+    const previous = out[name];
+    out[name] = previous === undefined ? arg : mergeDuplicate(name, previous, arg);
   }
   return out;
+}
+
+/** Time limits whose conflicting duplicates read as 0: stale at once, no stale window (§4.2.1). */
+const ZERO_ON_CONFLICT = new Set([
+  'max-age',
+  's-maxage',
+  'stale-while-revalidate',
+  'stale-if-error',
+  'max-stale',
+]);
+
+/**
+ * The value of a directive seen twice (RFC 9111 §4.2.1). Equal arguments are one directive.
+ * `max-age` / `s-maxage` that disagree make the response stale (the RFC's second choice: a
+ * cache that trusted the first of two lifetimes could serve for the longer one); the stale
+ * windows and a request's `max-stale` take 0, the most restrictive; a request's `min-fresh`
+ * takes the larger value; `no-cache` / `private` take the unqualified form when either is,
+ * else the union of the named fields; anything else keeps its first occurrence.
+ */
+function mergeDuplicate(name: string, first: string | true, second: string | true): string | true {
+  if (first === second) return first;
+  if (ZERO_ON_CONFLICT.has(name)) return '0';
+  if (name === 'min-fresh') {
+    const a = first === true ? 0 : Number(first);
+    const b = second === true ? 0 : Number(second);
+    return Number.isNaN(a) || Number.isNaN(b) ? '0' : String(Math.max(a, b));
+  }
+  if (name === 'no-cache' || name === 'private') {
+    if (first === true || second === true) return true;
+    return `${first}, ${second}`;
+  }
+  return first;
 }
 
 /**

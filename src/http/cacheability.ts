@@ -4,20 +4,41 @@
  */
 import { type Directives, fieldNames, parseCacheControl } from './cache-control.js';
 import { hasMeaningfulCookie } from './cookies.js';
-import { type FlatHeaders, getFlatJoined, type HeaderGetter, listMembers } from './headers.js';
+import { HEURISTICALLY_CACHEABLE } from './freshness.js';
+import {
+  type FlatHeaders,
+  getFlat,
+  getFlatJoined,
+  type HeaderGetter,
+  listMembers,
+} from './headers.js';
 import type { ResolvedPolicy } from './policy.js';
+import { targetedDirectives } from './targeted.js';
 
 /** How a request is handled. */
 export type RequestClass =
-  | { kind: 'read'; head: boolean; noStore: boolean; credentialed: boolean }
+  | {
+      kind: 'read';
+      head: boolean;
+      noStore: boolean;
+      credentialed: boolean;
+      /** Which credential makes it credentialed (a cookie when both do). */
+      credential: Credential | undefined;
+    }
   | { kind: 'write' }
   | { kind: 'bypass'; reason: BypassReason };
 
 /** Why a request went straight to the origin. */
-export type BypassReason = 'method' | 'range' | 'upgrade';
+export type BypassReason = 'method' | 'upgrade';
 
-/** Methods whose success invalidates stored responses (RFC 9111 §4.4 "unsafe" methods). */
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * Safe methods other than GET and HEAD (RFC 9110 §9.2.1): passed to the origin, never
+ * invalidating. Every other method — the unsafe ones RFC 9110 defines and any method this
+ * cache does not know (`PURGE`, `M-SEARCH`, …) — invalidates on a non-error response
+ * (RFC 9111 §4.4: "a cache MUST invalidate … when it receives a non-error status code in
+ * response to an unsafe request method (including methods whose safety is unknown)").
+ */
+const SAFE_BYPASS_METHODS = new Set(['OPTIONS', 'TRACE']);
 
 /** Classifies a request before anything is read from the cache. */
 export function classifyRequest(
@@ -27,16 +48,21 @@ export function classifyRequest(
 ): RequestClass {
   const head = method === 'HEAD';
   if (method !== 'GET' && !head) {
-    return WRITE_METHODS.has(method) ? { kind: 'write' } : { kind: 'bypass', reason: 'method' };
+    return SAFE_BYPASS_METHODS.has(method)
+      ? { kind: 'bypass', reason: 'method' }
+      : { kind: 'write' };
   }
-  // Partial content is not cached (RFC 9111 §3.3 allows but does not require it).
-  if (header('range') !== undefined) return { kind: 'bypass', reason: 'range' };
+  // A Range request is a read: a stored complete response answers it with 206 (range.ts).
   if (header('upgrade') !== undefined) return { kind: 'bypass', reason: 'upgrade' };
   const cc = header('cache-control');
   // RFC 9111 §5.2.1.5: request no-store forbids storing the response (serving stays allowed).
   const noStore = cc !== undefined && parseCacheControl(cc)['no-store'] !== undefined;
-  return { kind: 'read', head, noStore, credentialed: credentialed(header, policy) };
+  const credential = credentialOf(header, policy);
+  return { kind: 'read', head, noStore, credentialed: credential !== undefined, credential };
 }
+
+/** A credential a request carries that its key does not cover. */
+export type Credential = 'authorization' | 'cookie';
 
 /**
  * Whether a request carries credentials its key does not cover. RFC 9111 §3.5: a shared
@@ -49,20 +75,33 @@ export function classifyRequest(
  * it (see {@link explicitlyShared}). Cookies listed in `ignoreCookies` are not credentials.
  */
 export function credentialed(header: HeaderGetter, policy: ResolvedPolicy): boolean {
-  if (!policy.authorizationKeyed && header('authorization') !== undefined) return true;
-  if (policy.cookiesKeyed) return false;
-  const cookie = header('cookie');
-  return cookie !== undefined && hasMeaningfulCookie(cookie, policy.ignoreCookies);
+  return credentialOf(header, policy) !== undefined;
+}
+
+/** The credential {@link credentialed} finds: a cookie when both are there (the stricter rule). */
+export function credentialOf(header: HeaderGetter, policy: ResolvedPolicy): Credential | undefined {
+  if (!policy.cookiesKeyed) {
+    const cookie = header('cookie');
+    if (cookie !== undefined && hasMeaningfulCookie(cookie, policy.ignoreCookies)) return 'cookie';
+  }
+  if (!policy.authorizationKeyed && header('authorization') !== undefined) return 'authorization';
+  return undefined;
 }
 
 /**
- * Whether the origin marked a response as reusable for requests with credentials: `public`
- * or `s-maxage` (RFC 9111 §3.5, §5.2.2.9, §5.2.2.10). `must-revalidate`, which §3.5 also
- * accepts for `Authorization`, is left out on purpose: frameworks send it by default on
- * per-user pages (`max-age=60, must-revalidate`), and sharing those is the leak this guards.
+ * Whether the origin marked a response as reusable for requests with `credential`. RFC 9111
+ * §3.5 lets a response to a request with `Authorization` serve others when it carries
+ * `public`, `s-maxage` or `must-revalidate` (§5.2.2.9, §5.2.2.10, §5.2.2.2); that is what
+ * `authorization` gets, to the letter. A session cookie is a stricter case the RFC does not
+ * cover: frameworks send `must-revalidate` by default on per-user pages
+ * (`max-age=60, must-revalidate`), so for cookies only `public` or `s-maxage` count.
  */
-export function explicitlyShared(directives: Directives): boolean {
-  return directives.public !== undefined || directives['s-maxage'] !== undefined;
+export function explicitlyShared(
+  directives: Directives,
+  credential: Credential | undefined = 'cookie',
+): boolean {
+  if (directives.public !== undefined || directives['s-maxage'] !== undefined) return true;
+  return credential === 'authorization' && directives['must-revalidate'] !== undefined;
 }
 
 /** Why a response was not stored, for stats and events. */
@@ -82,19 +121,49 @@ export type NotStoredReason =
 export interface ResponseFacts {
   status: number;
   headers: FlatHeaders;
+  /** This cache's directives: a targeted field's when one applies, else `Cache-Control`'s. */
   directives: Directives;
+  /** A targeted field (RFC 9213) supplied the directives; `Expires` is then ignored. */
+  targeted: boolean;
   /** Lowercase field names from `Vary`. */
   vary: string[];
 }
 
-/** Reads the facts once from a response's headers. */
-export function responseFacts(status: number, headers: FlatHeaders): ResponseFacts {
+/**
+ * Reads the facts once from a response's headers. `targetedFields` are the targeted
+ * cache-control fields this cache obeys, in priority order (RFC 9213 §2.1).
+ */
+export function responseFacts(
+  status: number,
+  headers: FlatHeaders,
+  targetedFields: readonly string[] = [],
+): ResponseFacts {
+  const targeted =
+    targetedFields.length === 0 ? undefined : targetedDirectives(headers, targetedFields);
   return {
     status,
     headers,
-    directives: parseCacheControl(getFlatJoined(headers, 'cache-control')),
+    directives: targeted ?? parseCacheControl(getFlatJoined(headers, 'cache-control')),
+    targeted: targeted !== undefined,
     vary: listMembers(getFlatJoined(headers, 'vary')),
   };
+}
+
+/**
+ * Status codes this cache understands (RFC 9110 §15): the ones `must-understand`
+ * (RFC 9111 §5.2.2.3) lets it store.
+ */
+const UNDERSTOOD = new Set([
+  200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403,
+  404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501,
+  502, 503, 504, 505,
+]);
+
+/** Whether the origin stated a freshness lifetime (RFC 9111 §4.2.1), valid or not. */
+export function hasExplicitFreshness(facts: ResponseFacts): boolean {
+  const cc = facts.directives;
+  if (cc['s-maxage'] !== undefined || cc['max-age'] !== undefined) return true;
+  return !facts.targeted && getFlat(facts.headers, 'expires') !== undefined;
 }
 
 /**
@@ -105,16 +174,23 @@ export function storability(
   facts: ResponseFacts,
   policy: ResolvedPolicy,
 ): NotStoredReason | undefined {
-  // 5xx are never stored; other statuses only when the policy lists them (§3 "final and
-  // understood"; 206 and 304 are never in the list, as they are not complete responses).
-  if (facts.status >= 500 || !policy.statuses.has(facts.status)) return 'status';
   const cc = facts.directives;
+  const status = facts.status;
+  // §3: only final responses; 206 is never stored here (no combining of partial content,
+  // §3.3–3.4) and a 304 is not a response of its own.
+  if (status < 200 || status === 206 || status === 304) return 'status';
+  // §5.2.2.3: must-understand limits storing to caches that understand the status code, and
+  // then overrides no-store.
+  const mustUnderstand = cc['must-understand'] !== undefined;
+  if (mustUnderstand && !UNDERSTOOD.has(status)) return 'status';
+  if (!statusStorable(facts, policy)) return 'status';
   // §5.2.2.5: no-store.
-  if (cc['no-store'] !== undefined) return 'no-store';
-  // §5.2.2.7: a shared cache must not store a private response. A qualified
-  // private="field" would allow storing the rest; we refuse the whole response, which is safe.
-  if (cc.private !== undefined) return 'private';
-  // A cookie set for one client must never be replayed to another (§7.3 privacy).
+  if (cc['no-store'] !== undefined && !mustUnderstand) return 'no-store';
+  // §5.2.2.7: a shared cache must not store a private response; a qualified private="field"
+  // is stored without those fields (fieldsToDrop).
+  if (cc.private === true) return 'private';
+  // RFC 9111 allows storing a response with Set-Cookie; this cache never does: a cookie set
+  // for one client must never be replayed to another (§7.3 privacy).
   for (let i = 0; i < facts.headers.length; i += 2) {
     if (facts.headers[i] === 'set-cookie') return 'set-cookie';
   }
@@ -123,9 +199,32 @@ export function storability(
   return undefined;
 }
 
-/** Fields a qualified `no-cache="…"` names; we store the response without them (§5.2.2.4). */
+/**
+ * The status rule. A response with explicit freshness may be stored whatever its (understood)
+ * status (§3, §4.2.1); so may one of the policy's `statuses`, under the policy ttl or its
+ * validators; so may a heuristically cacheable one with `Last-Modified` when no ttl applies
+ * (§4.2.2). A policy that lists `statuses` limits every case to them.
+ */
+function statusStorable(facts: ResponseFacts, policy: ResolvedPolicy): boolean {
+  const status = facts.status;
+  if (policy.statuses.has(status)) return true;
+  if (policy.statusesGiven) return false;
+  if (hasExplicitFreshness(facts)) return true;
+  return (
+    policy.ttlMs === undefined &&
+    HEURISTICALLY_CACHEABLE.has(status) &&
+    getFlat(facts.headers, 'last-modified') !== undefined
+  );
+}
+
+/**
+ * Fields a qualified `no-cache="…"` (§5.2.2.4) or `private="…"` (§5.2.2.7) names: the
+ * response is stored without them, so they never reach another client.
+ */
 export function fieldsToDrop(facts: ResponseFacts): string[] {
-  return fieldNames(facts.directives, 'no-cache');
+  const drop = fieldNames(facts.directives, 'no-cache');
+  for (const name of fieldNames(facts.directives, 'private')) drop.push(name);
+  return drop;
 }
 
 /**

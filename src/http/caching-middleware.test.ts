@@ -143,10 +143,34 @@ describe('CachingMiddleware', () => {
     expect([hit.status, hit.xCache]).toEqual([200, 'HIT']);
   });
 
-  it('lets Range requests bypass', async () => {
-    expect((await h.request({ ttl: '1m' }, '/x', {}, { range: 'bytes=0-1' })).xCache).toBe(
-      'BYPASS',
-    );
+  it('replaces a Date that is not an HTTP-date with its own (RFC 9110 §5.6.7)', async () => {
+    const headers = ['date', '2030-01-01T00:00:00Z', 'cache-control', 'max-age=60'];
+    await h.request({}, '/d', { headers });
+    const hit = (await h.request({}, '/d', {})) as ReplayResponse;
+    expect(hit.xCache).toBe('HIT');
+    const dates = hit.headers.filter((_, i) => i % 2 === 0 && hit.headers[i] === 'date');
+    expect(dates).toHaveLength(1);
+    expect(hit.headers[hit.headers.indexOf('date') + 1]).toBe(new Date(h.now).toUTCString());
+  });
+
+  it('answers Range requests from a stored complete response (RFC 9110 §14)', async () => {
+    const first = await h.request({ ttl: '1m' }, '/x', { body: 'abcdef' }, { range: 'bytes=0-1' });
+    expect(first.xCache).toBe('MISS');
+    const part = (await h.request(
+      { ttl: '1m' },
+      '/x',
+      {},
+      { range: 'bytes=2-3' },
+    )) as ReplayResponse;
+    expect([part.status, part.xCache, part.body?.toString()]).toEqual([206, 'HIT', 'cd']);
+    const none = (await h.request(
+      { ttl: '1m' },
+      '/x',
+      {},
+      { range: 'bytes=9-' },
+    )) as ReplayResponse;
+    expect([none.status, none.headers.includes('bytes */6')]).toEqual([416, true]);
+    expect(h.originCalls).toBe(1);
   });
 });
 
@@ -240,6 +264,9 @@ describe('validation', () => {
     expect(() => h.mw.route({ statuses: [200, 503] })).toThrow(/policy\.statuses\[1\]/);
     expect(() => h.mw.route({ tags: [''] })).toThrow(/policy\.tags\[0\]/);
     expect(() => h.mw.route({ maxBodySize: 'lots' })).toThrow(/policy\.maxBodySize/);
+    expect(() => new CachingMiddleware(cache, { targetedFields: ['ok', 'not ok'] })).toThrow(
+      /options\.targetedFields\[1\]/,
+    );
     expect(() => h.mw.route({ varyBy: ['cookie:'] })).toThrow(/policy\.varyBy\[0\]/);
     expect(() => h.mw.route({ varyBy: ['x', 'cookie:a b'] })).toThrow(/policy\.varyBy\[1\]/);
     expect(() => h.mw.route({ ignoreCookies: ['a;b'] })).toThrow(/policy\.ignoreCookies\[0\]/);

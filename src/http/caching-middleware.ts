@@ -45,9 +45,10 @@ export type { HttpCacheStats } from './events.js';
 import { type HostOption, hostResolver } from './host.js';
 import { routeSelector } from './kernel.js';
 import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
-import { type CachePolicy, resolvePolicy } from './policy.js';
+import { type CachePolicy, resolvePolicy, TOKEN } from './policy.js';
 import type { Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
+import { DEFAULT_TARGETED_FIELDS } from './targeted.js';
 
 /** Options for {@link CachingMiddleware}. */
 export interface CachingMiddlewareOptions {
@@ -72,6 +73,13 @@ export interface CachingMiddlewareOptions {
    * they never enter a key. Policies may add their own. Default: none.
    */
   ignoreCookies?: readonly string[];
+  /**
+   * Targeted cache-control fields this cache obeys, highest priority first (RFC 9213): the
+   * first one a response carries with a valid value replaces its `Cache-Control` and
+   * `Expires` here (e.g. `['CodeAI-Cache-Control', 'CDN-Cache-Control']`). The fields are
+   * forwarded unchanged. Default `['CDN-Cache-Control']`; `[]` obeys `Cache-Control` only.
+   */
+  targetedFields?: readonly string[];
 }
 
 const DEFAULTS = {
@@ -99,6 +107,26 @@ function entryReader(cache: Cache): (key: string) => Decoded | Promise<Decoded> 
   };
 }
 
+/** Validates the `targetedFields` option: field names, lowercased. */
+function targetedFieldsOption(fields: readonly string[] | undefined): readonly string[] {
+  if (fields === undefined) return DEFAULT_TARGETED_FIELDS;
+  if (!Array.isArray(fields)) {
+    throw new CacheError(
+      'INVALID_CONFIG',
+      'options.targetedFields must be an array of field names',
+    );
+  }
+  return fields.map((name: unknown, i) => {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `options.targetedFields[${i}] must be a header field name, got ${JSON.stringify(name)}`,
+      );
+    }
+    return name.toLowerCase();
+  });
+}
+
 /** HTTP response caching for node:http, Connect and Express; see `codeai-cache/fastify` and `codeai-cache/hono`. */
 export class CachingMiddleware {
   readonly #cache: Cache;
@@ -106,6 +134,7 @@ export class CachingMiddleware {
   readonly #flights = new Flights<Shared>();
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
+  readonly #targetedFields: readonly string[];
   readonly #host: RouteHost;
 
   constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
@@ -138,6 +167,7 @@ export class CachingMiddleware {
       'options.ignoreCookies',
       'INVALID_CONFIG',
     );
+    this.#targetedFields = targetedFieldsOption(options.targetedFields);
     const meter = this.#meter;
     const flights = this.#flights;
     const host: RouteHost = {
@@ -181,6 +211,7 @@ export class CachingMiddleware {
       resolvePolicy(policy, {
         maxBodySize: this.#maxBodySize,
         ignoreCookies: this.#ignoreCookies,
+        targetedFields: this.#targetedFields,
       }),
     );
   }

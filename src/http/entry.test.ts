@@ -8,6 +8,8 @@ const info = {
   swrMs: 5000,
   sieMs: 0,
   noCache: true,
+  mustRevalidate: false,
+  immutable: true,
 };
 
 describe('entry encoding', () => {
@@ -36,6 +38,14 @@ describe('entry encoding', () => {
     expect(Buffer.compare(out.response.body, body)).toBe(0);
     expect(out.response.info).toEqual(info);
     expect(out.response.repeatedNames).toBe(true);
+  });
+
+  it('round-trips the must-revalidate flag', () => {
+    const strict = { ...info, noCache: false, mustRevalidate: true, immutable: false };
+    const out = decode(
+      encodeResponse({ status: 200, headers: [], body: Buffer.alloc(0), info: strict }),
+    );
+    expect(out?.kind === 'response' && out.response.info).toEqual(strict);
   });
 
   it('round-trips an empty body and no headers', () => {

@@ -4,7 +4,7 @@
  *
  * ```
  * 0   u8  magic 0xCA       1  u8 format version      2 u8 kind (1 response, 2 vary marker)
- * 3   u8  flags (bit 0: no-cache)                   4 u16 status          6 u16 reserved
+ * 3   u8  flags (bit 0 no-cache, 1 must-revalidate, 2 immutable)   4 u16 status   6 u16 reserved
  * 8   f64 responseTime     16 f64 initialAgeMs       24 f64 lifetimeMs
  * 32  f64 swrMs            40 f64 sieMs              48 u32 header block length
  * 52  header block: latin1 "name\nvalue\nname\nvalue" (field values cannot hold LF, RFC 9110 §5.5)
@@ -58,7 +58,7 @@ export function encodeResponse(response: Omit<StoredResponse, 'repeatedNames'>):
   out[0] = MAGIC;
   out[1] = VERSION;
   out[2] = KIND_RESPONSE;
-  out[3] = info.noCache ? 1 : 0;
+  out[3] = (info.noCache ? 1 : 0) | (info.mustRevalidate ? 2 : 0) | (info.immutable ? 4 : 0);
   out.writeUInt16LE(response.status, 4);
   out.writeUInt16LE(0, 6);
   out.writeDoubleLE(info.responseTime, 8);
@@ -120,6 +120,8 @@ export function decode(buf: Buffer | undefined): Decoded {
         swrMs: buf.readDoubleLE(32),
         sieMs: buf.readDoubleLE(40),
         noCache: (buf[3]! & 1) === 1,
+        mustRevalidate: (buf[3]! & 2) === 2,
+        immutable: (buf[3]! & 4) === 4,
       },
     },
   };

@@ -92,17 +92,8 @@ export function storableHeaders(headers: FlatHeaders, alsoDrop: readonly string[
   return out;
 }
 
-/** Parses an HTTP-date (RFC 9110 §5.6.7) into epoch ms; `undefined` when invalid. */
-export function parseHttpDate(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** Formats epoch ms as an IMF-fixdate. */
-export function formatHttpDate(ms: number): string {
-  return new Date(ms).toUTCString();
-}
+// HTTP-dates are parsed strictly (RFC 9110 §5.6.7) in http-date.ts; re-exported for callers here.
+export { formatHttpDate, parseHttpDate } from './http-date.js';
 
 /** A comma-separated list field split into lowercase, trimmed, non-empty members. */
 export function listMembers(value: string | undefined): string[] {

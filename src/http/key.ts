@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { cookieKeyText, namedCookiesKeyText } from './cookies.js';
 import type { HeaderGetter } from './headers.js';
 import type { ResolvedPolicy } from './policy.js';
+import { normaliseVaryValue } from './vary-normalise.js';
 
 /**
  * Request fields that change what many origins (or the frameworks in front of them) answer
@@ -103,7 +104,8 @@ export function headerHash(names: readonly string[], header: HeaderGetter): stri
   for (const name of names) {
     const value = header(name);
     if (value === undefined) continue;
-    text = `${text ?? ''}${name}\u0000${name === 'accept-encoding' ? normalizeAcceptEncoding(value) : value}\u0001`;
+    // Equivalent values share an entry (vary-normalise.ts, RFC 9111 §4.1).
+    text = `${text ?? ''}${name}\u0000${normaliseVaryValue(name, value)}\u0001`;
   }
   return text === undefined ? '' : digest(text);
 }
@@ -122,11 +124,10 @@ export function primaryHash(
   for (const name of policy.keyHeaders) {
     let value = header(name);
     if (value === undefined) continue;
-    if (name === 'accept-encoding') value = normalizeAcceptEncoding(value);
-    else if (name === 'cookie') {
+    if (name === 'cookie') {
       value = cookieKeyText(value, policy.ignoreCookies);
       if (value.length === 0) continue;
-    }
+    } else value = normaliseVaryValue(name, value);
     text = `${text ?? ''}${name}\u0000${value}\u0001`;
   }
   if (policy.keyCookies.length > 0) {
@@ -136,22 +137,8 @@ export function primaryHash(
   return text === undefined ? '' : digest(text);
 }
 
-/**
- * `Accept-Encoding` reduced to the sorted codings it accepts (q > 0), so `gzip, br` and
- * `br;q=1, gzip` share the variant they were made for.
- */
-export function normalizeAcceptEncoding(value: string): string {
-  const codings: string[] = [];
-  for (const part of value.split(',')) {
-    const [coding, ...params] = part.split(';');
-    const name = coding?.trim().toLowerCase();
-    if (!name) continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q !== undefined && Number(q.slice(2)) === 0) continue;
-    codings.push(name);
-  }
-  return codings.sort().join(',');
-}
+// Re-exported: callers and tests import it from here.
+export { normalizeAcceptEncoding } from './vary-normalise.js';
 
 const MAX_RAW_TARGET = 1024;
 

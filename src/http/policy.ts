@@ -6,12 +6,15 @@ import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
 import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { UNKEYED_RISKY_HEADERS } from './key.js';
+import { DEFAULT_TARGETED_FIELDS } from './targeted.js';
 
 /** A route's caching policy (DESIGN §5). */
 export interface CachePolicy {
   /**
    * Freshness lifetime for responses that state none (no `s-maxage`, `max-age` or
-   * `Expires`). Omitted: such responses are not stored. The origin's own freshness wins.
+   * `Expires`), of the `statuses` below (never a 5xx). The origin's own freshness wins.
+   * Omitted: such responses get heuristic freshness from `Last-Modified` (RFC 9111 §4.2.2),
+   * or are stored stale to be revalidated when they have a validator, or are not stored.
    */
   ttl?: Duration;
   /**
@@ -30,7 +33,12 @@ export interface CachePolicy {
   ignoreCookies?: readonly string[];
   /** Tags written with every entry of this route, for `invalidateTags`. */
   tags?: readonly string[];
-  /** Statuses that may be stored. Default: the heuristically cacheable ones below 500. */
+  /**
+   * Statuses the policy `ttl` (and the storing of a response with a validator but no
+   * freshness) applies to. Default: the heuristically cacheable ones below 500 except 206.
+   * When omitted, a response with explicit freshness (`max-age`, `s-maxage`, `Expires`) is
+   * stored whatever its status (RFC 9111 §3); when given, only these statuses are ever stored.
+   */
   statuses?: readonly number[];
   /**
    * Honour the origin's `stale-while-revalidate` (`true`, the default), ignore it (`false`),
@@ -45,7 +53,10 @@ export interface CachePolicy {
   maxBodySize?: number | string;
 }
 
-/** Statuses stored by default: RFC 9110 §15.1's heuristically cacheable codes, minus 5xx. */
+/**
+ * Statuses the policy ttl applies to by default: RFC 9110 §15.1's heuristically cacheable
+ * codes, minus 5xx and 206 (a partial response is never stored here).
+ */
 export const DEFAULT_STATUSES: readonly number[] = [
   200, 203, 204, 300, 301, 308, 404, 405, 410, 414,
 ];
@@ -70,6 +81,10 @@ export interface ResolvedPolicy {
   ignoreCookies: IgnoredCookies;
   tags: readonly string[];
   statuses: ReadonlySet<number>;
+  /** `statuses` was given: it then limits explicitly fresh responses too. */
+  statusesGiven: boolean;
+  /** Targeted cache-control fields this cache obeys, lowercase, first wins (RFC 9213). */
+  targetedFields: readonly string[];
   staleWhileRevalidate: boolean | number;
   staleIfError: boolean | number;
   invalidate: boolean;
@@ -80,10 +95,12 @@ export interface ResolvedPolicy {
 export interface PolicyDefaults {
   maxBodySize: number;
   ignoreCookies: IgnoredCookies;
+  /** The middleware's `targetedFields`, lowercase. Default: `CDN-Cache-Control`. */
+  targetedFields?: readonly string[];
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): what header and cookie names are made of. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Validates and resolves a policy; errors name the offending option. */
 export function resolvePolicy(policy: CachePolicy, defaults: PolicyDefaults): ResolvedPolicy {
@@ -136,6 +153,8 @@ export function resolvePolicy(policy: CachePolicy, defaults: PolicyDefaults): Re
     ),
     tags: [...(policy.tags ?? [])],
     statuses: new Set(statuses),
+    statusesGiven: policy.statuses !== undefined,
+    targetedFields: defaults.targetedFields ?? DEFAULT_TARGETED_FIELDS,
     staleWhileRevalidate: staleOption(policy.staleWhileRevalidate, 'policy.staleWhileRevalidate'),
     staleIfError: staleOption(policy.staleIfError, 'policy.staleIfError'),
     invalidate: policy.invalidate ?? true,

@@ -3,6 +3,7 @@
  * computed once: the primary key, the path tag, the client's validators and freshness limits.
  */
 import { parseCacheControl } from './cache-control.js';
+import type { Credential } from './cacheability.js';
 import { type Conditions, readConditions } from './conditional.js';
 import { type RequestFreshness, requestFreshness } from './freshness.js';
 import type { HeaderGetter } from './headers.js';
@@ -24,6 +25,12 @@ export interface ReadContext {
    * explicitly shared (`public` / `s-maxage`) response may serve or be stored for it.
    */
   readonly credentialed: boolean;
+  /** Which credential: `authorization` also accepts `must-revalidate` responses (§3.5). */
+  readonly credential?: Credential | undefined;
+  /** The `Range` field of a GET, answered from a stored complete response (range.ts). */
+  readonly range?: string | undefined;
+  /** The `If-Range` field that goes with `range` (RFC 9110 §13.1.5). */
+  readonly ifRange?: string | undefined;
   readonly conditions: Conditions | undefined;
   readonly freshness: RequestFreshness | undefined;
   readonly requestTime: number;
@@ -35,12 +42,19 @@ export function readContext(
   policy: ResolvedPolicy,
   url: string,
   header: HeaderGetter,
-  cls: { head: boolean; noStore: boolean; credentialed: boolean },
+  cls: {
+    head: boolean;
+    noStore: boolean;
+    credentialed: boolean;
+    credential?: Credential | undefined;
+  },
   host: string,
   now: number,
 ): ReadContext {
   const target = parseTarget(url);
   const cc = header('cache-control');
+  // RFC 9110 §14.2: Range is defined for GET only; a HEAD ignores it.
+  const range = cls.head ? undefined : header('range');
   return {
     policy,
     header,
@@ -50,6 +64,9 @@ export function readContext(
     head: cls.head,
     noStore: cls.noStore,
     credentialed: cls.credentialed,
+    credential: cls.credential,
+    range,
+    ifRange: range === undefined ? undefined : header('if-range'),
     conditions: readConditions(header),
     freshness: cc === undefined ? undefined : requestFreshness(parseCacheControl(cc)),
     requestTime: now,

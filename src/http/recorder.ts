@@ -36,7 +36,7 @@ import {
 import { headerHash } from './key.js';
 import type { ReadContext } from './read-context.js';
 import { type ReplayResponse, replay } from './replay.js';
-import { refreshedHeaders } from './revalidation.js';
+import { hasValidator, refreshedHeaders } from './revalidation.js';
 import { storeResponse } from './store-response.js';
 
 /** What followers of a flight are served from. */
@@ -117,16 +117,18 @@ export class Recorder {
         conditions: ctx.conditions,
         now,
         withAge: true,
+        range: ctx.range,
+        ifRange: ctx.ifRange,
       });
       return { xCache: 'STALE', replace };
     }
     if (status === 304 && this.#revalidating && this.#stale !== undefined) {
       return this.#notModified(this.#stale, headers, now);
     }
-    const facts = responseFacts(status, headers);
+    const facts = responseFacts(status, headers, ctx.policy.targetedFields);
     // A request with credentials the key does not cover went to the origin as a bypass
     // unless the response turns out to be explicitly shared (RFC 9111 §3.5).
-    const bypass = ctx.credentialed && !explicitlyShared(facts.directives);
+    const bypass = ctx.credentialed && !explicitlyShared(facts.directives, ctx.credential);
     if (ctx.credentialed) {
       if (bypass) this.#host.meter.count('bypass');
       else this.#host.meter.count('misses');
@@ -176,12 +178,12 @@ export class Recorder {
   #notModified(stale: StoredResponse, notModifiedHeaders: FlatHeaders, now: number): HeadAction {
     const ctx = this.#ctx;
     const headers = refreshedHeaders(stale.headers, notModifiedHeaders, now);
-    const facts = responseFacts(stale.status, headers);
+    const facts = responseFacts(stale.status, headers, ctx.policy.targetedFields);
     // The origin confirmed the stored body for this very request, so it is served either way;
     // whether it may be stored again for others follows the same rules as a full response.
     if (ctx.credentialed) this.#host.meter.count('misses');
     let reason: SkipReason | undefined =
-      ctx.credentialed && !explicitlyShared(facts.directives)
+      ctx.credentialed && !explicitlyShared(facts.directives, ctx.credential)
         ? 'credentials'
         : ctx.noStore
           ? 'request-no-store'
@@ -200,6 +202,8 @@ export class Recorder {
       conditions: ctx.conditions,
       now,
       withAge: true,
+      range: ctx.range,
+      ifRange: ctx.ifRange,
     });
     return { xCache: 'HIT', replace };
   }
@@ -246,7 +250,10 @@ export class Recorder {
     this.#chunks = [];
     const response = this.#build(pending.status, pending.headers, body, now);
     const info = response.info;
-    const ttlMs = Math.ceil(storageTtlMs(info, now));
+    // An entry with a validator is kept past its freshness to be revalidated (RFC 9111 §4.3).
+    const ttlMs = Math.ceil(
+      storageTtlMs(info, now, hasValidator(pending.status, response.headers)),
+    );
     if (ttlMs <= 0) {
       this.#skip('no-freshness');
       this.#finish(undefined);
@@ -268,21 +275,27 @@ export class Recorder {
   /** The stored form of a response received now: freshness computed, storable fields only. */
   #build(status: number, originHeaders: FlatHeaders, body: Buffer, now: number): StoredResponse {
     const ctx = this.#ctx;
-    const facts = responseFacts(status, originHeaders);
+    const facts = responseFacts(status, originHeaders, ctx.policy.targetedFields);
     const date = parseHttpDate(getFlat(originHeaders, 'date'));
     const info = computeFreshness({
       directives: facts.directives,
+      status,
       date,
-      expires: getFlat(originHeaders, 'expires'),
-      age: getFlat(originHeaders, 'age'),
+      // RFC 9213 §2.1: a targeted field replaces Expires too. Every line counts (§4.2.1).
+      expires: facts.targeted ? undefined : getFlatJoined(originHeaders, 'expires'),
+      age: getFlatJoined(originHeaders, 'age'),
+      lastModified: parseHttpDate(getFlat(originHeaders, 'last-modified')),
       requestTime: ctx.requestTime,
       responseTime: now,
       defaultTtlMs: ctx.policy.ttlMs,
       staleWhileRevalidate: ctx.policy.staleWhileRevalidate,
       staleIfError: ctx.policy.staleIfError,
     });
-    const headers = storableHeaders(originHeaders, fieldsToDrop(facts));
-    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server.
+    // The stored Date is replayed (DESIGN §5); stamp one when the origin left it to the server,
+    // or in place of one that is not an HTTP-date (RFC 9110 §5.6.7).
+    const drop = fieldsToDrop(facts);
+    if (date === undefined) drop.push('date');
+    const headers = storableHeaders(originHeaders, drop);
     if (date === undefined) headers.push('date', formatHttpDate(now));
     return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };
   }

@@ -1,13 +1,16 @@
 /**
  * Turning a stored response into what an adapter writes: the stored status, headers and body
  * bytes, plus `Age` (RFC 9111 §5.1), `X-Cache` and `Content-Length`; no body for HEAD
- * (RFC 9110 §9.3.2) and a 304 when the client's validators match (RFC 9111 §4.3.2).
+ * (RFC 9110 §9.3.2), a 304 when the client's validators match (RFC 9111 §4.3.2), and a
+ * 206 / 416 for a `Range` request (RFC 9110 §14, range.ts) — after the validators, as
+ * RFC 9110 §13.2.2 orders the preconditions before Range.
  */
 import { type Conditions, notModified, notModifiedHeaders } from './conditional.js';
 import type { StoredResponse } from './entry.js';
 import type { XCache } from './events.js';
 import { currentAgeMs } from './freshness.js';
 import type { FlatHeaders } from './headers.js';
+import { contentRange, type RangeAnswer, rangeAnswer } from './range.js';
 
 /** A response ready to write: `headers` is flat and lowercase, `body` absent for HEAD and 304. */
 export interface ReplayResponse {
@@ -32,6 +35,10 @@ export interface ReplayOptions {
   now: number;
   /** Send `Age` (served from storage); a response straight from the origin has none. */
   withAge: boolean;
+  /** The request's `Range` (a GET's only), answered with 206 / 416 from the stored body. */
+  range?: string | undefined;
+  /** The request's `If-Range`. */
+  ifRange?: string | undefined;
 }
 
 /** Builds the response an adapter writes for a stored (or just-fetched) response. */
@@ -52,6 +59,16 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
       repeatedNames: stored.repeatedNames,
     };
   }
+  if (options.range !== undefined && !options.head) {
+    const answer = rangeAnswer(
+      options.range,
+      options.ifRange,
+      stored.status,
+      stored.headers,
+      stored.body.length,
+    );
+    if (answer.kind !== 'full') return partial(stored, answer, options);
+  }
   const headers = stored.headers.slice();
   if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
   headers.push('x-cache', options.xCache);
@@ -69,6 +86,31 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
     repeatedNames: stored.repeatedNames,
   };
 }
+
+/** A 206 with the requested slice, or a 416 (RFC 9110 §15.3.7, §15.5.17). */
+function partial(
+  stored: StoredResponse,
+  answer: Exclude<RangeAnswer, { kind: 'full' }>,
+  options: ReplayOptions,
+): ReplayResponse {
+  const satisfied = answer.kind === 'partial';
+  // A 416 describes the range, not the representation: only Content-Range goes with it.
+  const headers = satisfied ? stored.headers.slice() : [];
+  if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
+  headers.push('x-cache', options.xCache, 'content-range', contentRange(answer));
+  const body = satisfied ? stored.body.subarray(answer.start, answer.end + 1) : EMPTY;
+  headers.push('content-length', String(body.length));
+  return {
+    status: satisfied ? 206 : 416,
+    headers,
+    body,
+    headBody: body,
+    xCache: options.xCache,
+    repeatedNames: satisfied && stored.repeatedNames,
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function ageSeconds(stored: StoredResponse, now: number): string {
   return String(Math.floor(currentAgeMs(stored.info, now) / 1000));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredResponse } from './entry.js';
-import { refreshedHeaders, validatorsOf } from './revalidation.js';
+import { hasValidator, refreshedHeaders, validatorsOf } from './revalidation.js';
 
 const info = { responseTime: 0, initialAgeMs: 0, lifetimeMs: 0, swrMs: 0, sieMs: 0, noCache: true };
 const stored = (status: number, headers: string[]): StoredResponse => ({
@@ -39,5 +39,31 @@ describe('revalidation', () => {
       'date',
       new Date(now).toUTCString(),
     ]);
+  });
+
+  it.each([
+    ['content-length', '0'],
+    ['content-encoding', 'br'],
+    ['transfer-encoding', 'chunked'],
+    ['connection', 'x-hop'],
+    ['x-hop', '1'],
+    ['keep-alive', 'timeout=5'],
+  ])('never takes %s from a 304 (RFC 9111 §3.2)', (name, value) => {
+    const storedHeaders = ['content-encoding', 'gzip', 'date', 'd'];
+    const out = refreshedHeaders(
+      storedHeaders,
+      ['connection', 'x-hop', name, value, 'date', 'd2'],
+      0,
+    );
+    expect(out).toEqual(['content-encoding', 'gzip', 'date', 'd2']);
+  });
+
+  it.each([
+    [200, ['etag', '"a"'], true],
+    [200, ['last-modified', 'Mon, 01 Jan 2029 00:00:00 GMT'], true],
+    [200, ['content-type', 'text/plain'], false],
+    [404, ['etag', '"a"'], false],
+  ] as const)('status %s with %j can be revalidated: %s', (status, headers, expected) => {
+    expect(hasValidator(status, [...headers])).toBe(expected);
   });
 });

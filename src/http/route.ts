@@ -10,12 +10,11 @@
  *   `Recorder` to tee the origin's response through (see recorder.ts).
  */
 import type { TagSnapshot } from '../core/types.js';
-import { parseCacheControl } from './cache-control.js';
-import { classifyRequest, explicitlyShared } from './cacheability.js';
+import { classifyRequest, explicitlyShared, responseFacts } from './cacheability.js';
 import { waitFor } from './coalesce.js';
 import type { Decoded, StoredResponse } from './entry.js';
 import { usability } from './freshness.js';
-import { type FlatHeaders, getFlatJoined, type HeaderGetter } from './headers.js';
+import type { FlatHeaders, HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
 import { headerHash, variantKey } from './key.js';
@@ -78,9 +77,10 @@ const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
   repeatedNames: false,
 }) as ReplayResponse;
 
-/** Whether a stored response may serve requests with credentials (RFC 9111 §3.5). */
-function sharedExplicitly(stored: StoredResponse): boolean {
-  return explicitlyShared(parseCacheControl(getFlatJoined(stored.headers, 'cache-control')));
+/** Whether a stored response may serve a request with credentials (RFC 9111 §3.5). */
+function sharedExplicitly(stored: StoredResponse, ctx: ReadContext): boolean {
+  const facts = responseFacts(stored.status, stored.headers, ctx.policy.targetedFields);
+  return explicitlyShared(facts.directives, ctx.credential);
 }
 
 /** One policy bound to one middleware: what adapters drive. */
@@ -159,12 +159,17 @@ export class HttpCacheRoute {
     // RFC 9111 §3.5: a request with uncovered credentials is served only what the origin
     // marked as shared; anything else stored under its key was made for someone else.
     const stored =
-      found !== undefined && ctx.credentialed && !sharedExplicitly(found) ? undefined : found;
+      found !== undefined && ctx.credentialed && !sharedExplicitly(found, ctx) ? undefined : found;
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
         host.meter.count('hits');
         return this.#replay(stored, 'HIT', ctx, now);
+      }
+      if (use === 'max-stale') {
+        // RFC 9111 §5.2.1.2: the client accepts this much staleness.
+        host.meter.count('stale');
+        return this.#replay(stored, 'STALE', ctx, now);
       }
       if (use === 'stale-while-revalidate') {
         // RFC 5861 §3: serve stale while one refresh runs — the adapter's background
@@ -233,12 +238,10 @@ export class HttpCacheRoute {
     // With uncovered credentials the recorder counts a miss or a bypass once the response says
     // whether it is shared.
     if (!ctx.credentialed) host.meter.count('misses');
-    // Revalidate rather than refetch when the stored entry has validators and the client sent
-    // none of its own (its own are answered by the recorder from whatever comes back).
-    const validators =
-      stale !== undefined && storing && ctx.conditions === undefined
-        ? validatorsOf(stale)
-        : undefined;
+    // Revalidate rather than refetch when the stored entry has validators (RFC 9111 §4.3.1).
+    // A client's own validators are replaced by the cache's (adapters drop the client's), and
+    // answered by the recorder from the refreshed entry (§4.3.2).
+    const validators = stale !== undefined && storing ? validatorsOf(stale) : undefined;
     const recorder = new Recorder(host, ctx, flight, snapshot, stale, validators !== undefined);
     return { kind: 'fetch', recorder, validators };
   }
@@ -282,6 +285,8 @@ export class HttpCacheRoute {
         conditions: ctx.conditions,
         now,
         withAge: true,
+        range: ctx.range,
+        ifRange: ctx.ifRange,
       }),
     };
   }

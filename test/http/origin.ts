@@ -27,6 +27,27 @@ export const GZIPPED = gzipSync(GZIP_TEXT);
 /** A fixed Date for the route that states one. */
 export const FIXED_DATE = 'Tue, 01 Jan 2030 00:00:00 GMT';
 
+/** A Last-Modified the `/lm-only` route revalidates against. */
+export const LAST_MODIFIED = 'Mon, 01 Jan 2029 00:00:00 GMT';
+
+/** Expires values far in the future, in each date form and in near-misses of them. */
+const EXPIRES: Record<string, string | string[]> = {
+  imf: 'Sun, 06 Nov 2050 08:49:37 GMT',
+  rfc850: 'Sunday, 06-Nov-50 08:49:37 GMT',
+  asctime: 'Sun Nov  6 08:49:37 2050',
+  utc: 'Sun, 06 Nov 2050 08:49:37 UTC',
+  'no-comma': 'Sun 06 Nov 2050 08:49:37 GMT',
+  spaces: 'Sun,  06 Nov 2050 08:49:37 GMT',
+  dashes: 'Sun, 06-Nov-2050 08:49:37 GMT',
+  'one-digit-hour': 'Sun, 06 Nov 2050 8:49:37 GMT',
+  lines: ['Sun, 06 Nov 2050 08:49:37 GMT', 'Mon, 07 Nov 2050 08:49:37 GMT'],
+};
+
+/** An IMF-fixdate `days` before now (the real clock: the cache's starts there too). */
+function daysAgo(days: number): string {
+  return new Date(Date.now() - days * 86_400_000).toUTCString();
+}
+
 interface Gate {
   promise: Promise<void>;
   release(): void;
@@ -113,7 +134,8 @@ export class Origin {
           'set-cookie': ['sid=secret; HttpOnly', 'b=2'],
         });
       case '/error':
-        return text(500, `error ${n}`, fresh);
+        // No freshness of its own: the policy ttl must not make a 5xx storable.
+        return text(500, `error ${n}`, {});
       case '/vary-star':
         return text(200, `star ${n}`, { ...fresh, vary: '*' });
       case '/binary':
@@ -178,7 +200,9 @@ export class Origin {
         if (this.failing.has(path)) return text(503, 'down', {});
         return text(200, `sie ${n}`, { 'cache-control': 'max-age=1, stale-if-error=60' });
       case '/validate':
-        // Stored under the policy ttl but `no-cache`: every use is revalidated with the ETag.
+      case '/nottl/validate':
+        // Stored (under the policy ttl, or for its ETag alone on /nottl/) but `no-cache`:
+        // every use is revalidated with the ETag.
         if (header('if-none-match') === '"v1"') {
           return {
             status: 304,
@@ -189,9 +213,92 @@ export class Origin {
         return text(200, `validate ${n}`, { etag: '"v1"', 'cache-control': 'no-cache' });
       case '/empty':
         return { status: 204, headers: fresh, body: Buffer.alloc(0) };
+      // RFC 9110 §5.6.7: the three date forms, and near-misses that must read as expired.
+      case '/expires/imf':
+      case '/expires/rfc850':
+      case '/expires/asctime':
+      case '/expires/utc':
+      case '/expires/no-comma':
+      case '/expires/spaces':
+      case '/expires/dashes':
+      case '/expires/one-digit-hour':
+      case '/expires/lines':
+        return text(200, `expires ${n}`, { expires: EXPIRES[path.slice('/expires/'.length)]! });
+      case '/age/list':
+        return text(200, `age ${n}`, { ...fresh, age: '50, 10' });
+      case '/age/lines':
+        return text(200, `age ${n}`, { ...fresh, age: ['50', '10'] });
+      case '/age/invalid':
+        return text(200, `age ${n}`, { ...fresh, age: 'soon' });
+      case '/duplicate-max-age':
+        return text(200, `dup ${n}`, { 'cache-control': 'max-age=60, max-age=3600' });
+      case '/must-revalidate':
+        if (this.failing.has(path)) return text(503, 'down', {});
+        return text(200, `mr ${n}`, {
+          'cache-control': 'max-age=1, must-revalidate, stale-if-error=60',
+        });
+      case '/max-stale':
+        return text(200, `ms ${n}`, { 'cache-control': 'max-age=1' });
+      case '/private-field':
+        return text(200, `pf ${n}`, {
+          'cache-control': 'private="x-user", no-cache="x-secret", max-age=60',
+          'x-user': 'alice',
+          'x-secret': 's3cret',
+          'x-public': 'kept',
+        });
+      case '/must-understand':
+        return text(200, `mu ${n}`, { 'cache-control': 'no-store, must-understand, max-age=60' });
+      case '/immutable':
+        return text(200, `im ${n}`, { 'cache-control': 'max-age=60, immutable' });
+      case '/me-revalidate':
+        return text(200, `user ${header('authorization') ?? sessionOf(header('cookie'))} ${n}`, {
+          'cache-control': 'max-age=60, must-revalidate',
+        });
+      case '/nottl/heuristic':
+        return text(200, `heuristic ${n}`, { 'last-modified': daysAgo(5) });
+      case '/nottl/heuristic-501':
+        return text(501, `heuristic ${n}`, { 'last-modified': daysAgo(5) });
+      case '/nottl/heuristic-302':
+        return text(302, `heuristic ${n}`, { 'last-modified': daysAgo(5), location: '/' });
+      case '/nottl/etag-only':
+        // What Express sends by default: an ETag and no freshness.
+        if (header('if-none-match') === '"e1"') {
+          return { status: 304, headers: { etag: '"e1"' }, body: Buffer.alloc(0) };
+        }
+        return text(200, `etag-only ${n}`, { etag: '"e1"' });
+      case '/lm-only':
+        if (header('if-modified-since') === LAST_MODIFIED) {
+          return {
+            status: 304,
+            headers: { 'x-refreshed': String(n), 'content-length': '0' },
+            body: Buffer.alloc(0),
+          };
+        }
+        return text(200, `lm ${n}`, {
+          'cache-control': 'max-age=1',
+          'last-modified': LAST_MODIFIED,
+          'x-refreshed': 'no',
+        });
+      case '/targeted':
+        return text(200, `targeted ${n}`, {
+          'cache-control': 'no-store',
+          'cdn-cache-control': 'max-age=60',
+        });
+      case '/targeted-private':
+        return text(200, `targeted ${n}`, { ...fresh, 'cdn-cache-control': 'private' });
+      case '/targeted-codeai':
+        return text(200, `targeted ${n}`, {
+          'codeai-cache-control': 'no-store',
+          'cdn-cache-control': 'max-age=60',
+        });
       default:
         if (path.startsWith('/posts')) return json({ path, n }, fresh);
         if (path.startsWith('/slow')) return text(200, `slow ${n}`, fresh);
+        if (path.startsWith('/status/')) {
+          // Explicit freshness makes any status storable (RFC 9111 §3).
+          const status = Number(path.slice('/status/'.length));
+          return text(status, `status ${status} ${n}`, { ...fresh, location: '/' });
+        }
         return text(404, 'not found', {});
     }
   }

@@ -9,7 +9,15 @@ import type {
   CachingMiddlewareOptions,
 } from '../../src/http/caching-middleware.js';
 import { countCacheMisses, type Received, send, until } from './client.js';
-import { BIG, BINARY, FIXED_DATE, GZIP_TEXT, GZIPPED, type Origin } from './origin.js';
+import {
+  BIG,
+  BINARY,
+  FIXED_DATE,
+  GZIP_TEXT,
+  GZIPPED,
+  LAST_MODIFIED,
+  type Origin,
+} from './origin.js';
 
 /** What a scenario gets: a running server of one adapter on one backend. */
 export interface Env {
@@ -497,6 +505,244 @@ export const SCENARIOS: Scenario[] = [
       } finally {
         agent.destroy();
       }
+    },
+  },
+  // ── RFC 9111 / 9110 / 9213 to the letter (issue #10) ──────────────────────────────────
+  {
+    name: '#10.1 RFC 9110 §5.6.7, RFC 9111 §5.3: Expires in the three date forms keeps; near-misses are expired',
+    async run(env) {
+      for (const form of ['imf', 'rfc850', 'asctime']) {
+        await missThenHit(env, `/expires/${form}`);
+      }
+      // The policy ttl (30 s) must not rescue them: the origin did state a lifetime.
+      for (const form of ['utc', 'no-comma', 'spaces', 'dashes', 'one-digit-hour', 'lines']) {
+        const a = await env.get(`/expires/${form}`);
+        const b = await env.get(`/expires/${form}`);
+        expect([form, a.xCache, b.xCache]).toEqual([form, 'MISS', 'MISS']);
+      }
+    },
+  },
+  {
+    name: '#10.1 RFC 9111 §5.1, §4.2.1: Age takes its first value, a non-numeric Age is ignored, conflicting max-age is stale',
+    async run(env) {
+      for (const path of ['/age/list', '/age/lines', '/age/invalid']) await missThenHit(env, path);
+      env.advance(11_000);
+      // Age 50 + 11 s is past max-age=60; an ignored Age leaves the entry fresh.
+      expect((await env.get('/age/list')).xCache).toBe('MISS');
+      expect((await env.get('/age/lines')).xCache).toBe('MISS');
+      expect((await env.get('/age/invalid')).xCache).toBe('HIT');
+      const a = await env.get('/duplicate-max-age');
+      const b = await env.get('/duplicate-max-age');
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+    },
+  },
+  {
+    name: '#10.2 RFC 9111 §5.2.2.2, §5.2.1.2: a must-revalidate entry is never served stale (503 forwarded, 504 for only-if-cached); max-stale serves others',
+    async run(env) {
+      await missThenHit(env, '/must-revalidate');
+      await missThenHit(env, '/max-stale');
+      env.advance(2000);
+      const ms = await env.get('/max-stale', { 'cache-control': 'max-stale=60' });
+      expect([ms.xCache, ms.text]).toEqual(['STALE', 'ms 1']);
+      env.origin.failing.add('/must-revalidate');
+      // stale-if-error=60 on the response does not override must-revalidate.
+      const failed = await env.get('/must-revalidate', { 'cache-control': 'max-stale=60' });
+      expect([failed.status, failed.text]).toEqual([503, 'down']);
+      const cached = await env.get('/must-revalidate', {
+        'cache-control': 'max-stale=60, only-if-cached',
+      });
+      expect(cached.status).toBe(504);
+    },
+  },
+  {
+    name: '#10.2 RFC 9111 §5.2.2.4: no-cache without a policy ttl is stored and revalidated on every use',
+    async run(env) {
+      const first = await env.get('/nottl/validate');
+      expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
+      await env.stored(1);
+      for (let i = 2; i <= 3; i++) {
+        const again = await env.get('/nottl/validate');
+        expect([again.status, again.xCache, again.text]).toEqual([200, 'HIT', 'validate 1']);
+        expect(env.origin.count('/nottl/validate')).toBe(i);
+        await env.stored(i);
+      }
+      expect(env.mw.stats().revalidated).toBe(2);
+    },
+  },
+  {
+    name: '#10.2 RFC 9111 §5.2.2.7, §5.2.2.4, §5.2.2.3, RFC 8246: private="field" and no-cache="field" store without the fields; must-understand overrides no-store; immutable ignores a reload',
+    async run(env) {
+      const [miss, hit] = await missThenHit(env, '/private-field');
+      expect([miss.headers['x-user'], miss.headers['x-secret']]).toEqual(['alice', 's3cret']);
+      expect([hit.headers['x-user'], hit.headers['x-secret']]).toEqual([undefined, undefined]);
+      expect(hit.headers['x-public']).toBe('kept');
+      await missThenHit(env, '/must-understand');
+      await missThenHit(env, '/immutable');
+      const reload = await env.get('/immutable', { 'cache-control': 'no-cache' });
+      expect([reload.xCache, reload.text]).toEqual(['HIT', 'im 1']);
+      expect(env.origin.count('/immutable')).toBe(1);
+    },
+  },
+  {
+    name: '#10.2 RFC 9111 §5.2.1: request max-age, min-fresh, no-cache, no-store and only-if-cached',
+    async run(env) {
+      await missThenHit(env, '/cached');
+      env.advance(5000);
+      for (const cc of ['max-age=2', 'min-fresh=120', 'no-cache']) {
+        const r = await env.get('/cached', { 'cache-control': cc });
+        expect([cc, r.xCache]).toEqual([cc, 'MISS']);
+      }
+      expect((await env.get('/cached', { 'cache-control': 'max-age=30' })).xCache).toBe('HIT');
+      const gone = await env.get('/posts/77', { 'cache-control': 'only-if-cached' });
+      expect(gone.status).toBe(504);
+      expect(env.origin.count('/posts/77')).toBe(0);
+      const stores = env.mw.stats().stores;
+      const noStore = await env.get('/posts/78', { 'cache-control': 'no-store' });
+      expect(noStore.xCache).toBe('MISS');
+      expect((await env.get('/posts/78')).xCache).toBe('MISS');
+      await env.stored(stores + 1);
+      expect(env.origin.count('/posts/78')).toBe(2);
+    },
+  },
+  {
+    name: '#10.3 RFC 9111 §3: explicit freshness makes 302, 307, 404 and 500 storable; the policy ttl never stores a 5xx',
+    async run(env) {
+      for (const status of [302, 307, 404, 500]) {
+        const [miss, hit] = await missThenHit(env, `/status/${status}`);
+        expect([miss.status, hit.status, hit.text]).toEqual([status, status, miss.text]);
+      }
+      const a = await env.get('/error');
+      const b = await env.get('/error');
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+    },
+  },
+  {
+    name: '#10.3 RFC 9111 §4.2.2: heuristic freshness from Last-Modified for heuristically cacheable codes, without a policy ttl',
+    async run(env) {
+      // Last-Modified 5 days ago: 10 % is 12 hours.
+      await missThenHit(env, '/nottl/heuristic');
+      await missThenHit(env, '/nottl/heuristic-501');
+      env.advance(11 * 3_600_000);
+      expect((await env.get('/nottl/heuristic')).xCache).toBe('HIT');
+      env.advance(2 * 3_600_000);
+      expect((await env.get('/nottl/heuristic')).text).toBe('heuristic 2');
+      const a = await env.get('/nottl/heuristic-302');
+      const b = await env.get('/nottl/heuristic-302');
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+    },
+  },
+  {
+    name: '#10.3 RFC 9111 §3.5: Authorization may reuse a must-revalidate response; a session cookie may not',
+    async run(env) {
+      const [first, second] = await missThenHit(env, '/me-revalidate', {
+        authorization: 'Bearer a',
+      });
+      expect(second.text).toBe(first.text);
+      const other = await env.get('/me-revalidate', { authorization: 'Bearer b' });
+      expect([other.xCache, other.text]).toEqual(['HIT', first.text]);
+      const cookie = await env.get('/me-revalidate', { cookie: 'sid=bob' });
+      expect([cookie.xCache, cookie.text]).toEqual(['BYPASS', 'user bob 2']);
+    },
+  },
+  {
+    name: '#10.4 RFC 9111 §4.3: an ETag-only response is stored and revalidated with If-None-Match (origin answers 304)',
+    async run(env) {
+      const first = await env.get('/nottl/etag-only');
+      expect([first.xCache, first.text]).toEqual(['MISS', 'etag-only 1']);
+      await env.stored(1);
+      const second = await env.get('/nottl/etag-only');
+      expect([second.status, second.xCache, second.text]).toEqual([200, 'HIT', 'etag-only 1']);
+      expect(env.origin.count('/nottl/etag-only')).toBe(2);
+      expect(env.mw.stats().revalidated).toBe(1);
+    },
+  },
+  {
+    name: '#10.4 RFC 9111 §4.3.1, §4.3.4, §3.2: a stale entry is revalidated with If-Modified-Since, the 304 updates its headers, a client conditional is forwarded with the cache validators',
+    async run(env) {
+      await missThenHit(env, '/lm-only');
+      env.advance(2000);
+      const refreshed = await env.get('/lm-only');
+      expect([refreshed.xCache, refreshed.text]).toEqual(['HIT', 'lm 1']);
+      expect(refreshed.headers['x-refreshed']).toBe('2');
+      expect(refreshed.headers['content-length']).toBe('4');
+      expect(env.mw.stats().revalidated).toBe(1);
+      await env.stored(2);
+      env.advance(2000);
+      const conditional = await env.get('/lm-only', { 'if-modified-since': LAST_MODIFIED });
+      expect(conditional.status).toBe(304);
+      expect(env.mw.stats().revalidated).toBe(2);
+      expect(env.origin.count('/lm-only')).toBe(3);
+    },
+  },
+  {
+    name: '#10.5 RFC 9110 §14: Range is answered 206 / 416 from a stored complete response; If-Range that does not match gets 200',
+    async run(env) {
+      await missThenHit(env, '/binary');
+      const part = await env.get('/binary', { range: 'bytes=0-9' });
+      expect([part.status, part.xCache, part.headers['content-range']]).toEqual([
+        206,
+        'HIT',
+        'bytes 0-9/4096',
+      ]);
+      expect(Buffer.compare(part.body, BINARY.subarray(0, 10))).toBe(0);
+      const suffix = await env.get('/binary', { range: 'bytes=-10' });
+      expect(suffix.status).toBe(206);
+      expect(Buffer.compare(suffix.body, BINARY.subarray(4086))).toBe(0);
+      const other = await env.get('/binary', { range: 'bytes=0-9', 'if-range': '"nope"' });
+      expect([other.status, other.body.length]).toEqual([200, BINARY.length]);
+      const past = await env.get('/binary', { range: 'bytes=5000-' });
+      expect([past.status, past.headers['content-range']]).toEqual([416, 'bytes */4096']);
+      expect(env.origin.count('/binary')).toBe(1);
+    },
+  },
+  {
+    name: '#10.6 RFC 9111 §4.4: methods of unknown safety (PURGE, M-SEARCH) invalidate on success',
+    async run(env) {
+      for (const [method, path] of [
+        ['PURGE', '/posts/12'],
+        ['M-SEARCH', '/posts/13'],
+      ] as const) {
+        await missThenHit(env, path);
+        const r = await env.get(path, {}, method);
+        expect([method, r.status]).toEqual([method, 200]);
+        expect([method, (await env.get(path)).xCache]).toEqual([method, 'MISS']);
+      }
+    },
+  },
+  {
+    name: '#10.7 RFC 9111 §4.1: equivalent Vary values (case, whitespace, q=1) share an entry',
+    async run(env) {
+      await missThenHit(env, '/lang', { 'accept-language': 'en-US, fr;q=0.5' });
+      const same = await env.get('/lang', { 'accept-language': 'en-us,FR ; q=0.50' });
+      expect([same.xCache, same.text]).toEqual(['HIT', 'lang en-US, fr;q=0.5 1']);
+      const other = await env.get('/lang', { 'accept-language': 'fr, en-US;q=0.5' });
+      expect(other.xCache).toBe('MISS');
+    },
+  },
+  {
+    name: '#10.8 RFC 9213 §2.1: CDN-Cache-Control takes precedence over Cache-Control and is forwarded',
+    async run(env) {
+      const [miss, hit] = await missThenHit(env, '/targeted');
+      for (const r of [miss, hit]) {
+        expect(r.headers['cdn-cache-control']).toBe('max-age=60');
+        expect(r.headers['cache-control']).toBe('no-store');
+      }
+      const a = await env.get('/targeted-private');
+      const b = await env.get('/targeted-private');
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+      // Not in the default list: CDN-Cache-Control decides.
+      await missThenHit(env, '/targeted-codeai');
+    },
+  },
+  {
+    name: '#10.8 RFC 9213 §2.1: the targeted fields are configurable, first listed wins',
+    options: { targetedFields: ['CodeAI-Cache-Control', 'CDN-Cache-Control'] },
+    async run(env) {
+      const a = await env.get('/targeted-codeai');
+      const b = await env.get('/targeted-codeai');
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'MISS']);
+      expect(b.headers['codeai-cache-control']).toBe('no-store');
+      await missThenHit(env, '/targeted');
     },
   },
 ];

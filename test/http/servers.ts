@@ -30,6 +30,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, CachePolicy>> = {
   '/sid/': { ttl: '30s', varyBy: ['cookie:sid'] },
   // The middleware's ignored cookies plus this route's own.
   '/themed/': { ttl: '30s', ignoreCookies: ['theme'] },
+  // No ttl: only the origin's freshness, heuristics (RFC 9111 §4.2.2) and validators.
+  '/nottl/': {},
 };
 
 const PREFIXES = Object.keys(ROUTE_POLICIES);
@@ -155,7 +157,11 @@ const fastifyServer: StartServer = async (mw, origin) => {
     if (r.pieces) return reply.send(Readable.from(pieces(r.body, r.pieces)));
     return reply.send(r.body);
   };
-  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+  // Methods whose safety the cache does not know, which must invalidate (RFC 9111 §4.4).
+  for (const method of ['PURGE', 'M-SEARCH']) {
+    if (!app.supportedMethods.includes(method)) app.addHttpMethod(method);
+  }
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'PURGE', 'M-SEARCH'];
   for (const [prefix, cache] of Object.entries(ROUTE_POLICIES)) {
     app.route({ method: [...methods], url: `${prefix}*`, handler, config: { cache } });
   }
