@@ -124,10 +124,16 @@ export class Forwarder {
       const status = up.statusCode ?? 502;
       res.writeHead(status, up.statusMessage ?? '', mergeRepeated(endToEnd(up.rawHeaders)));
       let complete = false;
+      // A write's response keeps its last chunk for `end()`: the cache holds `end()` until
+      // the write's invalidation has landed, and a client reading a Content-Length body
+      // counts it complete at its last byte — sent any earlier, a read on another
+      // instance could still see the entry the write replaced. At most one chunk is kept.
+      const holdLast = req.method !== 'GET' && req.method !== 'HEAD';
+      let last: Buffer | undefined;
       up.on('end', () => {
         complete = true;
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
-        res.end();
+        res.end(last);
       });
       // A reset or a body shorter than its Content-Length: node's client emits 'aborted' /
       // 'error' and never 'end'. The client must see the cut, and nothing may be stored.
@@ -136,7 +142,16 @@ export class Forwarder {
       up.on('close', () => {
         if (!complete) res.destroy();
       });
-      up.pipe(res, { end: false });
+      if (!holdLast) {
+        up.pipe(res, { end: false });
+        return;
+      }
+      res.on('drain', () => up.resume());
+      up.on('data', (chunk: Buffer) => {
+        const previous = last;
+        last = chunk;
+        if (previous !== undefined && !res.write(previous)) up.pause();
+      });
     });
 
     out.on('error', (err: NodeJS.ErrnoException) => {
