@@ -2,8 +2,10 @@
  * The proxy's Prometheus metrics, on a registry of its own (two proxies in one process do
  * not share counters). Outcome counts are read from the middleware's own counters when
  * scraped, so the request path pays nothing for them; latencies are observed per request.
+ * prom-client is loaded when a proxy starts listening, so importing the package root does
+ * not pay for it.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import type { Cache, HttpCacheStats } from '../index.js';
 
 /** Latency buckets in seconds: a memory hit is well under a millisecond, an origin call up to the timeout. */
@@ -11,9 +13,17 @@ const BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 
+/** Loads prom-client and builds the proxy's metrics. */
+export async function createMetrics(
+  stats: () => HttpCacheStats,
+  cache: Cache,
+): Promise<ProxyMetrics> {
+  return new ProxyMetrics(await import('prom-client'), stats, cache);
+}
+
 /** What the proxy counts. */
 export class ProxyMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #origin: Histogram;
   readonly #total: Histogram;
 
@@ -21,8 +31,10 @@ export class ProxyMetrics {
   #requestsSeen = 0;
 
   /** `stats` is cumulative across reloads (the proxy adds a replaced middleware's counts). */
-  constructor(stats: () => HttpCacheStats, cache: Cache) {
-    const registry = this.registry;
+  constructor(prom: typeof import('prom-client'), stats: () => HttpCacheStats, cache: Cache) {
+    const { Counter, Gauge, Histogram, Registry } = prom;
+    const registry = new Registry();
+    this.registry = registry;
     const seen = () => this.#requestsSeen;
     new Counter({
       name: 'codeai_cache_requests_total',

@@ -24,7 +24,7 @@ import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middlewa
 import { normalizeHost, pathTag } from '../http/key.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
 import { Forwarder } from './forward.js';
-import { ProxyMetrics } from './metrics.js';
+import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { type ProxyOptions, resolveProxyOptions } from './options.js';
 
 /** Where a listening proxy is. */
@@ -84,12 +84,13 @@ export function createProxy(options: ProxyOptions): Proxy {
     for (const k of Object.keys(out) as (keyof HttpCacheStats)[]) out[k] += now[k];
     return out;
   };
-  const metrics = new ProxyMetrics(stats, cache);
+  // Set by listen(): no request arrives before it.
+  let metrics: ProxyMetrics | undefined;
   const forwarder = new Forwarder({
     upstream: resolved.upstream,
     timeoutMs: resolved.upstreamTimeoutMs,
     trustProxy: resolved.trustProxy,
-    onOrigin: (ms, status) => metrics.origin(ms, status),
+    onOrigin: (ms, status) => metrics?.origin(ms, status),
   });
   const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);
   const build = (plan: CodeAIPlan | undefined) => {
@@ -119,7 +120,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         upstream: resolved.upstream.origin,
       };
     },
-    metrics: () => metrics.render(),
+    metrics: () => (metrics as ProxyMetrics).render(),
     invalidate: (tags: string[]) => middleware.invalidateTags(tags),
     pathTag: (host: string, path: string) => pathTag(normalizeHost(host), path),
   };
@@ -134,9 +135,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     }
     const started = performance.now();
     inFlight++;
-    metrics.request();
+    metrics?.request();
     res.once('close', () => {
-      metrics.total(performance.now() - started);
+      metrics?.total(performance.now() - started);
       if (--inFlight === 0 && drained !== undefined) drained();
     });
     handler(req, res);
@@ -155,6 +156,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     server,
     stats,
     async listen(port = 0, host = '127.0.0.1') {
+      metrics ??= await createMetrics(stats, cache);
       if (owned) {
         try {
           await cache.start();
