@@ -120,7 +120,16 @@ export class Forwarder {
       clearTimeout(timer);
       origin(up.statusCode ?? 502);
       // Reading the body has its own bound: an upstream that stalls mid-body is cut off.
-      up.socket.setTimeout(this.#timeoutMs, () => up.destroy(new Error('upstream body timeout')));
+      // The socket is pooled: the listener must go when this response is done, or every
+      // reuse would add one.
+      const socket = up.socket;
+      const onIdle = () => up.destroy(new Error('upstream body timeout'));
+      socket.setTimeout(this.#timeoutMs);
+      socket.on('timeout', onIdle);
+      const release = () => {
+        socket.off('timeout', onIdle);
+        socket.setTimeout(0);
+      };
       const status = up.statusCode ?? 502;
       res.writeHead(status, up.statusMessage ?? '', mergeRepeated(endToEnd(up.rawHeaders)));
       let complete = false;
@@ -132,6 +141,7 @@ export class Forwarder {
       let last: Buffer | undefined;
       up.on('end', () => {
         complete = true;
+        release();
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
         res.end(last);
       });
@@ -140,6 +150,7 @@ export class Forwarder {
       up.on('aborted', () => res.destroy());
       up.on('error', () => res.destroy());
       up.on('close', () => {
+        release();
         if (!complete) res.destroy();
       });
       if (!holdLast) {

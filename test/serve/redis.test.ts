@@ -83,4 +83,27 @@ describe('serve on Redis', () => {
     );
     expect(a.child.exitCode).toBeNull();
   }, 60_000);
+
+  it('starts with Redis not there yet: answers from the origin, caches once Redis comes up', async () => {
+    // A server started and killed: its port is known and nothing listens on it.
+    const late = await startRedis();
+    await late.kill();
+    const proxy = await startServe(['--upstream', upstream, '--port', '0', '--cache', late.url]);
+    try {
+      expect(proxy.stderr()).toMatch(/cache not reachable yet .*answering from the origin/);
+      expect((await send(`${proxy.url}/page`, { headers: HOST })).status).toBe(200);
+      await late.restart();
+      await until(
+        'caching to start',
+        async () => {
+          await send(`${proxy.url}/page`, { headers: HOST });
+          return (await send(`${proxy.url}/page`, { headers: HOST })).headers['x-cache'] === 'HIT';
+        },
+        30_000,
+      );
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+      await late.stop();
+    }
+  }, 60_000);
 });

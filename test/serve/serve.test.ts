@@ -109,6 +109,11 @@ describe('serve without a spec (the origin headers decide)', () => {
     expect(second.headers['x-cache']).toBe('MISS');
   });
 
+  it('regression: sequential requests over one pooled upstream socket pile up no listeners', async () => {
+    for (let i = 0; i < 20; i++) expect((await send(`${proxy.url}/plain`)).status).toBe(200);
+    expect(proxy.stderr()).not.toMatch(/MaxListenersExceededWarning/);
+  });
+
   it('forwards every method with its body and sets X-Forwarded-* from the connection, not the client', async () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
       const r = await send(`${proxy.url}/echo`, {
