@@ -19,7 +19,14 @@ const CLUSTER = [
 ];
 
 /** Test folders that need a Redis server; every other test file is a unit test. */
-const NEEDS_REDIS = ['test/redis/**', 'test/http/**', 'test/lifecycle.test.ts', 'test/harness/**'];
+const NEEDS_REDIS = [
+  'test/redis/**',
+  'test/http/**',
+  'test/serve/**',
+  'test/cli/**',
+  'test/lifecycle.test.ts',
+  'test/harness/**',
+];
 
 export default defineConfig({
   test: {

@@ -1,18 +1,20 @@
 /**
  * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
- * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`) runs one suite.
+ * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`, `serve`) runs one suite.
  * Benchmarks report; they never gate CI.
  */
 import { benchCodeAI } from './codeai.js';
 import { benchHttp } from './http/run.js';
 import { benchMemory } from './memory.js';
 import { benchRedis } from './redis.js';
+import { benchServe } from './serve.js';
 
 const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
   redis: benchRedis,
   http: () => benchHttp(),
   codeai: benchCodeAI,
+  serve: () => benchServe(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -35,6 +35,7 @@ export type {
 } from './core/types.js';
 export { type CacheConfig, configFromUrl, createCache } from './create-cache.js';
 export * from './http/index.js';
+export * from './proxy/index.js';
 export { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
 export { RedisCache } from './stores/redis/redis-cache.js';
 export type { RedisCacheOptions, RedisNode } from './stores/redis/redis-options.js';

@@ -2,8 +2,10 @@
 /** The `codeai-cache` executable (package.json `bin`). */
 import { main } from './run.js';
 
-process.exitCode = main(process.argv.slice(2), {
+const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
 });
+// A command that finished has released its sockets and timers; exit even if a library left one.
+process.exit(code);

@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CodeAIPlan, formatDiagnostic, loadCodeAI } from '../index.js';
 import { maskUrl, renderPlanTable } from './plan-table.js';
+import { serve } from './serve.js';
 
 const USAGE = `Usage: codeai-cache <command> [options]
 
 Commands:
   plan <app.cai>   Load a CodeAI spec and print its cache plan.
+  serve            Run a caching reverse proxy in front of an origin (serve --help).
 
 Options for plan:
   --json           Print the plan as JSON (the default when stdout is not a terminal).
@@ -32,8 +34,8 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
-/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
-export function main(argv: string[], io: CliIO): number {
+/** Runs the CLI with `argv` (without `node` and the script); the exit code, or a promise of it for long-running commands. */
+export function main(argv: string[], io: CliIO): number | Promise<number> {
   try {
     const [command, ...rest] = argv;
     if (command === undefined) {
@@ -45,6 +47,7 @@ export function main(argv: string[], io: CliIO): number {
       return 0;
     }
     if (command === 'plan') return plan(rest, io);
+    if (command === 'serve') return serve(rest, io);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

@@ -1,0 +1,234 @@
+/**
+ * `codeai-cache serve`: the caching reverse proxy (`createProxy`) as a command. Only what a
+ * user of the package could write: the public entry point, flags, signals.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  type CacheConfig,
+  type CodeAIPlan,
+  cacheConfigForPlan,
+  createProxy,
+  formatDiagnostic,
+  loadCodeAI,
+  parseDuration,
+} from '../index.js';
+import { maskUrl } from './plan-table.js';
+import type { CliIO } from './run.js';
+
+/** `serve --help`. */
+export const SERVE_USAGE = `Usage: codeai-cache serve --upstream URL [options]
+
+A caching reverse proxy in front of URL. With --spec, the spec's cached endpoints get its
+policies and every other path is forwarded; without it, the origin's Cache-Control decides.
+
+Options:
+  --upstream <url>          The origin (http:// or https://). Required.
+  --spec <app.cai>          A CodeAI spec; SIGHUP reloads it.
+  --port <n>                Port to listen on (0 picks a free one). Default 8080.
+  --host <addr>             Address to listen on. Default 127.0.0.1.
+  --cache <url>             redis://… or memory://; else the spec's, else CACHE_URL /
+                            REDIS_URL, else an embedded memory cache.
+  --upstream-timeout <d>    Wait for the origin's answer ("30s", "500ms"). Default 30s.
+  --admin-token <t>         /__cache/* requires "Authorization: Bearer <t>" (else loopback only).
+  --trust-proxy             Keep incoming X-Forwarded-* (behind a trusted proxy).
+  --verbose                 Stack traces on failures.
+  -h, --help                Show this help.
+
+Admin: GET /__cache/health, GET /__cache/metrics, POST /__cache/invalidate {"tags":[…]} or {"path":"/…"}.
+Signals: SIGINT / SIGTERM finish in-flight requests (at most 10 s) and exit 0; SIGHUP reloads --spec.
+`;
+
+/** A usage error: exit 2 with one line. */
+class ServeUsageError extends Error {}
+
+/** How long in-flight requests may take to finish on SIGINT / SIGTERM. */
+const DRAIN_MS = 10_000;
+
+/** Runs `serve`; resolves with the exit code once the proxy has stopped. */
+export async function serve(argv: string[], io: CliIO): Promise<number> {
+  let verbose = argv.includes('--verbose');
+  try {
+    return await run(argv, io, (v) => {
+      verbose = v;
+    });
+  } catch (err) {
+    if (err instanceof ServeUsageError || isParseArgsError(err)) {
+      // parseArgs appends advice about '--' to unknown options; the flag's name is the point.
+      const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+      io.stderr.write(
+        `codeai-cache serve: ${message}\nRun "codeai-cache serve --help" for usage.\n`,
+      );
+      return 2;
+    }
+    io.stderr.write(`codeai-cache serve: ${(err as Error).message ?? String(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+async function run(argv: string[], io: CliIO, setVerbose: (v: boolean) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      upstream: { type: 'string' },
+      spec: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      cache: { type: 'string' },
+      'upstream-timeout': { type: 'string' },
+      'admin-token': { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  setVerbose(values.verbose === true);
+  if (values.help) {
+    io.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new ServeUsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.upstream === undefined) throw new ServeUsageError('--upstream URL is required');
+  if (!/^https?:\/\/[^/]/.test(values.upstream)) {
+    throw new ServeUsageError(
+      `--upstream must be an http:// or https:// URL, got "${values.upstream}"`,
+    );
+  }
+  const port = values.port === undefined ? 8080 : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port > 65535) {
+    throw new ServeUsageError(`--port must be a port number (0-65535), got "${values.port}"`);
+  }
+  let upstreamTimeoutMs: number | undefined;
+  if (values['upstream-timeout'] !== undefined) {
+    try {
+      upstreamTimeoutMs = parseDuration(values['upstream-timeout'] as never, '--upstream-timeout');
+    } catch {
+      throw new ServeUsageError(
+        `--upstream-timeout must be a duration such as "30s" or "500ms", got "${values['upstream-timeout']}"`,
+      );
+    }
+    if (upstreamTimeoutMs <= 0) throw new ServeUsageError('--upstream-timeout must be above zero');
+  }
+  const cacheUrl = values.cache;
+  if (cacheUrl !== undefined && !/^(redis|rediss|memory):\/\//.test(cacheUrl)) {
+    throw new ServeUsageError(
+      `--cache must be a redis://, rediss:// or memory:// URL, got "${cacheUrl}"`,
+    );
+  }
+  if (values['admin-token'] === '') throw new ServeUsageError('--admin-token must not be empty');
+
+  const specFile = values.spec;
+  let plan: CodeAIPlan | undefined;
+  if (specFile !== undefined) {
+    const loaded = loadSpec(specFile, io);
+    if (typeof loaded === 'string') {
+      io.stderr.write(`codeai-cache serve: ${loaded}\n`);
+      return 1;
+    }
+    plan = loaded;
+  }
+
+  const cache = cacheLocation(plan, cacheUrl, io.env);
+  io.stdout.write(`cache: ${cache.label}\n`);
+  const proxy = createProxy({
+    upstream: values.upstream,
+    cache: cache.config,
+    ...(plan !== undefined ? { plan } : {}),
+    ...(upstreamTimeoutMs !== undefined ? { upstreamTimeout: upstreamTimeoutMs } : {}),
+    ...(values['admin-token'] !== undefined ? { adminToken: values['admin-token'] } : {}),
+    trustProxy: values['trust-proxy'] === true,
+    log: (line) => io.stderr.write(`codeai-cache serve: ${line}\n`),
+  });
+  const address = await proxy.listen(port, values.host ?? '127.0.0.1');
+  io.stdout.write(
+    `upstream: ${values.upstream}${specFile !== undefined ? `, spec ${specFile}` : ''}\n`,
+  );
+  io.stdout.write(`listening on ${address.url}\n`);
+
+  return new Promise<number>((done) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onHup);
+      io.stderr.write(`codeai-cache serve: ${signal}: finishing in-flight requests\n`);
+      proxy.close(DRAIN_MS).then(
+        () => done(0),
+        (err: unknown) => {
+          io.stderr.write(`codeai-cache serve: closing: ${(err as Error).message}\n`);
+          done(1);
+        },
+      );
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    const onHup = () => {
+      if (specFile === undefined) {
+        io.stderr.write('codeai-cache serve: SIGHUP: no --spec to reload\n');
+        return;
+      }
+      const next = loadSpec(specFile, io);
+      if (typeof next === 'string') {
+        io.stderr.write(`codeai-cache serve: reload failed, keeping the previous spec: ${next}\n`);
+        return;
+      }
+      proxy.reload(next);
+      io.stderr.write(
+        `codeai-cache serve: reloaded ${specFile} (${next.endpoints.length} endpoints)\n`,
+      );
+    };
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onHup);
+  });
+}
+
+/** The plan in `file`, or why it cannot be loaded (its diagnostics go to stderr). */
+function loadSpec(file: string, io: CliIO): CodeAIPlan | string {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+  }
+  const result = loadCodeAI(source, { env: io.env, file });
+  for (const d of result.diagnostics) {
+    if (d.severity === 'error') io.stderr.write(`${formatDiagnostic(d, source, file)}\n`);
+  }
+  if (!result.ok) {
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    return `${file}: ${errors} error${errors === 1 ? '' : 's'}; the spec was not loaded`;
+  }
+  return result.plan;
+}
+
+/** Where the cache lives (DESIGN §7): --cache, else the spec's, else CACHE_URL / REDIS_URL, else memory. */
+export function cacheLocation(
+  plan: CodeAIPlan | undefined,
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { config: CacheConfig | string; label: string } {
+  if (plan !== undefined) {
+    // The plan's backend already took cache_url, else CACHE_URL / REDIS_URL (loadCodeAI).
+    const config = cacheConfigForPlan(plan, flag);
+    return { config, label: describe(config.type === 'redis' ? config.url : undefined) };
+  }
+  const url = flag ?? env.CACHE_URL ?? env.REDIS_URL;
+  if (url === undefined || url.startsWith('memory:')) {
+    return { config: url ?? { type: 'memory' }, label: describe(undefined) };
+  }
+  return { config: url, label: describe(url) };
+}
+
+function describe(redisUrl: string | undefined): string {
+  return redisUrl === undefined
+    ? 'memory (embedded in this process)'
+    : `redis at ${maskUrl(redisUrl)}`;
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}

@@ -1,0 +1,224 @@
+/**
+ * `createProxy`: a caching reverse proxy on node:http — what `codeai-cache serve` runs.
+ *
+ * A request under `/__cache/` is the proxy's own (admin.ts). Every other request goes
+ * through a `CachingMiddleware` whose origin is the upstream (forward.ts): with a CodeAI
+ * plan, its cached endpoints get their policies and every other path is forwarded
+ * untouched; without one, every path is an RFC 9111 shared cache with no policy of its own
+ * (no `ttl`), so the origin's headers alone decide.
+ *
+ * Lifecycle. `listen()` starts a cache the proxy created (a Redis that does not answer is
+ * logged, not fatal: requests go to the origin and caching resumes when it returns — the
+ * cache's breaker and outbox do that). `close()` stops accepting, lets in-flight requests
+ * finish for at most `drain` (10 s), then cuts what is left, stops the middleware and the
+ * pool, and stops the cache if the proxy created it. `reload(plan)` swaps the plan between
+ * requests; a request already running finishes under the plan it started with.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NodeHandler } from '../adapters/node-http.js';
+import type { CodeAIPlan } from '../codeai/plan.js';
+import type { Cache } from '../core/types.js';
+import { type CacheConfig, createCache } from '../create-cache.js';
+import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
+import { normalizeHost, pathTag } from '../http/key.js';
+import { ADMIN_PREFIX, admin } from './admin.js';
+import { Forwarder } from './forward.js';
+import { createMetrics, type ProxyMetrics } from './metrics.js';
+import { type ProxyOptions, resolveProxyOptions } from './options.js';
+
+/** Where a listening proxy is. */
+export interface ProxyAddress {
+  host: string;
+  port: number;
+  /** `http://HOST:PORT` */
+  url: string;
+}
+
+/** A running (or ready) proxy; see {@link createProxy}. */
+export interface Proxy {
+  /** Starts the cache (if the proxy owns it) and listens. `port` 0 (the default) picks a free one. */
+  listen(port?: number, host?: string): Promise<ProxyAddress>;
+  /** Stops accepting, lets in-flight requests finish (at most `drainMs`, default 10 s), releases everything. Idempotent. */
+  close(drainMs?: number): Promise<void>;
+  /** Applies a new plan to the requests that arrive from now on. */
+  reload(plan: CodeAIPlan | undefined): void;
+  /** The cache responses are stored in. */
+  readonly cache: Cache;
+  /** The node:http server (listening once `listen` resolved). */
+  readonly server: Server;
+  /** The middleware's counters, summed over reloads. */
+  stats(): HttpCacheStats;
+}
+
+const ZERO: HttpCacheStats = {
+  hits: 0,
+  misses: 0,
+  stale: 0,
+  bypass: 0,
+  coalesced: 0,
+  revalidated: 0,
+  stores: 0,
+  invalidations: 0,
+  errors: 0,
+};
+
+/** When a request arrived, kept on its response for the latency histogram. */
+const STARTED = Symbol('started');
+type TimedResponse = ServerResponse & { [STARTED]?: number };
+
+/** Creates a caching reverse proxy in front of `options.upstream` (not listening yet). */
+export function createProxy(options: ProxyOptions): Proxy {
+  const resolved = resolveProxyOptions(options);
+  const owned =
+    options.cache === undefined || typeof options.cache === 'string' || !isCache(options.cache);
+  const cache: Cache = owned
+    ? createCache((options.cache as CacheConfig | string | undefined) ?? { type: 'memory' })
+    : (options.cache as Cache);
+  const log = options.log ?? (() => {});
+  const startedAt = Date.now();
+
+  // Counters of replaced middlewares, so metrics stay monotonic across reloads.
+  let base: HttpCacheStats = { ...ZERO };
+  let middleware: CachingMiddleware;
+  let handler: NodeHandler;
+  const stats = (): HttpCacheStats => {
+    const now = middleware.stats();
+    const out = { ...base };
+    for (const k of Object.keys(out) as (keyof HttpCacheStats)[]) out[k] += now[k];
+    return out;
+  };
+  // Set by listen(): no request arrives before it.
+  let metrics: ProxyMetrics | undefined;
+  const forwarder = new Forwarder({
+    upstream: resolved.upstream,
+    timeoutMs: resolved.upstreamTimeoutMs,
+    trustProxy: resolved.trustProxy,
+    onOrigin: (ms, status) => metrics?.origin(ms, status),
+  });
+  const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);
+  const build = (plan: CodeAIPlan | undefined) => {
+    const mw = new CachingMiddleware(cache, options.middleware);
+    // No plan: an empty policy, so only the origin's own freshness stores a response.
+    return { mw, h: plan === undefined ? mw.handler({}, origin) : mw.forPlan(plan, origin) };
+  };
+  ({ mw: middleware, h: handler } = build(options.plan));
+
+  cache.on('breaker', ({ state, error }) => {
+    if (state === 'open') {
+      log(
+        `cache unavailable (${(error as Error | undefined)?.message ?? 'no answer'}): answering from the origin`,
+      );
+    } else if (state === 'closed') log('cache available again: caching resumed');
+  });
+
+  const adminHost = {
+    token: resolved.adminToken,
+    health: async () => {
+      const report = await cache.health();
+      return {
+        backend: cache.name,
+        status: report.status,
+        ...(report.error !== undefined ? { error: report.error } : {}),
+        uptime: Math.round((Date.now() - startedAt) / 1000),
+        upstream: resolved.upstream.origin,
+      };
+    },
+    metrics: () => (metrics as ProxyMetrics).render(),
+    invalidate: (tags: string[]) => middleware.invalidateTags(tags),
+    pathTag: (host: string, path: string) => pathTag(normalizeHost(host), path),
+  };
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  function onClose(this: TimedResponse): void {
+    const started = this[STARTED];
+    if (started !== undefined) metrics?.total(performance.now() - started);
+    if (--inFlight === 0 && drained !== undefined) drained();
+  }
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (url.startsWith(ADMIN_PREFIX)) {
+      void admin(req, res, adminHost);
+      return;
+    }
+    inFlight++;
+    if (metrics !== undefined) {
+      metrics.request();
+      (res as TimedResponse)[STARTED] = performance.now();
+    }
+    // One listener shared by every request (no closure per request: this is the hit path).
+    res.on('close', onClose);
+    handler(req, res);
+  };
+  const server = createServer({ keepAliveTimeout: 5_000 }, onRequest);
+  // Answer `Expect: 100-continue` with the upstream's own 100 (or its final answer), not node's.
+  server.on('checkContinue', onRequest);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    cache,
+    server,
+    stats,
+    async listen(port = 0, host = '127.0.0.1') {
+      metrics ??= await createMetrics(stats, cache);
+      if (owned) {
+        try {
+          await cache.start();
+        } catch (err) {
+          log(
+            `cache not reachable yet (${(err as Error).message}): answering from the origin until it is`,
+          );
+        }
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address() as AddressInfo;
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { host: address.address, port: address.port, url: `http://${shown}:${address.port}` };
+    },
+    reload(plan) {
+      const next = build(plan);
+      const old = middleware;
+      base = stats();
+      ({ mw: middleware, h: handler } = next);
+      old.stop();
+    },
+    close(drainMs = 10_000) {
+      closing ??= (async () => {
+        server.close();
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, drainMs);
+            drained = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        server.closeAllConnections();
+        middleware.stop();
+        forwarder.close();
+        if (owned) await cache.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+function isCache(value: object): value is Cache {
+  return (
+    typeof (value as Partial<Cache>).get === 'function' &&
+    typeof (value as Partial<Cache>).stats === 'function'
+  );
+}
