@@ -40,7 +40,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'redis',
-          include: ['test/redis/**/*.test.ts', 'test/http/**/*.test.ts', 'test/lifecycle.test.ts'],
+          include: [
+            'test/redis/**/*.test.ts',
+            'test/http/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/lifecycle.test.ts',
+          ],
           exclude: CLUSTER,
           globalSetup: ['test/harness/global-setup.ts'],
         },

@@ -83,7 +83,11 @@ function question(target: Target, pattern: string | undefined): string {
 }
 
 async function confirm(io: CliIO, text: string): Promise<boolean> {
-  const rl = createInterface({ input: io.stdin!, output: io.stdout as NodeJS.WritableStream });
+  const rl = createInterface({
+    input: io.stdin!,
+    output: io.stdout as NodeJS.WritableStream,
+    terminal: false,
+  });
   try {
     const answer = await rl.question(text);
     return /^y(es)?$/i.test(answer.trim());

@@ -69,7 +69,7 @@ export async function openTarget(
     await cache.start();
   } catch (err) {
     await cache.stop();
-    throw new CommandError(`cannot use ${masked}: ${(err as Error).message}`);
+    throw new CommandError(`cannot use ${masked}: ${(err as Error).message}`, { cause: err });
   }
   const separator = prefix === '' || prefix.endsWith(':') ? '' : ':';
   return {

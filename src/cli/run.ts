@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CodeAIPlan, formatDiagnostic, loadCodeAI } from '../index.js';
 import { bench } from './bench.js';
-import { type CliIO, type Command, CommandError, UsageError } from './command.js';
+import { type CliIO, type Command, UsageError } from './command.js';
 import { del } from './del.js';
 import { demo } from './demo.js';
 import { flush } from './flush.js';
@@ -86,8 +86,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const verbose = argv.includes('--verbose');
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`codeai-cache: ${message}\n`);
-    if (verbose && err instanceof Error && !(err instanceof CommandError)) {
-      io.stderr.write(`${err.stack ?? ''}\n`);
+    for (let e: unknown = err; verbose && e instanceof Error; e = e.cause) {
+      io.stderr.write(`${e === err ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
     }
     return 1;
   }
