@@ -96,7 +96,7 @@ console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'
     const bench = spawnSync(bin, ['bench'], { cwd: app, encoding: 'utf8' });
     expect(bench.status).toBe(1);
     expect(bench.stderr).toBe(
-      'codeai-cache: the benchmark suite ships with the source repository, not the npm package: clone it, run "npm ci", then "npx codeai-cache bench" (or "npm run bench") there\n',
+      'codeai-cache: the benchmark suite ships with the source repository, not the npm package: clone it, run "npm ci", then "npm run bench" there\n',
     );
   }, 180_000);
 });

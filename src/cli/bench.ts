@@ -46,7 +46,7 @@ export const bench: Command = {
     const script = `${ROOT}bench/run.ts`;
     if (!existsSync(script)) {
       throw new CommandError(
-        'the benchmark suite ships with the source repository, not the npm package: clone it, run "npm ci", then "npx codeai-cache bench" (or "npm run bench") there',
+        'the benchmark suite ships with the source repository, not the npm package: clone it, run "npm ci", then "npm run bench" there',
       );
     }
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...positionals], {
