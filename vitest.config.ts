@@ -44,6 +44,7 @@ export default defineConfig({
             'test/redis/**/*.test.ts',
             'test/http/**/*.test.ts',
             'test/cli/**/*.test.ts',
+            'test/serve/**/*.test.ts',
             'test/lifecycle.test.ts',
           ],
           exclude: CLUSTER,

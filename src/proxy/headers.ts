@@ -73,6 +73,14 @@ export function endToEnd(raw: readonly string[], skip?: ReadonlySet<string>): st
 /** The request fields sent upstream: end-to-end fields plus `X-Forwarded-*` (flat list). */
 export function upstreamRequestHeaders(req: IncomingMessage, trustProxy: boolean): string[] {
   const out = endToEnd(req.rawHeaders, trustProxy ? undefined : FORWARDING);
+  // A body framed by chunks (no Content-Length) is re-chunked upstream; said explicitly,
+  // because node's client frames DELETE / OPTIONS bodies only when told to.
+  if (
+    req.headers['transfer-encoding'] !== undefined &&
+    req.headers['content-length'] === undefined
+  ) {
+    out.push('Transfer-Encoding', 'chunked');
+  }
   const socket = req.socket;
   const peer = socket.remoteAddress ?? '';
   const h = req.headers;
