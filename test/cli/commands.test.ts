@@ -43,6 +43,39 @@ describe('codeai-cache demo --once', () => {
     expect(out).toMatch(/curl -i http:\/\/127\.0\.0\.1:\d+\/api\/posts\/1 /);
   }, 60_000);
 
+  it('without --once it keeps serving what the curl lines say until SIGINT, then exits 0', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'demo', '--port', '0'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    try {
+      await expect
+        .poll(() => stdout, { timeout: 45_000, interval: 100 })
+        .toContain('Ctrl-C stops it');
+      const base = /proxy {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)![1]!;
+      // Read twice through the proxy the demo left running: the second read is a HIT.
+      const first = await fetch(`${base}/api/authors/8`);
+      await first.text();
+      const second = await fetch(`${base}/api/authors/8`);
+      expect(await second.json()).toMatchObject({ id: 8, name: 'Author 8' });
+      expect(second.headers.get('x-cache')).toBe('HIT');
+      expect((await fetch(`${base}/__cache/health`)).status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+
   it('a taken --port is a failure in one line, exit 1', async () => {
     const { createServer } = await import('node:net');
     const port = await findFreePort();
