@@ -5,7 +5,7 @@
  * so a type that does not resolve or does not say what the code does fails here. Every
  * other test imports src/.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,18 @@ console.log(JSON.stringify({ v, code, d: parseDuration('5m'), g: escapeGlob('a*'
       run(join(app, 'node_modules/.bin/codeai-cache'), ['plan', 'app.cai'], app),
     );
     expect(plan.endpoints[0]).toMatchObject({ id: 'GET /posts', cached: true, ttlMs: 300_000 });
+
+    // The demo runs from the installed package: its spec ships (package.json `files`).
+    const bin = join(app, 'node_modules/.bin/codeai-cache');
+    const demo = run(bin, ['demo', '--once', '--port', '0'], app);
+    expect(demo).toContain('node_modules/codeai-cache/examples/blog.cai');
+    expect(demo).toMatch(/origin calls saved\s+\d+/);
+    // The benchmarks do not ship: the command says where they are, in one line, exit 1.
+    const bench = spawnSync(bin, ['bench'], { cwd: app, encoding: 'utf8' });
+    expect(bench.status).toBe(1);
+    expect(bench.stderr).toBe(
+      'codeai-cache: the benchmark suite ships with the source repository, not the npm package: clone it, run "npm ci", then "npm run bench" there\n',
+    );
   }, 180_000);
 });
 

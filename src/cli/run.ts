@@ -1,18 +1,49 @@
 /**
  * The `codeai-cache` commands. They use only the package's public entry point, as any user
- * would. Exit codes: 0 done, 1 the spec has errors (or cannot be read), 2 a usage error.
+ * would. Exit codes: 0 done, 1 a failure (the spec has errors, Redis is unreachable, …),
+ * 2 a usage error. A failure is one line on stderr; `--verbose` adds the stack.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type CodeAIPlan, formatDiagnostic, loadCodeAI } from '../index.js';
+import { bench } from './bench.js';
+import { type CliIO, type Command, UsageError } from './command.js';
+import { del } from './del.js';
+import { demo } from './demo.js';
+import { flush } from './flush.js';
+import { get } from './get.js';
+import { keys } from './keys.js';
 import { maskUrl, renderPlanTable } from './plan-table.js';
-import { serve } from './serve.js';
+import { SERVE_USAGE, serve } from './serve.js';
+import { stats } from './stats.js';
+
+export type { CliIO } from './command.js';
+
+/** Every command but `plan` (below), in the order `--help` lists them. */
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'serve',
+    summary: 'Run a caching reverse proxy in front of an origin.',
+    usage: SERVE_USAGE,
+    run: serve,
+  },
+  demo,
+  stats,
+  keys,
+  get,
+  del,
+  flush,
+  bench,
+];
 
 const USAGE = `Usage: codeai-cache <command> [options]
 
 Commands:
   plan <app.cai>   Load a CodeAI spec and print its cache plan.
-  serve            Run a caching reverse proxy in front of an origin (serve --help).
+${COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`).join('\n')}
+
+"codeai-cache <command> --help" tells more about one command.
+Every command takes --verbose (a failure's stack trace with its message).
 
 Options for plan:
   --json           Print the plan as JSON (the default when stdout is not a terminal).
@@ -20,43 +51,45 @@ Options for plan:
   --strict         Accept only the forms the reference Go parser accepts.
   --cache <url>    Where the cache lives (redis://…, memory://), overriding the spec.
   -h, --help       Show this help.
+  --verbose        Print a failure's stack trace.
 
 Diagnostics go to stderr as file:line:column: severity CODE message.
 Exit status: 0 loaded, 1 the spec has errors, 2 usage error.
 `;
 
-/** What the CLI writes to and reads from; the process by default. */
-export interface CliIO {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown };
-  env: Readonly<Record<string, string | undefined>>;
-}
-
-class UsageError extends Error {}
-
-/** Runs the CLI with `argv` (without `node` and the script); the exit code, or a promise of it for long-running commands. */
-export function main(argv: string[], io: CliIO): number | Promise<number> {
+/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
   try {
-    const [command, ...rest] = argv;
-    if (command === undefined) {
+    if (name === undefined) {
       io.stderr.write(USAGE);
       return 2;
     }
-    if (command === '-h' || command === '--help' || command === 'help') {
-      io.stdout.write(USAGE);
+    if (name === '-h' || name === '--help' || name === 'help') {
+      const about = COMMANDS.find((c) => c.name === rest[0]);
+      io.stdout.write(about?.usage ?? USAGE);
       return 0;
     }
-    if (command === 'plan') return plan(rest, io);
-    if (command === 'serve') return serve(rest, io);
-    throw new UsageError(`unknown command "${command}"`);
+    if (name === 'plan') return plan(rest, io);
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command === undefined) throw new UsageError(`unknown command "${name}"`);
+    return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
-      io.stderr.write(
-        `codeai-cache: ${(err as Error).message}\nRun "codeai-cache --help" for usage.\n`,
-      );
+      const help = COMMANDS.some((c) => c.name === name)
+        ? `codeai-cache ${name} --help`
+        : 'codeai-cache --help';
+      io.stderr.write(`codeai-cache: ${(err as Error).message}\nRun "${help}" for usage.\n`);
       return 2;
     }
-    throw err;
+    // One clear line, never a stack trace unless asked for.
+    const verbose = argv.includes('--verbose');
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`codeai-cache: ${message}\n`);
+    for (let e: unknown = err; verbose && e instanceof Error; e = e.cause) {
+      io.stderr.write(`${e === err ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
+    }
+    return 1;
   }
 }
 
@@ -71,6 +104,7 @@ function plan(argv: string[], io: CliIO): number {
       strict: { type: 'boolean' },
       cache: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      verbose: { type: 'boolean' },
     },
   });
   if (values.help) {

@@ -16,7 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NodeHandler } from '../adapters/node-http.js';
+import type { NodeHandler } from '../http/node-handler.js';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';

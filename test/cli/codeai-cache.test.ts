@@ -130,7 +130,7 @@ describe('codeai-cache plan', () => {
     [['plan', 'a.cai', 'b.cai'], /one spec file/],
     [['plan', '--json', '--table', 'x.cai'], /--json and --table/],
     [['plan', '--cache', 'http://x', 'x.cai'], /--cache must be/],
-    [['serve'], /unknown command "serve"/],
+    [['nosuch'], /unknown command "nosuch"/],
     [[], /Usage: codeai-cache/],
   ])('usage error %j: exit 2 and says what is wrong', async (args, message) => {
     const r = await cli(args);

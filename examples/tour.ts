@@ -1,7 +1,7 @@
 /**
- * The main job on the embedded default, in one run: a cache with no setup at all, a
+ * A tour of the library on the embedded default, in one run: a cache with no setup at all, a
  * stampede that reaches the origin once, stale-while-revalidate, tags, counters and globs.
- * Run it with `npm run demo`.
+ * Run it with `npm run tour`. (`npm run demo` runs `codeai-cache demo`: the caching proxy.)
  */
 import { createCache } from '../src/index.js';
 
