@@ -16,12 +16,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NodeHandler } from '../http/node-handler.js';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';
 import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
 import { normalizeHost, pathTag } from '../http/key.js';
+import type { NodeHandler } from '../http/node-handler.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
 import { Forwarder } from './forward.js';
 import { createMetrics, type ProxyMetrics } from './metrics.js';
