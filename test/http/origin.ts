@@ -145,6 +145,28 @@ export class Origin {
           body: BINARY,
           pieces: 4,
         };
+      case '/ranged': {
+        // Honours a single `bytes=a-b` Range with a 206, as a file server does.
+        const m = /^bytes=(\d+)-(\d+)$/.exec(header('range') ?? '');
+        if (m === null) {
+          return {
+            status: 200,
+            headers: { 'content-type': 'application/octet-stream', ...fresh },
+            body: BINARY,
+          };
+        }
+        const start = Number(m[1]);
+        const end = Math.min(Number(m[2]), BINARY.length - 1);
+        return {
+          status: 206,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `bytes ${start}-${end}/${BINARY.length}`,
+            ...fresh,
+          },
+          body: BINARY.subarray(start, end + 1),
+        };
+      }
       case '/big':
         return {
           status: 200,

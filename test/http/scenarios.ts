@@ -696,6 +696,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: '#10.5 RFC 9111 §3.3: a Range miss fetches and stores the full 200, later Ranges are 206 from it',
+    async run(env) {
+      const stores = env.mw.stats().stores;
+      // The miss is answered with the full response (RFC 9110 §14.2 lets a server ignore Range).
+      const miss = await env.get('/ranged', { range: 'bytes=0-9', 'if-range': '"x"' });
+      expect([miss.status, miss.xCache, miss.body.length]).toEqual([200, 'MISS', BINARY.length]);
+      await env.stored(stores + 1);
+      const part = await env.get('/ranged', { range: 'bytes=10-19' });
+      expect([part.status, part.xCache, part.headers['content-range']]).toEqual([
+        206,
+        'HIT',
+        'bytes 10-19/4096',
+      ]);
+      expect(Buffer.compare(part.body, BINARY.subarray(10, 20))).toBe(0);
+      const past = await env.get('/ranged', { range: 'bytes=5000-6000' });
+      expect([past.status, past.xCache]).toEqual([416, 'HIT']);
+      expect(env.origin.count('/ranged')).toBe(1);
+    },
+  },
+  {
     name: '#10.6 RFC 9111 §4.4: methods of unknown safety (PURGE, M-SEARCH) invalidate on success',
     async run(env) {
       for (const [method, path] of [
