@@ -201,7 +201,9 @@ async function miss(
   try {
     res = await origin(forward);
   } catch (error) {
-    recorder.abort();
+    // A stale must-revalidate entry may not stand in for an unreachable origin: 504.
+    const gateway = recorder.originFailed();
+    if (gateway !== undefined) return toResponse(gateway);
     throw error;
   }
   return record(recorder, res);

@@ -44,9 +44,14 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 /** Builds the node handler for the requests `select` picks. */
 export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler {
-  const pass = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
+  const pass = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (error?: unknown) => void,
+  ): unknown => {
     if (next !== undefined) next();
-    else if (origin !== undefined) origin(req, res);
+    // An async origin's promise is handed back, so a miss can see it reject.
+    else if (origin !== undefined) return origin(req, res) as unknown;
     else {
       res.statusCode = 404;
       res.end();
@@ -64,8 +69,24 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
       return;
     }
     applyEdits(req.headers, forwardEdits(ctx, outcome));
-    tee(res, outcome.recorder);
-    pass(req, res, next);
+    const instead = tee(res, outcome.recorder);
+    // An origin we call ourselves (no `next`) that throws, or returns a promise that
+    // rejects, before its head: a stale must-revalidate entry gets a 504 (RFC 9111 §5.2.2.2).
+    // Under Express (`next`) the framework catches the error and answers 500 itself, which
+    // reaches us as an ordinary origin response.
+    const failed = (error: unknown) => {
+      const gateway = res.headersSent ? undefined : outcome.recorder.originFailed();
+      if (gateway === undefined) throw error;
+      instead(gateway);
+    };
+    let out: unknown;
+    try {
+      out = pass(req, res, next);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (isThenable(out)) out.then(undefined, failed);
   };
   // stale-while-revalidate (RFC 5861 §3): the first stale request is answered at once and
   // the route is re-run in the background on a detached request / response pair (see
@@ -210,8 +231,19 @@ function toBytes(chunk: Chunk, encoding: unknown): Uint8Array | undefined {
   return chunk;
 }
 
-/** Tees a miss through `recorder`, or replaces it when the recorder says so. */
-function tee(res: ServerResponse, recorder: Recorder): void {
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Tees a miss through `recorder`, or replaces it when the recorder says so. Returns how to
+ * answer with another response when the origin failed before its head (past the tee).
+ */
+function tee(res: ServerResponse, recorder: Recorder): (response: ReplayResponse) => void {
   const origWriteHead = res.writeHead as AnyFn;
   const origWrite = res.write as AnyFn;
   const origEnd = res.end as AnyFn;
@@ -306,6 +338,13 @@ function tee(res: ServerResponse, recorder: Recorder): void {
   // A reset before the last byte went out (the client's, or the handler destroying the
   // response): nothing is stored. After 'finish' the recorder is done and this is a no-op.
   res.once('close', () => recorder.abort());
+  return (response) => {
+    ended = true;
+    headed = true;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    origWriteHead.call(res, response.status, response.headers);
+    origEnd.call(res, response.body);
+  };
 }
 
 /**

@@ -311,6 +311,20 @@ export class Recorder {
     this.#finish(undefined);
   }
 
+  /**
+   * The origin failed before sending a head (it threw, or its promise rejected): nothing is
+   * stored. Returns the `504 Gateway Timeout` to send when the stale entry behind this miss
+   * must not be served without a successful revalidation (`must-revalidate`,
+   * `proxy-revalidate`, `s-maxage`: RFC 9111 §4.2.4, §5.2.2.2 — a cache that cannot reach
+   * the origin generates an error, 504 being the one named); `undefined` otherwise, and the
+   * adapter reports the failure as it did before.
+   */
+  originFailed(): ReplayResponse | undefined {
+    const strict = this.#done ? false : this.#stale?.info.mustRevalidate === true;
+    this.abort();
+    return strict ? GATEWAY_TIMEOUT : undefined;
+  }
+
   /** Why this response is not (or was not) stored; `undefined` while it may still be. */
   get skipped(): SkipReason | undefined {
     return this.#reason;
@@ -333,6 +347,14 @@ export class Recorder {
 }
 
 const EMPTY = Buffer.alloc(0);
+const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
+  status: 504,
+  headers: ['content-length', '0', 'x-cache', 'MISS'],
+  body: undefined,
+  headBody: undefined,
+  xCache: 'MISS',
+  repeatedNames: false,
+}) as ReplayResponse;
 const NO_INFO = {
   responseTime: 0,
   initialAgeMs: 0,
