@@ -33,7 +33,8 @@ import {
   parseHttpDate,
   storableHeaders,
 } from './headers.js';
-import { headerHash } from './key.js';
+import { headerHash, variantKey } from './key.js';
+import { strongMatch } from './range.js';
 import type { ReadContext } from './read-context.js';
 import { type ReplayResponse, replay } from './replay.js';
 import { hasValidator, refreshedHeaders } from './revalidation.js';
@@ -123,6 +124,7 @@ export class Recorder {
       return { xCache: 'STALE', replace };
     }
     if (status === 304 && this.#revalidating && this.#stale !== undefined) {
+      if (!selects(this.#stale, headers)) return this.#unselected(this.#stale, headers, now);
       return this.#notModified(this.#stale, headers, now);
     }
     const facts = responseFacts(status, headers, ctx.policy.targetedFields);
@@ -206,6 +208,32 @@ export class Recorder {
       ifRange: ctx.ifRange,
     });
     return { xCache: 'HIT', replace };
+  }
+
+  /**
+   * A 304 naming a strong ETag the stale entry does not have (RFC 9111 §4.3.4): it selects no
+   * stored response, so it updates none. The entry is dropped — revalidating it again would
+   * only get the same 304 — and the client, who asked for the full response (its own
+   * validators were held back), gets `502 Bad Gateway`: the cache has no usable answer
+   * and a retry fetches the response whole. A client whose own validators the 304 matches
+   * gets that 304 instead, which answers its request.
+   */
+  #unselected(stale: StoredResponse, headers: FlatHeaders, now: number): HeadAction {
+    const ctx = this.#ctx;
+    const host = this.#host;
+    this.#skip('status');
+    const fields = variesOn(responseFacts(stale.status, stale.headers), ctx.policy);
+    const key =
+      fields.length > 0 ? variantKey(ctx.primary, headerHash(fields, ctx.header)) : ctx.primary;
+    host.cache.delete(key).catch((error: unknown) => host.cacheError('delete', key, error));
+    if (ctx.conditions !== undefined) {
+      const own = replay(
+        { status: 200, headers, body: EMPTY, info: NO_INFO, repeatedNames: true },
+        { xCache: 'MISS', head: true, conditions: ctx.conditions, now, withAge: false },
+      );
+      if (own.status === 304) return { xCache: 'MISS', replace: own };
+    }
+    return { xCache: 'MISS', replace: BAD_GATEWAY };
   }
 
   /** A piece of the origin's body, in order. */
@@ -355,6 +383,27 @@ const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
   xCache: 'MISS',
   repeatedNames: false,
 }) as ReplayResponse;
+const BAD_GATEWAY: ReplayResponse = Object.freeze({
+  status: 502,
+  headers: ['content-length', '0', 'x-cache', 'MISS'],
+  body: Buffer.alloc(0),
+  headBody: undefined,
+  xCache: 'MISS',
+  repeatedNames: false,
+}) as ReplayResponse;
+
+/**
+ * Whether a 304 selects the stored response (RFC 9111 §4.3.4): a strong ETag in the 304
+ * must be the stored one, character for character; without one (a weak ETag, or only
+ * Last-Modified) the stored response is the one the cache asked about.
+ */
+function selects(stored: StoredResponse, notModifiedHeaders: FlatHeaders): boolean {
+  const etag = getFlat(notModifiedHeaders, 'etag');
+  if (etag === undefined || etag.trim().startsWith('W/')) return true;
+  const mine = getFlat(stored.headers, 'etag');
+  return mine !== undefined && strongMatch(etag, mine);
+}
+
 const NO_INFO = {
   responseTime: 0,
   initialAgeMs: 0,

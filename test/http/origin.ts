@@ -288,6 +288,12 @@ export class Origin {
           return { status: 304, headers: { etag: '"e1"' }, body: Buffer.alloc(0) };
         }
         return text(200, `etag-only ${n}`, { etag: '"e1"' });
+      case '/etag-moved':
+        // The representation moved on: a revalidation gets a 304 naming another strong ETag.
+        if (header('if-none-match') !== undefined) {
+          return { status: 304, headers: { etag: '"v2"' }, body: Buffer.alloc(0) };
+        }
+        return text(200, `moved ${n}`, { 'cache-control': 'max-age=1', etag: '"v1"' });
       case '/lm-only':
         if (header('if-modified-since') === LAST_MODIFIED) {
           return {

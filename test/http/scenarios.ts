@@ -716,6 +716,23 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: '#10.3 RFC 9111 §4.3.4: a 304 with a different strong ETag updates nothing; the entry is dropped',
+    async run(env) {
+      await missThenHit(env, '/etag-moved');
+      env.advance(2000);
+      const moved = await env.get('/etag-moved');
+      expect([moved.status, moved.xCache, moved.text]).toEqual([502, 'MISS', '']);
+      expect(env.mw.stats().revalidated).toBe(0);
+      // Not left to revalidate into the same 304 again: the next request fetches it whole.
+      const next = await env.get('/etag-moved');
+      expect([next.status, next.xCache, next.text]).toEqual([200, 'MISS', 'moved 3']);
+      // A client holding the new ETag may take the origin's 304 as its own.
+      env.advance(2000);
+      const own = await env.get('/etag-moved', { 'if-none-match': '"v2"' });
+      expect([own.status, own.xCache]).toEqual([304, 'MISS']);
+    },
+  },
+  {
     name: '#10.6 RFC 9111 §4.4: methods of unknown safety (PURGE, M-SEARCH) invalidate on success',
     async run(env) {
       for (const [method, path] of [
