@@ -5,6 +5,7 @@
  */
 import { Emitter } from '../core/emitter.js';
 import { Meter } from '../core/meter.js';
+import type { NotStoredReason } from './cacheability.js';
 
 /** What the cache did with one request. */
 export type XCache = 'HIT' | 'MISS' | 'STALE' | 'BYPASS';
@@ -33,16 +34,7 @@ export interface HttpCacheEvents {
  *   `headers-twice` (the handler wrote past `end()` or sent a second head).
  */
 export type SkipReason =
-  | 'credentials'
-  | 'request-no-store'
-  | 'head'
-  | 'status'
-  | 'no-store'
-  | 'private'
-  | 'set-cookie'
-  | 'vary-star'
-  | 'no-freshness'
-  | 'too-large'
+  | NotStoredReason
   | 'stale-if-error'
   | 'cache-error'
   | 'aborted'
@@ -98,20 +90,20 @@ export interface HttpCacheStats {
 /** The HTTP middleware's meter: its counters and its events, on the library's one meter class. */
 export type HttpMeter = Meter<HttpCacheStats, HttpCacheEvents>;
 
+/** Every HTTP counter at zero. */
+export const ZERO_HTTP_STATS: Readonly<HttpCacheStats> = {
+  hits: 0,
+  misses: 0,
+  stale: 0,
+  bypass: 0,
+  coalesced: 0,
+  revalidated: 0,
+  stores: 0,
+  invalidations: 0,
+  errors: 0,
+};
+
 /** A fresh meter for one middleware. */
 export function httpMeter(): HttpMeter {
-  return new Meter<HttpCacheStats, HttpCacheEvents>(
-    {
-      hits: 0,
-      misses: 0,
-      stale: 0,
-      bypass: 0,
-      coalesced: 0,
-      revalidated: 0,
-      stores: 0,
-      invalidations: 0,
-      errors: 0,
-    },
-    new HttpEvents(),
-  );
+  return new Meter<HttpCacheStats, HttpCacheEvents>({ ...ZERO_HTTP_STATS }, new HttpEvents());
 }

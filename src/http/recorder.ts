@@ -143,7 +143,7 @@ export class Recorder {
         : ctx.head
           ? 'head'
           : undefined;
-    reason ??= storability(facts, ctx.policy) as SkipReason | undefined;
+    reason ??= storability(facts, ctx.policy);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     const length = getFlat(headers, 'content-length');
     if (reason === undefined && length !== undefined && Number(length) > ctx.policy.maxBodySize) {
@@ -189,7 +189,7 @@ export class Recorder {
         ? 'credentials'
         : ctx.noStore
           ? 'request-no-store'
-          : (storability(facts, ctx.policy) as SkipReason | undefined);
+          : storability(facts, ctx.policy);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     if (reason !== undefined) this.#skip(reason);
     else {

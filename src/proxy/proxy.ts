@@ -20,6 +20,7 @@ import type { CodeAIPlan } from '../codeai/plan.js';
 import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';
 import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
+import { ZERO_HTTP_STATS } from '../http/events.js';
 import { normalizeHost, pathTag } from '../http/key.js';
 import type { NodeHandler } from '../http/node-handler.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
@@ -51,18 +52,6 @@ export interface Proxy {
   stats(): HttpCacheStats;
 }
 
-const ZERO: HttpCacheStats = {
-  hits: 0,
-  misses: 0,
-  stale: 0,
-  bypass: 0,
-  coalesced: 0,
-  revalidated: 0,
-  stores: 0,
-  invalidations: 0,
-  errors: 0,
-};
-
 /** When a request arrived, kept on its response for the latency histogram. */
 const STARTED = Symbol('started');
 type TimedResponse = ServerResponse & { [STARTED]?: number };
@@ -79,7 +68,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   const startedAt = Date.now();
 
   // Counters of replaced middlewares, so metrics stay monotonic across reloads.
-  let base: HttpCacheStats = { ...ZERO };
+  let base: HttpCacheStats = { ...ZERO_HTTP_STATS };
   let middleware: CachingMiddleware;
   let handler: NodeHandler;
   const stats = (): HttpCacheStats => {
