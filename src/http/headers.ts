@@ -16,11 +16,8 @@ export type HeaderRecord = Readonly<
 /** Reads one request header by lowercase name; several field lines come back comma-joined. */
 export type HeaderGetter = (name: string) => string | undefined;
 
-/**
- * Connection-specific fields a cache must not store or forward (RFC 9110 §7.6.1), plus the
- * ones this cache recomputes on every use (`age`, `x-cache`, `content-length`).
- */
-const NOT_STORED = new Set([
+/** Connection-specific fields (RFC 9110 §7.6.1, with the pre-standard `Keep-Alive` / `Proxy-Connection`). */
+export const CONNECTION_FIELDS: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -30,6 +27,14 @@ const NOT_STORED = new Set([
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
+];
+
+/**
+ * Connection-specific fields a cache must not store or forward (RFC 9110 §7.6.1), plus the
+ * ones this cache recomputes on every use (`age`, `x-cache`, `content-length`).
+ */
+const NOT_STORED = new Set([
+  ...CONNECTION_FIELDS,
   'age',
   'x-cache',
   'content-length',

@@ -36,7 +36,7 @@ import {
 import { headerHash, variantKey } from './key.js';
 import { strongMatch } from './range.js';
 import type { ReadContext } from './read-context.js';
-import { type ReplayResponse, replay } from './replay.js';
+import { BAD_GATEWAY, GATEWAY_TIMEOUT, type ReplayResponse, replay } from './replay.js';
 import { hasValidator, refreshedHeaders } from './revalidation.js';
 import { storeResponse } from './store-response.js';
 
@@ -375,22 +375,6 @@ export class Recorder {
 }
 
 const EMPTY = Buffer.alloc(0);
-const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
-  status: 504,
-  headers: ['content-length', '0', 'x-cache', 'MISS'],
-  body: undefined,
-  headBody: undefined,
-  xCache: 'MISS',
-  repeatedNames: false,
-}) as ReplayResponse;
-const BAD_GATEWAY: ReplayResponse = Object.freeze({
-  status: 502,
-  headers: ['content-length', '0', 'x-cache', 'MISS'],
-  body: Buffer.alloc(0),
-  headBody: undefined,
-  xCache: 'MISS',
-  repeatedNames: false,
-}) as ReplayResponse;
 
 /**
  * Whether a 304 selects the stored response (RFC 9111 §4.3.4): a strong ETag in the 304

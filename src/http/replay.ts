@@ -115,3 +115,20 @@ const EMPTY = Buffer.alloc(0);
 function ageSeconds(stored: StoredResponse, now: number): string {
   return String(Math.floor(currentAgeMs(stored.info, now) / 1000));
 }
+
+/** A short gateway answer the cache makes itself: no body, `X-Cache: MISS`. */
+function gatewayAnswer(status: 502 | 504, body?: Buffer): ReplayResponse {
+  return Object.freeze({
+    status,
+    headers: ['content-length', '0', 'x-cache', 'MISS'],
+    body,
+    headBody: undefined,
+    xCache: 'MISS',
+    repeatedNames: false,
+  }) as ReplayResponse;
+}
+
+/** `504`: `only-if-cached` with nothing usable stored, or a must-revalidate entry whose origin failed. */
+export const GATEWAY_TIMEOUT = gatewayAnswer(504);
+/** `502`: a revalidation answered by a 304 that selects no stored response (RFC 9111 §4.3.4). */
+export const BAD_GATEWAY = gatewayAnswer(502, Buffer.alloc(0));

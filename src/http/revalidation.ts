@@ -5,7 +5,13 @@
  * client gets the stored body, so `no-cache` responses cost the origin a 304, not a body.
  */
 import type { StoredResponse } from './entry.js';
-import { type FlatHeaders, formatHttpDate, getFlat, getFlatJoined } from './headers.js';
+import {
+  CONNECTION_FIELDS,
+  type FlatHeaders,
+  formatHttpDate,
+  getFlat,
+  getFlatJoined,
+} from './headers.js';
 
 /**
  * Whether a response can be revalidated (RFC 9111 §4.3.1): a complete 200 with an `ETag` or
@@ -38,15 +44,7 @@ export function validatorsOf(stored: StoredResponse): FlatHeaders | undefined {
  * bytes depend on (§3.2 lets a cache keep the fields its stored response depends upon).
  */
 const NOT_UPDATED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
+  ...CONNECTION_FIELDS,
   'content-length',
   'content-encoding',
   'age',

@@ -21,7 +21,7 @@ import { headerHash, variantKey } from './key.js';
 import type { ResolvedPolicy } from './policy.js';
 import { type ReadContext, readContext, readTags } from './read-context.js';
 import { Recorder, type RecorderHost } from './recorder.js';
-import { type ReplayResponse, replay } from './replay.js';
+import { GATEWAY_TIMEOUT, type ReplayResponse, replay } from './replay.js';
 import { validatorsOf } from './revalidation.js';
 
 /** The middleware state a route reads and updates. */
@@ -66,16 +66,6 @@ export type Outcome =
 const BYPASS: Plan = { kind: 'bypass' };
 
 type MaybePromise<T> = T | Promise<T>;
-
-/** The answer to `only-if-cached` when nothing usable is stored. */
-const GATEWAY_TIMEOUT: ReplayResponse = Object.freeze({
-  status: 504,
-  headers: ['content-length', '0', 'x-cache', 'MISS'],
-  body: undefined,
-  headBody: undefined,
-  xCache: 'MISS',
-  repeatedNames: false,
-}) as ReplayResponse;
 
 /** Whether a stored response may serve a request with credentials (RFC 9111 §3.5). */
 function sharedExplicitly(stored: StoredResponse, ctx: ReadContext): boolean {

@@ -2,44 +2,16 @@
  * `codeai-cache plan` as a user runs it: a subprocess (through tsx, from src — no build),
  * its stdout, stderr and exit status.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatMs, maskUrl } from '../../src/cli/plan-table.js';
+import { cli, root } from './run-cli.js';
 
-const root = resolve(new URL('../..', import.meta.url).pathname);
-const main = join(root, 'src/cli/main.ts');
 const fixture = join(root, 'test/codeai/fixtures/bookshop.cai');
 const work = mkdtempSync(join(tmpdir(), 'codeai-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 function specFile(name: string, text: string): string {
   const file = join(work, name);

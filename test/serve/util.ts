@@ -14,6 +14,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { cli, type Run } from '../cli/run-cli.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const main = join(root, 'src/cli/main.ts');
@@ -75,26 +76,8 @@ export function startServe(
 }
 
 /** Runs `codeai-cache serve ...args` to completion (for usage errors). */
-export function runServe(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+export function runServe(args: string[]): Promise<Run> {
+  return cli(['serve', ...args]);
 }
 
 /** An origin for the tests: a handler per path, and a count of the requests it saw. */
