@@ -3,7 +3,7 @@
  * (no automatic decompression) and repeated header lines stay visible.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { type Agent, get, type IncomingHttpHeaders, request } from 'node:http';
 import { channelName } from '../../src/core/events.js';
 
 /** A response as received. */
@@ -44,6 +44,24 @@ export function send(
     );
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * What a client of a possibly broken server saw, as one string: `"<status> <body>"`, or
+ * `"<status> aborted"` when the body was cut, or `"error"` when no response came. Sent with
+ * `Connection: close`, so a body shorter than its length ends with the socket.
+ */
+export function outcome(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = get(url, { headers: { connection: 'close' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(`${res.statusCode} ${Buffer.concat(chunks).toString()}`));
+      res.on('error', () => resolve(`${res.statusCode} aborted`));
+      res.on('aborted', () => resolve(`${res.statusCode} aborted`));
+    });
+    req.on('error', () => resolve('error'));
   });
 }
 

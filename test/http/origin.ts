@@ -15,7 +15,28 @@ export interface OriginReply {
   json?: unknown;
   /** Write the body in this many pieces (stream / several writes). */
   pieces?: number;
+  /** A misbehaving handler (issue #10 item 9): each adapter writes it with its own means. */
+  fault?: Fault;
 }
+
+/**
+ * How a handler can get its response wrong (RFC 9112 §6.3 framing, issue #10 item 9):
+ * - `longer` / `shorter`: a body longer / shorter than the `Content-Length` it declared;
+ * - `reset`: the connection (or the body stream) dies after the first piece;
+ * - `write-after-end`: another `write` after `end()` (node:http and Express only);
+ * - `head-twice`: a second `writeHead` after the body started, the handler catching
+ *   node's `ERR_HTTP_HEADERS_SENT` (node:http and Express only).
+ * Every fault route states `max-age=60`: storing the response is what the cache must avoid.
+ */
+export type Fault = 'longer' | 'shorter' | 'reset' | 'write-after-end' | 'head-twice';
+
+export const FAULTS: readonly Fault[] = [
+  'longer',
+  'shorter',
+  'reset',
+  'write-after-end',
+  'head-twice',
+];
 
 /** A binary body with every byte value, written in pieces. */
 export const BINARY = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
@@ -41,6 +62,15 @@ const EXPIRES: Record<string, string | string[]> = {
   dashes: 'Sun, 06-Nov-2050 08:49:37 GMT',
   'one-digit-hour': 'Sun, 06 Nov 2050 8:49:37 GMT',
   lines: ['Sun, 06 Nov 2050 08:49:37 GMT', 'Mon, 07 Nov 2050 08:49:37 GMT'],
+};
+
+/** What each fault route writes; `Content-Length` is declared where the fault is about it. */
+export const FAULT_BODIES: Readonly<Record<Fault, string>> = {
+  longer: '0123456789', // declared 5
+  shorter: '01234', // declared 10
+  reset: 'part', // then the connection dies
+  'write-after-end': 'done', // then `write('more')`
+  'head-twice': 'ab', // `a`, a second head, `b`
 };
 
 /** An IMF-fixdate `days` before now (the real clock: the cache's starts there too). */
@@ -235,6 +265,21 @@ export class Origin {
         return text(200, `validate ${n}`, { etag: '"v1"', 'cache-control': 'no-cache' });
       case '/empty':
         return { status: 204, headers: fresh, body: Buffer.alloc(0) };
+      case '/fault/longer':
+      case '/fault/shorter':
+      case '/fault/reset':
+      case '/fault/write-after-end':
+      case '/fault/head-twice': {
+        const fault = path.slice('/fault/'.length) as Fault;
+        // `connection: close`, so a body shorter than its length ends with the socket (as a
+        // dying origin's does), not after a keep-alive timeout.
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/plain', connection: 'close', ...fresh },
+          body: Buffer.from(FAULT_BODIES[fault]),
+          fault,
+        };
+      }
       // RFC 9110 §5.6.7: the three date forms, and near-misses that must read as expired.
       case '/expires/imf':
       case '/expires/rfc850':

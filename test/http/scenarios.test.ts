@@ -1,21 +1,22 @@
 /**
- * Runs the scenario table against every adapter × every backend, each on a real server on
- * 127.0.0.1. Adding a backend is one line in BACKENDS; adding an adapter is one line in
- * servers.ts.
+ * Runs the scenario table against every target (each adapter through `CachingMiddleware`,
+ * and `serve`, the reverse proxy) × every backend, each on a real server on 127.0.0.1.
+ * Adding a backend is one line in BACKENDS; adding an adapter is one line in servers.ts.
+ * A row that a target cannot express names the target and why in `Scenario.skip`.
  */
 import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
-import {
-  CachingMiddleware,
-  type CachingMiddlewareOptions,
-} from '../../src/http/caching-middleware.js';
+import { CachingMiddleware } from '../../src/http/caching-middleware.js';
+import { type HttpCacheEvents, httpChannelName } from '../../src/http/events.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
 import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { send, until } from './client.js';
 import { Origin } from './origin.js';
-import { type Env, SCENARIOS, TABLE_OPTIONS } from './scenarios.js';
-import { ADAPTERS, type Running } from './servers.js';
+import { type Env, SCENARIOS, type Scenario, TABLE_OPTIONS } from './scenarios.js';
+import { ADAPTERS } from './servers.js';
+import { TARGETS, type Target } from './targets.js';
 
 /** Backends the table runs on: each returns a started cache. */
 const BACKENDS: Record<string, () => Promise<Cache>> = {
@@ -32,51 +33,68 @@ const BACKENDS: Record<string, () => Promise<Cache>> = {
   },
 };
 
-for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
-  for (const [adapterName, start] of Object.entries(ADAPTERS)) {
-    describe(`${adapterName} on ${backendName}`, () => {
-      let cache: Cache | undefined;
-      let server: Running | undefined;
-      let mw: CachingMiddleware | undefined;
+const SKIP_CHANNEL = httpChannelName('skip');
 
-      /** A server of this adapter on this backend, with the table's options plus `options`. */
-      const open = async (options: CachingMiddlewareOptions = {}): Promise<Env> => {
+for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
+  for (const [targetName, openTarget] of Object.entries(TARGETS)) {
+    describe(`${targetName} on ${backendName}`, () => {
+      let cache: Cache | undefined;
+      let target: Target | undefined;
+      let onSkip: ((message: unknown) => void) | undefined;
+
+      /** A target on this backend, with the table's options plus the row's. */
+      const open = async (scenario: Scenario): Promise<Env> => {
         const c = await makeCache();
         cache = c;
         let offset = 0;
-        const m = new CachingMiddleware(c, {
-          ...TABLE_OPTIONS,
-          ...options,
-          clock: { now: () => Date.now() + offset },
-        });
-        mw = m;
         const origin = new Origin();
-        const s = await start(m, origin);
-        server = s;
-        return {
-          adapter: adapterName,
-          url: s.url,
+        const t = await openTarget(
+          c,
+          {
+            ...TABLE_OPTIONS,
+            ...scenario.options,
+            clock: { now: () => Date.now() + offset },
+          },
           origin,
-          mw: m,
+        );
+        target = t;
+        // Every skip decision of this test, from the middleware's diagnostics channel: the
+        // same for a middleware in this process and for the proxy's own.
+        const skips: string[] = [];
+        onSkip = (message) => skips.push((message as HttpCacheEvents['skip']).reason);
+        diagnostics.subscribe(SKIP_CHANNEL, onSkip);
+        return {
+          adapter: targetName,
+          url: t.url,
+          origin,
+          mw: t.mw,
           advance: (ms) => {
             offset += ms;
           },
-          get: (path, headers, method) => send(s.url, path, { method, headers }),
-          stored: (n) => until(() => m.stats().stores >= n, 10_000, `${n} stored responses`),
+          get: (path, headers, method) => send(t.url, path, { method, headers }),
+          stored: (n) => until(() => t.mw.stats().stores >= n, 10_000, `${n} stored responses`),
+          skips: () => skips,
+          bare: () => t.bare(),
         };
       };
 
       afterEach(async () => {
-        await server?.close();
-        mw?.stop();
+        if (onSkip !== undefined) diagnostics.unsubscribe(SKIP_CHANNEL, onSkip);
+        await target?.close();
         await cache?.stop();
-        server = undefined;
-        mw = undefined;
+        onSkip = undefined;
+        target = undefined;
         cache = undefined;
       });
 
       for (const scenario of SCENARIOS) {
-        it(scenario.name, async () => scenario.run(await open(scenario.options)));
+        const reason = scenario.skip?.[targetName];
+        const bug = scenario.fails?.[targetName];
+        if (reason !== undefined) it.skip(`${scenario.name} (not on ${targetName}: ${reason})`);
+        else if (bug !== undefined) {
+          it.fails(`${scenario.name} (known bug on ${targetName}: ${bug})`, async () =>
+            scenario.run(await open(scenario)));
+        } else it(scenario.name, async () => scenario.run(await open(scenario)));
       }
     });
   }

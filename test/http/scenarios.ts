@@ -1,35 +1,45 @@
 /**
- * The scenario table: every row runs unchanged against every adapter and every backend
- * (see scenarios.test.ts). Rows read as specs; each drives a real server over loopback.
+ * The scenario table: every row runs unchanged against every target (each adapter, and
+ * `serve`) and every backend (see scenarios.test.ts). Rows read as specs; each drives a
+ * real server over loopback.
+ *
+ * A row covering an item of issue #10 starts its name with `#10.N` (several: `#10.N, #10.M`)
+ * and names its RFC section; coverage.test.ts checks that every item 1–10 has one.
  */
 import { Agent } from 'node:http';
 import { expect } from 'vitest';
-import type {
-  CachingMiddleware,
-  CachingMiddlewareOptions,
-} from '../../src/http/caching-middleware.js';
-import { countCacheMisses, type Received, send, until } from './client.js';
+import type { CachingMiddlewareOptions } from '../../src/http/caching-middleware.js';
+import { countCacheMisses, outcome, type Received, send, until } from './client.js';
 import {
   BIG,
   BINARY,
+  FAULTS,
+  type Fault,
   FIXED_DATE,
   GZIP_TEXT,
   GZIPPED,
   LAST_MODIFIED,
   type Origin,
 } from './origin.js';
+import type { TableMiddleware } from './targets.js';
 
-/** What a scenario gets: a running server of one adapter on one backend. */
+/** What a scenario gets: a running server of one target on one backend. */
 export interface Env {
+  /** The target's name: an adapter of servers.ts, or `serve`. */
   adapter: string;
   url: string;
   origin: Origin;
-  mw: CachingMiddleware;
+  /** The cache under test: the middleware, or the proxy's (stats summed, admin invalidation). */
+  mw: TableMiddleware;
   /** Moves the middleware's clock forward. */
   advance(ms: number): void;
   get(path: string, headers?: Record<string, string>, method?: string): Promise<Received>;
   /** Waits until the middleware has stored `n` responses in total. */
   stored(n: number): Promise<void>;
+  /** Why each response of this test went unstored so far (the middleware's `skip` events). */
+  skips(): readonly string[];
+  /** The URL of the same origin served without any cache (started on first use). */
+  bare(): Promise<string>;
 }
 
 /** One row of the table. */
@@ -37,8 +47,28 @@ export interface Scenario {
   name: string;
   /** Middleware options for this row, on top of {@link TABLE_OPTIONS}. */
   options?: CachingMiddlewareOptions;
+  /** Targets this row cannot run on, each with the reason (shown in the skipped test's name). */
+  skip?: Readonly<Record<string, string>>;
+  /** Targets with a known bug this row shows: it runs as `it.fails`, so the fix is noticed. */
+  fails?: Readonly<Record<string, string>>;
   run(env: Env): Promise<void>;
 }
+
+/** Why `serve` skips a row: it has no route policy, the origin's headers alone decide. */
+const NO_POLICY = 'a route policy (ttl, varyBy, ignoreCookies); serve without a spec has none';
+
+/**
+ * A known bug of `serve` (reported, src/proxy is not this suite's to change): the forwarder
+ * builds the upstream request from `req.rawHeaders` (src/proxy/headers.ts,
+ * `upstreamRequestHeaders`), while the caching layer edits `req.headers` (node-handler.ts,
+ * `applyEdits`: its validators in, the client's Range and conditionals out) and gives a
+ * background refresh a request with `headers` only (`shadowExchange`). Seen here:
+ * revalidations go out without validators (the origin sends the whole body again), a Range
+ * miss is forwarded as a Range (the 206 part is all the client gets), and a
+ * stale-while-revalidate refresh never reaches the origin at all.
+ */
+const SERVE_EDITS_LOST =
+  "the proxy forwards req.rawHeaders, not the cache's edits to req.headers (validators, Range)";
 
 /** Middleware options every row runs with. */
 export const TABLE_OPTIONS: CachingMiddlewareOptions = { ignoreCookies: ['_ga', '_ga_*'] };
@@ -52,6 +82,54 @@ async function missThenHit(env: Env, path: string, headers?: Record<string, stri
   expect(second.xCache).toBe('HIT');
   return [first, second] as const;
 }
+
+/** How each fault reads in a row name. */
+const FAULT_WORDS: Readonly<Record<Fault, string>> = {
+  longer: 'body longer than its Content-Length',
+  shorter: 'body shorter than its Content-Length',
+  reset: 'reset mid-body',
+  'write-after-end': 'handler writing after end()',
+  'head-twice': 'handler writing its head twice',
+};
+
+/** Why the recorder leaves each fault unstored (events.ts `SkipReason`). */
+const FAULT_REASONS: Readonly<Record<Fault, string>> = {
+  longer: 'incomplete',
+  shorter: 'incomplete',
+  reset: 'aborted',
+  'write-after-end': 'write-after-end',
+  'head-twice': 'headers-twice',
+};
+
+/**
+ * Behind `serve` the fault reaches the proxy over the wire: node's HTTP client reads a body
+ * that does not match its length as a cut connection, and the forwarder cuts its own client
+ * off (src/proxy/forward.ts): the recorder sees an abort.
+ */
+const SERVE_FAULT_REASONS: Readonly<Record<Fault, string>> = {
+  ...FAULT_REASONS,
+  longer: 'aborted',
+  shorter: 'aborted',
+};
+
+const ONE_PAYLOAD =
+  'a handler that returns one payload never calls end() and never writes a head itself';
+const ABSORBED =
+  "the origin's own node:http server absorbs it before the wire (it throws in the origin); serve receives a well-formed response";
+
+/** Targets a fault cannot be written on, and why. */
+const FAULT_SKIPS: Readonly<Record<Fault, Readonly<Record<string, string>> | undefined>> = {
+  longer: undefined,
+  shorter: undefined,
+  reset: undefined,
+  'write-after-end': {
+    fastify: ONE_PAYLOAD,
+    hono: ONE_PAYLOAD,
+    fetch: ONE_PAYLOAD,
+    serve: ABSORBED,
+  },
+  'head-twice': { fastify: ONE_PAYLOAD, hono: ONE_PAYLOAD, fetch: ONE_PAYLOAD, serve: ABSORBED },
+};
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -81,10 +159,10 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'serves HEAD from the GET entry without a body, and never stores a HEAD',
     async run(env) {
-      const head0 = await env.get('/ttl', {}, 'HEAD');
+      const head0 = await env.get('/posts/head', {}, 'HEAD');
       expect(head0.body.length).toBe(0);
-      const [miss] = await missThenHit(env, '/ttl');
-      const head = await env.get('/ttl', {}, 'HEAD');
+      const [miss] = await missThenHit(env, '/posts/head');
+      const head = await env.get('/posts/head', {}, 'HEAD');
       expect(head.status).toBe(200);
       expect(head.xCache).toBe('HIT');
       expect(head.body.length).toBe(0);
@@ -123,6 +201,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'revalidates a no-cache entry with the origin and serves the stored body on 304',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/validate');
       expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
@@ -139,6 +218,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'uses the policy ttl for responses that state no freshness, then refetches',
+    skip: { serve: NO_POLICY },
     async run(env) {
       await missThenHit(env, '/ttl');
       env.advance(31_000);
@@ -170,6 +250,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "keeps each user's responses apart when the policy varies by Authorization",
+    skip: { serve: NO_POLICY },
     async run(env) {
       const [a1, a2] = await missThenHit(env, '/auth/me', { authorization: 'Bearer alice' });
       const [b1, b2] = await missThenHit(env, '/auth/me', { authorization: 'Bearer bob' });
@@ -216,6 +297,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'treats a request whose only cookies are ignored as one without cookies',
+    skip: { serve: NO_POLICY },
     async run(env) {
       const [first] = await missThenHit(env, '/session/me', { cookie: '_ga=GA1.1.1; _ga_XY=GS1' });
       expect(first.text).toBe('user anonymous 1');
@@ -232,6 +314,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'keys only the named cookies with varyBy cookie:sid, in any order',
+    skip: { serve: NO_POLICY },
     async run(env) {
       const [alice] = await missThenHit(env, '/sid/me', { cookie: 'sid=alice; theme=dark' });
       expect(alice.text).toBe('user alice 1');
@@ -250,6 +333,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'keys every cookie but the ignored ones, in any order, when varyBy names cookie',
+    skip: { serve: NO_POLICY },
     async run(env) {
       const [alice] = await missThenHit(env, '/cookies/me', { cookie: 'sid=alice; lang=en' });
       expect(alice.text).toBe('user alice 1');
@@ -438,6 +522,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'answers the first stale request at once and refreshes in the background (stale-while-revalidate, RFC 5861 §3)',
+    // Skipped, not `fails`: the failure is a 10 s wait for a refresh that never comes.
+    skip: { serve: `BUG, ${SERVE_EDITS_LOST}` },
     async run(env) {
       await missThenHit(env, '/swr');
       env.advance(2000);
@@ -487,6 +573,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "50 users × 20 interleaved requests never see another user's response",
+    skip: { serve: NO_POLICY },
     async run(env) {
       const agent = new Agent({ keepAlive: true, maxSockets: 50 });
       try {
@@ -556,6 +643,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.2 RFC 9111 §5.2.2.4: no-cache without a policy ttl is stored and revalidated on every use',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/nottl/validate');
       expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
@@ -646,6 +734,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.4 RFC 9111 §4.3: an ETag-only response is stored and revalidated with If-None-Match (origin answers 304)',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/nottl/etag-only');
       expect([first.xCache, first.text]).toEqual(['MISS', 'etag-only 1']);
@@ -658,6 +747,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.4 RFC 9111 §4.3.1, §4.3.4, §3.2: a stale entry is revalidated with If-Modified-Since, the 304 updates its headers, a client conditional is forwarded with the cache validators',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       await missThenHit(env, '/lm-only');
       env.advance(2000);
@@ -697,6 +787,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.5 RFC 9111 §3.3: a Range miss fetches and stores the full 200, later Ranges are 206 from it',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const stores = env.mw.stats().stores;
       // The miss is answered with the full response (RFC 9110 §14.2 lets a server ignore Range).
@@ -717,6 +808,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.3 RFC 9111 §4.3.4: a 304 with a different strong ETag updates nothing; the entry is dropped',
+    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       await missThenHit(env, '/etag-moved');
       env.advance(2000);
@@ -756,6 +848,28 @@ export const SCENARIOS: Scenario[] = [
       expect(other.xCache).toBe('MISS');
     },
   },
+  // #10.9: one row per fault; each target writes it with its own means (servers.ts).
+  ...FAULTS.map(
+    (fault): Scenario => ({
+      name: `#10.9 RFC 9112 §6.3, RFC 9111 §3: an origin ${FAULT_WORDS[fault]}: no uncaught error, nothing stored, the client sees what it sees without the cache`,
+      skip: FAULT_SKIPS[fault],
+      async run(env) {
+        const path = `/fault/${fault}`;
+        // Vitest fails the run on an uncaught error, so getting here at all is the first check.
+        const first = await outcome(`${env.url}${path}`);
+        await until(() => env.skips().length >= 1, 10_000, 'the skip decision');
+        const second = await outcome(`${env.url}${path}`);
+        await until(() => env.skips().length >= 2, 10_000, 'the second skip decision');
+        // The route states max-age=60: only the fault keeps it out of the cache.
+        const reason = env.adapter === 'serve' ? SERVE_FAULT_REASONS[fault] : FAULT_REASONS[fault];
+        expect(env.skips()).toEqual([reason, reason]);
+        expect(env.mw.stats().stores).toBe(0);
+        expect(env.origin.count(path)).toBe(2);
+        expect(second).toBe(first);
+        expect(first).toBe(await outcome(`${await env.bare()}${path}`));
+      },
+    }),
+  ),
   {
     name: '#10.8 RFC 9213 §2.1: CDN-Cache-Control takes precedence over Cache-Control and is forwarded',
     async run(env) {

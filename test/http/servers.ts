@@ -69,8 +69,11 @@ function countRequests(server: Server): (path: string) => number {
   return (path) => counts.get(path) ?? 0;
 }
 
-/** Starts a server for one adapter. */
-export type StartServer = (mw: CachingMiddleware, origin: Origin) => Promise<Running>;
+/**
+ * Starts a server for one adapter: through `mw`, or without any cache when `mw` is
+ * undefined (what the origin's client would see without us, for the robustness rows).
+ */
+export type StartServer = (mw: CachingMiddleware | undefined, origin: Origin) => Promise<Running>;
 
 function pieces(body: Buffer, n: number | undefined): Buffer[] {
   if (!n || n <= 1 || body.length === 0) return [body];
@@ -105,9 +108,52 @@ function listen(server: Server): Promise<Running> {
   });
 }
 
+/**
+ * Writes a misbehaving reply (`r.fault`) with node's own calls, as a broken node:http or
+ * Express handler does (issue #10 item 9).
+ */
+function writeFault(res: ServerResponse, r: OriginReply): void {
+  // Without a cache node reports a write after end() as an 'error' on the response, uncaught
+  // when the handler has no listener: the bare servers need this one to survive it.
+  res.on('error', () => {});
+  const body = r.body.toString('latin1');
+  switch (r.fault) {
+    case 'longer':
+      res.writeHead(r.status, { ...r.headers, 'content-length': '5' });
+      res.write(body);
+      res.end();
+      return;
+    case 'shorter':
+      res.writeHead(r.status, { ...r.headers, 'content-length': '10' });
+      res.end(body);
+      return;
+    case 'reset':
+      res.writeHead(r.status, r.headers);
+      res.write(body);
+      setImmediate(() => res.destroy());
+      return;
+    case 'write-after-end':
+      res.writeHead(r.status, r.headers);
+      res.end(body);
+      res.write('more');
+      return;
+    case 'head-twice':
+      res.writeHead(r.status, r.headers);
+      res.write(body.slice(0, 1));
+      try {
+        res.writeHead(201);
+      } catch {
+        // What a careful handler does: node threw, as it does without the cache.
+      }
+      res.end(body.slice(1));
+      return;
+  }
+}
+
 /** node:http: `setHeader` for the content type, `writeHead` for the rest, several `write`s. */
-const node: StartServer = async (mw, origin) => {
+export const node: StartServer = async (mw, origin) => {
   const writeReply = (res: ServerResponse, r: OriginReply) => {
+    if (r.fault !== undefined) return writeFault(res, r);
     const { 'content-type': type, ...rest } = r.headers;
     if (type !== undefined) res.setHeader('content-type', type);
     res.writeHead(r.status, rest);
@@ -120,6 +166,7 @@ const node: StartServer = async (mw, origin) => {
       .handle(req.method ?? 'GET', req.url ?? '/', nodeHeader(req))
       .then((r) => writeReply(res, r));
   };
+  if (mw === undefined) return listen(createServer(app));
   const pick = perRoute((policy) => mw.handler(policy, app));
   return listen(createServer((req, res) => pick(req.url)(req, res)));
 };
@@ -127,10 +174,13 @@ const node: StartServer = async (mw, origin) => {
 /** Express 5: `res.status().set()` then `res.json`, `res.send` or `res.write` + `res.end`. */
 const expressServer: StartServer = async (mw, origin) => {
   const app = express();
-  const pick = perRoute((policy) => mw.handler(policy));
-  app.use((req, res, next) => pick(req.path)(req, res, next));
+  if (mw !== undefined) {
+    const pick = perRoute((policy) => mw.handler(policy));
+    app.use((req, res, next) => pick(req.path)(req, res, next));
+  }
   app.use(async (req, res) => {
     const r = await origin.handle(req.method, req.originalUrl, nodeHeader(req));
+    if (r.fault !== undefined) return writeFault(res, r);
     res.status(r.status).set(r.headers);
     if (r.json !== undefined) res.json(r.json);
     else if (r.pieces) {
@@ -146,12 +196,13 @@ const expressServer: StartServer = async (mw, origin) => {
 const fastifyServer: StartServer = async (mw, origin) => {
   const app = Fastify();
   const received = countRequests(app.server);
-  await app.register(fastifyCache(mw, POLICY));
+  if (mw !== undefined) await app.register(fastifyCache(mw, POLICY));
   const handler = async (
     req: import('fastify').FastifyRequest,
     reply: import('fastify').FastifyReply,
   ) => {
     const r = await origin.handle(req.method, req.url, nodeHeader(req.raw));
+    if (r.fault !== undefined) return fastifyFault(reply, r);
     reply.code(r.status).headers(r.headers);
     if (r.json !== undefined) return r.json;
     if (r.pieces) return reply.send(Readable.from(pieces(r.body, r.pieces)));
@@ -163,7 +214,8 @@ const fastifyServer: StartServer = async (mw, origin) => {
   }
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'PURGE', 'M-SEARCH'];
   for (const [prefix, cache] of Object.entries(ROUTE_POLICIES)) {
-    app.route({ method: [...methods], url: `${prefix}*`, handler, config: { cache } });
+    const config = mw === undefined ? {} : { cache };
+    app.route({ method: [...methods], url: `${prefix}*`, handler, config });
   }
   app.route({ method: [...methods], url: '/*', handler });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -178,17 +230,52 @@ const fastifyServer: StartServer = async (mw, origin) => {
   };
 };
 
+/** Faults a handler returning one payload can commit: a false length, a stream that dies. */
+function fastifyFault(reply: import('fastify').FastifyReply, r: OriginReply) {
+  reply.code(r.status).headers(r.headers);
+  switch (r.fault) {
+    case 'longer':
+      return reply.header('content-length', '5').send(r.body);
+    case 'shorter':
+      return reply.header('content-length', '10').send(r.body);
+    case 'reset':
+      return reply.send(dyingStream(r.body));
+    default:
+      throw new Error(`a Fastify handler cannot express ${r.fault}`);
+  }
+}
+
+/** A body stream that yields `first`, then fails: an upstream reset mid-body. */
+function dyingStream(first: Buffer): Readable {
+  let pushed = false;
+  return new Readable({
+    read() {
+      if (!pushed) {
+        pushed = true;
+        this.push(first);
+      } else setImmediate(() => this.destroy(new Error('reset mid-body')));
+    },
+  });
+}
+
 function fetchReply(r: OriginReply): Response {
   const headers = new Headers();
   for (const [k, v] of Object.entries(r.headers)) {
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
+  if (r.fault !== undefined) {
+    if (r.fault === 'longer') headers.set('content-length', '5');
+    else if (r.fault === 'shorter') headers.set('content-length', '10');
+    else if (r.fault !== 'reset') throw new Error(`a Fetch handler cannot express ${r.fault}`);
+  }
   const body =
     r.status === 204 || r.status === 304
       ? null
-      : r.pieces
-        ? (Readable.toWeb(Readable.from(pieces(r.body, r.pieces))) as ReadableStream<Uint8Array>)
-        : r.body;
+      : r.fault === 'reset'
+        ? (Readable.toWeb(dyingStream(r.body)) as ReadableStream<Uint8Array>)
+        : r.pieces
+          ? (Readable.toWeb(Readable.from(pieces(r.body, r.pieces))) as ReadableStream<Uint8Array>)
+          : r.body;
   return new Response(body, { status: r.status, headers });
 }
 
@@ -215,8 +302,10 @@ async function serveFetch(
 /** Hono 4 middleware: `c.json` for JSON, a `Response` otherwise. */
 const honoServer: StartServer = async (mw, origin) => {
   const app = new Hono();
-  const pick = perRoute((policy) => honoCache(mw, policy));
-  app.use('*', (c, next) => pick(c.req.path)(c, next));
+  if (mw !== undefined) {
+    const pick = perRoute((policy) => honoCache(mw, policy));
+    app.use('*', (c, next) => pick(c.req.path)(c, next));
+  }
   app.all('*', async (c) => {
     const url = new URL(c.req.url);
     const r = await origin.handle(c.req.method, url.pathname + url.search, (n) => c.req.header(n));
@@ -243,6 +332,7 @@ const fetchServer: StartServer = async (mw, origin) => {
     );
     return fetchReply(r);
   };
+  if (mw === undefined) return serveFetch(handler);
   const pick = perRoute((policy) => cachingFetch(mw, policy, handler));
   return serveFetch((req, env) => pick(new URL(req.url).pathname)(req, env));
 };
