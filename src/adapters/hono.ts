@@ -9,6 +9,7 @@
  * background); the Hono middleware answers stale and runs the rest of the chain afterwards
  * as the refresh.
  */
+import type { Transformer } from 'node:stream/web';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { CachingMiddleware } from '../http/caching-middleware.js';
@@ -228,7 +229,10 @@ function record(recorder: Recorder, res: Response): Response {
     recorder.end();
     return new Response(null, { status: res.status, statusText: res.statusText, headers: out });
   }
-  const tee = new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` (WHATWG Streams, node ≥ 20) is not in this TypeScript lib's `Transformer` yet.
+  const transformer: Transformer<Uint8Array, Uint8Array> & {
+    cancel(): void;
+  } = {
     transform(chunk, controller) {
       recorder.chunk(chunk);
       controller.enqueue(chunk);
@@ -236,7 +240,13 @@ function record(recorder: Recorder, res: Response): Response {
     flush() {
       recorder.end();
     },
-  });
+    // The origin's body stream failed mid-way (or the client cancelled): never stored, and
+    // the recorder decides so now, settling any requests coalesced onto this one.
+    cancel() {
+      recorder.abort();
+    },
+  };
+  const tee = new TransformStream(transformer);
   return new Response(res.body.pipeThrough(tee), {
     status: res.status,
     statusText: res.statusText,
