@@ -871,6 +871,30 @@ export const SCENARIOS: Scenario[] = [
     }),
   ),
   {
+    name: '#10.10 RFC 9111 §3, §3.5: one storage decision per response, named once by the recorder, the same on every target',
+    async run(env) {
+      const unstored: [string, Record<string, string>, string, string][] = [
+        ['/nostore', {}, 'GET', 'no-store'],
+        ['/private', {}, 'GET', 'private'],
+        ['/cookie', {}, 'GET', 'set-cookie'],
+        ['/vary-star', {}, 'GET', 'vary-star'],
+        ['/error', {}, 'GET', 'status'],
+        ['/big', {}, 'GET', 'too-large'],
+        ['/posts/80', { 'cache-control': 'no-store' }, 'GET', 'request-no-store'],
+        ['/me', { authorization: 'Bearer a' }, 'GET', 'credentials'],
+      ];
+      for (const [i, [path, headers, method]] of unstored.entries()) {
+        expect((await env.get(path, headers, method)).status).toBeLessThan(600);
+        await until(() => env.skips().length > i, 10_000, `the decision on ${path}`);
+      }
+      expect(env.skips()).toEqual(unstored.map(([, , , reason]) => reason));
+      // A stored response gets no skip; a hit is no new decision.
+      await missThenHit(env, '/cached');
+      expect(env.skips()).toHaveLength(unstored.length);
+      expect(env.mw.stats().stores).toBe(1);
+    },
+  },
+  {
     name: '#10.8 RFC 9213 §2.1: CDN-Cache-Control takes precedence over Cache-Control and is forwarded',
     async run(env) {
       const [miss, hit] = await missThenHit(env, '/targeted');
