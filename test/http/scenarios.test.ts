@@ -2,20 +2,19 @@
  * Runs the scenario table against every target (each adapter through `CachingMiddleware`,
  * and `serve`, the reverse proxy) × every backend, each on a real server on 127.0.0.1.
  * Adding a backend is one line in BACKENDS; adding an adapter is one line in servers.ts.
- * A row that a target cannot express names the target and why in `Scenario.skip`.
+ * A row that a target cannot express names the target and why in `Scenario.skip`. A dead
+ * backend is dead-backend.test.ts: a real Redis, paused and killed, under every target.
  */
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
-import { CachingMiddleware } from '../../src/http/caching-middleware.js';
 import { type HttpCacheEvents, httpChannelName } from '../../src/http/events.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
 import { RedisCache } from '../../src/stores/redis/redis-cache.js';
 import { send, until } from './client.js';
 import { Origin } from './origin.js';
 import { type Env, SCENARIOS, type Scenario, TABLE_OPTIONS } from './scenarios.js';
-import { ADAPTERS } from './servers.js';
 import { TARGETS, type Target } from './targets.js';
 
 /** Backends the table runs on: each returns a started cache. */
@@ -98,39 +97,4 @@ for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
       }
     });
   }
-}
-
-/** A cache whose every operation rejects, as a dead Redis would. */
-function brokenCache(): Cache {
-  return new Proxy({} as Cache, {
-    get(_target, prop) {
-      if (prop === 'then') return undefined;
-      return () => Promise.reject(new Error(`cache down (${String(prop)})`));
-    },
-  });
-}
-
-for (const [adapterName, start] of Object.entries(ADAPTERS)) {
-  describe(`${adapterName} with a failing cache`, () => {
-    it('answers every request from the origin and counts the failures', async () => {
-      const mw = new CachingMiddleware(brokenCache());
-      const errors: string[] = [];
-      mw.on('cacheError', (e) => errors.push(e.operation));
-      const origin = new Origin();
-      const server = await start(mw, origin);
-      try {
-        const a = await send(server.url, '/cached');
-        const b = await send(server.url, '/cached');
-        expect([a.status, b.status]).toEqual([200, 200]);
-        expect(JSON.parse(b.text)).toMatchObject({ n: 2 });
-        const put = await send(server.url, '/posts/1', { method: 'PUT' });
-        expect(put.status).toBe(200);
-        expect(mw.stats().errors).toBeGreaterThanOrEqual(5);
-        expect(errors).toContain('get');
-        expect(errors).toContain('invalidateTags');
-      } finally {
-        await server.close();
-      }
-    });
-  });
 }
