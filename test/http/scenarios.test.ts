@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, inject, it } from 'vitest';
 import type { Cache } from '../../src/core/types.js';
 import { type HttpCacheEvents, httpChannelName } from '../../src/http/events.js';
 import { MemoryCache } from '../../src/stores/memory/memory-cache.js';
