@@ -31,20 +31,39 @@ class Harness {
     if (outcome.kind === 'replay') return outcome.response;
     this.originCalls++;
     const status = origin.status ?? 200;
+    const decided = decision(this.mw);
     const action = outcome.recorder.head(status, origin.headers ?? []);
     outcome.recorder.chunk(Buffer.from(origin.body ?? 'body'));
     outcome.recorder.end();
-    await settle();
+    this.decisions.push(await decided);
     return action.replace ?? { xCache: action.xCache, status };
   }
+
+  /** What became of each response the origin sent: `store`, or the skip reason. */
+  readonly decisions: string[] = [];
 }
 
 /**
- * Lets the write that `end()` starts in the background land. On the memory backend it is a
- * chain of promises with no I/O and no timer, all of which run before the next macrotask:
- * waiting for `setImmediate` is exact, not a guess at a duration.
+ * Resolves with the recorder's decision on the next response: `store` once it is written,
+ * or the reason it is not (`skip`), or `cacheError` when the write failed. The recorder
+ * makes exactly one per response, so this is the event to wait for, not a guess at time.
  */
-const settle = () => new Promise((r) => setImmediate(r));
+function decision(mw: CachingMiddleware): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (what: string) => {
+      mw.off('store', onStore);
+      mw.off('skip', onSkip);
+      mw.off('cacheError', onError);
+      resolve(what);
+    };
+    const onStore = () => done('store');
+    const onSkip = ({ reason }: { reason: string }) => done(reason);
+    const onError = () => done('cacheError');
+    mw.on('store', onStore);
+    mw.on('skip', onSkip);
+    mw.on('cacheError', onError);
+  });
+}
 
 let cache: MemoryCache;
 let h: Harness;
@@ -65,7 +84,11 @@ describe('CachingMiddleware', () => {
     await h.request({}, '/x', {});
     const again = await h.request({}, '/x', {});
     expect(again.xCache).toBe('MISS');
-    expect(h.mw.stats().stores).toBe(0);
+    expect(h.originCalls).toBe(2);
+    expect(h.decisions).toEqual(['no-freshness', 'no-freshness']);
+    // The same response with a lifetime is stored: the refusal above is about freshness.
+    await h.request({}, '/y', { headers: ['cache-control', 'max-age=60'] });
+    expect((await h.request({}, '/y', {})).xCache).toBe('HIT');
   });
 
   it('never serves a no-cache response without going to the origin', async () => {
@@ -123,8 +146,13 @@ describe('CachingMiddleware', () => {
   });
 
   it('serves but never stores for a request with no-store', async () => {
-    await h.request({ ttl: '1m' }, '/x', {}, { 'cache-control': 'no-store' });
-    expect(h.mw.stats().stores).toBe(0);
+    const served = await h.request({ ttl: '1m' }, '/x', {}, { 'cache-control': 'no-store' });
+    expect(served).toMatchObject({ xCache: 'MISS', status: 200 });
+    expect(h.decisions).toEqual(['request-no-store']);
+    // Nothing was kept: the next plain request goes to the origin, and is stored.
+    expect((await h.request({ ttl: '1m' }, '/x', {})).xCache).toBe('MISS');
+    expect((await h.request({ ttl: '1m' }, '/x', {})).xCache).toBe('HIT');
+    expect(h.originCalls).toBe(2);
   });
 
   it('does not store statuses outside the policy', async () => {

@@ -5,7 +5,12 @@ import type { SkipReason } from './events.js';
 import type { Recorder } from './recorder.js';
 
 /** A recorder for a fresh miss on `/p`, and the skip reasons the middleware reports. */
-async function miss(): Promise<{ recorder: Recorder; skips: SkipReason[]; mw: CachingMiddleware }> {
+async function miss(): Promise<{
+  recorder: Recorder;
+  skips: SkipReason[];
+  mw: CachingMiddleware;
+  decided: Promise<void>;
+}> {
   const cache = new MemoryCache();
   const mw = new CachingMiddleware(cache);
   const skips: SkipReason[] = [];
@@ -15,39 +20,42 @@ async function miss(): Promise<{ recorder: Recorder; skips: SkipReason[]; mw: Ca
   if (plan.kind !== 'read') throw new Error('expected a read');
   const outcome = await route.lookup(plan.ctx);
   if (outcome.kind !== 'fetch') throw new Error('expected a miss');
-  return { recorder: outcome.recorder, skips, mw };
+  // The recorder's one decision: stored (once the write landed) or skipped.
+  const decided = new Promise<void>((resolve) => {
+    mw.on('store', () => resolve());
+    mw.on('skip', () => resolve());
+  });
+  return { recorder: outcome.recorder, skips, mw, decided };
 }
-
-const settle = () => new Promise((r) => setImmediate(r));
 
 describe('Recorder: one decision, one named reason per unstored response', () => {
   it('does not store a body shorter than its Content-Length', async () => {
-    const { recorder, skips, mw } = await miss();
+    const { recorder, skips, mw, decided } = await miss();
     recorder.head(200, ['content-length', '6']);
     recorder.chunk(Buffer.from('abc'));
     recorder.end();
-    await settle();
+    await decided;
     expect(skips).toEqual(['incomplete']);
     expect(recorder.skipped).toBe('incomplete');
     expect(mw.stats().stores).toBe(0);
   });
 
   it('does not store a body longer than its Content-Length', async () => {
-    const { recorder, skips, mw } = await miss();
+    const { recorder, skips, mw, decided } = await miss();
     recorder.head(200, ['content-length', '2']);
     recorder.chunk(Buffer.from('abcd'));
     recorder.end();
-    await settle();
+    await decided;
     expect(skips).toEqual(['incomplete']);
     expect(mw.stats().stores).toBe(0);
   });
 
   it('stores a body that matches its Content-Length (the check is not a blanket refusal)', async () => {
-    const { recorder, skips, mw } = await miss();
+    const { recorder, skips, mw, decided } = await miss();
     recorder.head(200, ['content-length', '3']);
     recorder.chunk(Buffer.from('abc'));
     recorder.end();
-    await settle();
+    await decided;
     expect(skips).toEqual([]);
     expect(recorder.skipped).toBeUndefined();
     expect(mw.stats().stores).toBe(1);
