@@ -47,6 +47,7 @@ describe('two instances sharing Redis', () => {
     expect((await send(a.url, '/posts', { headers })).xCache).toBe('MISS');
     await until(() => a.mw.stats().stores === 2, 10_000, 'two stores');
     expect((await send(b.url, '/posts/1', { headers })).xCache).toBe('HIT');
+    expect((await send(b.url, '/posts', { headers })).xCache).toBe('HIT');
 
     const put = await send(b.url, '/posts/1', { method: 'PUT', headers });
     expect(put.status).toBe(200);
@@ -60,10 +61,15 @@ describe('two instances sharing Redis', () => {
     const origin = new Origin();
     const a = await instance(prefix, origin);
     const b = await instance(prefix, origin);
-    await send(a.url, '/tagged');
+    const headers = { host: 'site.test' };
+    expect((await send(a.url, '/tagged', { headers })).xCache).toBe('MISS');
     await until(() => a.mw.stats().stores === 1, 10_000, 'a store');
+    // Shared before the invalidation: a HIT on both instances.
+    expect((await send(a.url, '/tagged', { headers })).xCache).toBe('HIT');
+    expect((await send(b.url, '/tagged', { headers })).xCache).toBe('HIT');
     await b.mw.invalidateTags(['news']);
-    expect((await send(a.url, '/tagged')).xCache).toBe('MISS');
+    const after = await send(a.url, '/tagged', { headers });
+    expect([after.xCache, after.text]).toEqual(['MISS', 'tagged 2']);
   });
 
   it('instances reached as different hosts neither hit nor invalidate each other by default', async () => {
@@ -88,6 +94,7 @@ describe('two instances sharing Redis', () => {
     expect((await send(a.url, '/posts')).xCache).toBe('MISS');
     await until(() => a.mw.stats().stores === 2, 10_000, 'two stores');
     expect((await send(b.url, '/posts/1')).xCache).toBe('HIT');
+    expect((await send(b.url, '/posts')).xCache).toBe('HIT');
     expect((await send(b.url, '/posts/1', { method: 'PUT' })).status).toBe(200);
     expect((await send(a.url, '/posts/1')).xCache).toBe('MISS');
     expect((await send(a.url, '/posts')).xCache).toBe('MISS');
