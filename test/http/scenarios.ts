@@ -521,7 +521,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'answers the first stale request at once and refreshes in the background (stale-while-revalidate, RFC 5861 §3)',
+    name: '#10.2 RFC 5861 §3: stale-while-revalidate answers the first stale request at once and refreshes in the background',
     // Skipped, not `fails`: the failure is a 10 s wait for a refresh that never comes.
     skip: { serve: `BUG, ${SERVE_EDITS_LOST}` },
     async run(env) {
@@ -542,7 +542,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'serves stale when the origin fails within stale-if-error, not after',
+    name: '#10.2 RFC 5861 §4: serves stale when the origin fails within stale-if-error, not after',
     async run(env) {
       await missThenHit(env, '/sie');
       env.origin.failing.add('/sie');
@@ -807,7 +807,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: '#10.3 RFC 9111 §4.3.4: a 304 with a different strong ETag updates nothing; the entry is dropped',
+    name: '#10.4 RFC 9111 §4.3.4: a 304 with a different strong ETag updates nothing; the entry is dropped',
     fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       await missThenHit(env, '/etag-moved');
