@@ -24,6 +24,11 @@ async function pair(topology: Topology): Promise<[RedisCache, RedisCache, string
   return [a, b, prefix];
 }
 
+/** A getOrSet lock's Redis key: the prefix, the bookkeeping byte 0xFF, then `{lock:<key>}` (see keys.ts). */
+function lockKey(prefix: string, key: string): Buffer {
+  return Buffer.concat([Buffer.from(`${prefix}:`), Buffer.of(0xff), Buffer.from(`{lock:${key}}`)]);
+}
+
 /** A promise and its resolver, to hold a factory open. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
@@ -94,15 +99,97 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
+  it('fence: a holder whose lock another process took drops its write, and leaves that lock alone', async () => {
+    const [a, b, prefix] = await pair(topology);
+    const started = gate();
+    const held = gate();
+    const first = a.getOrSet('k', async () => {
+      started.open();
+      await held.promise;
+      return 'old';
+    });
+    await started.promise;
+    // a's lock runs out (stalled past its TTL) and another process takes it and writes.
+    const lock = lockKey(prefix, 'k');
+    await a.client?.del(lock);
+    expect(await a.client?.set(lock, 'newer-holder', 'PX', 30_000, 'NX')).toBe('OK');
+    await b.setJSON('k', 'new', '1m');
+    held.open();
+    expect(await first).toBe('old'); // a's callers still get what a computed...
+    expect(await b.getJSON('k')).toBe('new'); // ...but it did not overwrite the newer value,
+    expect(await a.client?.get(lock)).toBe('newer-holder'); // nor release the other's lock.
+  });
+
+  it('a factory slower than the lock TTL still runs once: the holder renews its lock', async () => {
+    const [a, b, prefix] = await pair(topology);
+    const started = gate();
+    const held = gate();
+    const lock = { ttl: 300 };
+    const first = a.getOrSet(
+      'slow',
+      async () => {
+        started.open();
+        await held.promise;
+        return 'from-a';
+      },
+      { lock },
+    );
+    await started.promise;
+    let bRuns = 0;
+    const second = b.getOrSet('slow', () => ++bRuns, { lock });
+    // Three renewals (the PTTL rose three times) span a whole TTL: unrenewed, it would be gone.
+    const key = lockKey(prefix, 'slow');
+    let last = Number.POSITIVE_INFINITY;
+    let renewals = 0;
+    await eventually(
+      async () => {
+        const left = Number(await a.client?.pttl(key));
+        if (left > last) renewals++;
+        last = left;
+        expect(renewals).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 30_000 },
+    );
+    held.open();
+    expect(await first).toBe('from-a');
+    expect(await second).toBe('from-a');
+    expect(bRuns).toBe(0);
+  });
+
+  it('a waiter runs the factory itself once lock.wait runs out', async () => {
+    const [a, b] = await pair(topology);
+    const started = gate();
+    const held = gate();
+    const first = a.getOrSet('k', async () => {
+      started.open();
+      await held.promise;
+      return 'from-a';
+    });
+    await started.promise;
+    expect(await b.getOrSet('k', () => 'from-b', { lock: { wait: 200 } })).toBe('from-b');
+    held.open();
+    expect(await first).toBe('from-a');
+  });
+
+  it("announces a release on its own prefix's channel", async () => {
+    const [a, , prefix] = await pair(topology);
+    const client = a.client!;
+    const sub = 'nodes' in client ? client.duplicate() : client.duplicate();
+    const heard: string[] = [];
+    sub.on('message', (channel: string, message: string) => heard.push(`${channel} ${message}`));
+    try {
+      await sub.subscribe(`__codeai:flights:0:${prefix}:`, '__codeai:flights');
+      await a.getOrSet('k', () => 1);
+      await eventually(() => expect(heard).toEqual([`__codeai:flights:0:${prefix}: ${prefix}:k`]));
+    } finally {
+      sub.disconnect();
+    }
+  });
+
   it('a holder that never releases holds the others only until its lock expires', async () => {
     const [a, b, prefix] = await pair(topology);
     // The lock a crashed process would leave behind: 1 s to live, never released.
-    // Its key: the prefix, the bookkeeping byte 0xFF, then `{lock:<key>}` (see keys.ts).
-    const lock = Buffer.concat([
-      Buffer.from(`${prefix}:`),
-      Buffer.of(0xff),
-      Buffer.from('{lock:crashed}'),
-    ]);
+    const lock = lockKey(prefix, 'crashed');
     expect(await a.client?.set(lock, 'gone', 'PX', 1_000, 'NX')).toBe('OK');
     const t0 = performance.now();
     let lockWhenComputing: string | null | undefined;
