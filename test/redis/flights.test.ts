@@ -1,13 +1,14 @@
 /**
  * getOrSet across processes: two RedisCache instances on separate connections stand in for
- * two processes. One factory run per expiry between them, waiters woken by the release
- * message, and a crashed holder (its lock never released) does not hold waiters past the
- * lock's own expiry.
+ * two processes (test/multiprocess/ runs real ones). One factory run per expiry between
+ * them, waiters woken by the release message, the fence and the lock's renewal, the wait
+ * bound, grace and fail-safe across instances, and a crashed holder (its lock never
+ * released) does not hold waiters past the lock's own expiry.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisCache } from '../../src/index.js';
-import { eventually } from '../eventually.js';
+import { type Clock, type GetOrSetOptions, RedisCache } from '../../src/index.js';
+import { eventually, skewedClock } from '../eventually.js';
 import { connectionFor, type Topology } from './util.js';
 
 const caches: RedisCache[] = [];
@@ -15,10 +16,10 @@ afterEach(async () => {
   await Promise.all(caches.splice(0).map((c) => c.stop()));
 });
 
-async function pair(topology: Topology): Promise<[RedisCache, RedisCache, string]> {
+async function pair(topology: Topology, clock?: Clock): Promise<[RedisCache, RedisCache, string]> {
   const prefix = `flights-${randomUUID()}`;
-  const a = new RedisCache({ ...connectionFor(topology), prefix });
-  const b = new RedisCache({ ...connectionFor(topology), prefix });
+  const a = new RedisCache({ ...connectionFor(topology), prefix, clock });
+  const b = new RedisCache({ ...connectionFor(topology), prefix, clock });
   caches.push(a, b);
   await Promise.all([a.start(), b.start()]);
   return [a, b, prefix];
@@ -184,6 +185,54 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
     } finally {
       sub.disconnect();
     }
+  });
+
+  it('grace: every process serves the stale value at once while one refresh runs', async () => {
+    const clock = skewedClock();
+    const [a, b] = await pair(topology, clock);
+    const options: GetOrSetOptions = { ttl: '1m', grace: '1h' };
+    await a.getOrSet('g', () => 'old', options);
+    clock.advance(120_000); // Stale, inside grace.
+    let runs = 0;
+    const held = gate();
+    const refresh = async () => {
+      runs++;
+      await held.promise;
+      return 'new';
+    };
+    expect(await a.getOrSet('g', refresh, options)).toBe('old');
+    expect(await b.getOrSet('g', refresh, options)).toBe('old');
+    held.open();
+    await eventually(async () => {
+      expect(await a.getOrSet('g', refresh, options)).toBe('new');
+      expect(await b.getOrSet('g', refresh, options)).toBe('new');
+    });
+    expect(runs).toBe(1);
+  });
+
+  it('failSafe: when the refresh fails, callers in every process get the stale value', async () => {
+    const clock = skewedClock();
+    const [a, b] = await pair(topology, clock);
+    const options: GetOrSetOptions = { ttl: '1m', failSafe: '1h' };
+    await a.getOrSet('f', () => 'old', options);
+    clock.advance(120_000); // Expired, kept for fail-safe.
+    const started = gate();
+    const held = gate();
+    let runs = 0;
+    const failing = async () => {
+      runs++;
+      started.open();
+      await held.promise;
+      throw new Error('origin down');
+    };
+    const first = a.getOrSet('f', failing, options);
+    await started.promise; // a holds the lock; b waits on it, then tries once itself.
+    const second = b.getOrSet('f', failing, options);
+    held.open();
+    expect(await first).toBe('old');
+    expect(await second).toBe('old');
+    // One run per process, one after the other (never at once); the failure is not cached.
+    expect(runs).toBe(2);
   });
 
   it('a holder that never releases holds the others only until its lock expires', async () => {
