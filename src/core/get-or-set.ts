@@ -20,6 +20,15 @@
  * Results go through JSON both ways: a miss returns exactly what a later hit will (a `Date`
  * comes back as its ISO string in both cases), and each caller gets its own copy.
  *
+ * Across processes (a store with `flights`, i.e. Redis): the run takes the key's lock before
+ * the factory. A process that finds it held waits for the release (flights.ts), re-reads,
+ * and if there is still no fresh entry tries the lock again, so after a crashed or failed
+ * holder exactly one waiter takes over; after `lock.wait` it runs the factory itself. The
+ * holder confirms it still holds the lock right before writing and drops the write if not
+ * (the fence), then releases the lock once the write has landed, so the waiters' re-read
+ * sees it. `jitter` shortens each write's TTL by a random share so keys written together
+ * do not expire together.
+ *
  * Store failures never fail a call: a failed read is a miss, a failed write is reported
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
