@@ -66,11 +66,10 @@ export function startWorker(config: WorkerConfig): Worker {
   const next = (event: string): Promise<void> =>
     new Promise((ok, fail) => {
       const check = (): void => {
-        if ((seen.get(event) ?? 0) > 0) return ok();
-        if (child.exitCode !== null || child.signalCode !== null) {
-          return fail(new Error(`worker exited before "${event}":\n${err}`));
-        }
-        listeners.push(check);
+        if ((seen.get(event) ?? 0) > 0) ok();
+        else if (child.exitCode !== null || child.signalCode !== null) {
+          fail(new Error(`worker exited before "${event}":\n${err}`));
+        } else listeners.push(check);
       };
       check();
     });
