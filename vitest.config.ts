@@ -16,6 +16,7 @@ const CLUSTER = [
   'test/redis/flights.test.ts',
   'test/redis/bookkeeping.test.ts',
   'test/harness/harness.test.ts',
+  'test/multiprocess/cluster.test.ts',
 ];
 
 /** Test folders that need a Redis server; every other test file is a unit test. */
@@ -26,6 +27,7 @@ const NEEDS_REDIS = [
   'test/cli/**',
   'test/lifecycle.test.ts',
   'test/harness/**',
+  'test/multiprocess/**',
 ];
 
 export default defineConfig({

@@ -29,6 +29,7 @@ export type {
   HealthReport,
   InvalidateOptions,
   InvalidationResult,
+  LockOptions,
   SetOptions,
   TagSnapshot,
   TimeoutOptions,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../stores/memory/memory-store.js';
 import type { Store } from './store.js';
 import { StoreCache } from './store-cache.js';
@@ -170,5 +170,63 @@ describe('a getOrSet caller never joins a run computed before a change this cach
     gate.resolve('v');
     expect([await first, await second]).toEqual(['v', 'v']);
     expect(runs).toBe(1);
+  });
+});
+
+describe('jitter', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A memory store that records the TTL of every write. */
+  function recordingStore(): { store: Store; ttls: (number | undefined)[] } {
+    const inner = new MemoryStore({ maxMemory: 1 << 20 });
+    const ttls: (number | undefined)[] = [];
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'set') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: Parameters<MemoryStore['set']>) => {
+          ttls.push(args[2]);
+          return target.set(...args);
+        };
+      },
+    });
+    return { store, ttls };
+  }
+
+  it('shortens each write by a random share of the TTL, at most `jitter` of it', async () => {
+    const { store, ttls } = recordingStore();
+    const cache = new StoreCache(store);
+    const random = vi.spyOn(Math, 'random');
+    random.mockReturnValueOnce(0);
+    await cache.getOrSet('a', () => 1, { ttl: 10_000, jitter: 0.2 });
+    random.mockReturnValueOnce(0.999_999);
+    await cache.getOrSet('b', () => 1, { ttl: 10_000, jitter: 0.2 });
+    random.mockReturnValueOnce(0.5);
+    // With grace the stored TTL is the jittered freshness plus the grace window.
+    await cache.getOrSet('c', () => 1, { ttl: 10_000, jitter: 0.2, grace: 5_000 });
+    expect(ttls).toEqual([10_000, 8_001, 9_000 + 5_000]);
+  });
+
+  it('leaves the TTL alone without jitter, and entries without a TTL without one', async () => {
+    const { store, ttls } = recordingStore();
+    const cache = new StoreCache(store);
+    await cache.getOrSet('a', () => 1, { ttl: 10_000 });
+    await cache.getOrSet('b', () => 1, { jitter: 0.5 });
+    expect(ttls).toEqual([10_000, undefined]);
+  });
+
+  it('rejects a jitter outside [0, 1) and a lock TTL of 0, naming the option', async () => {
+    const cache = new StoreCache(new MemoryStore({ maxMemory: 1 << 20 }));
+    for (const jitter of [1, -0.1, Number.NaN]) {
+      await expect(cache.getOrSet('k', () => 1, { jitter })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('jitter'),
+      });
+    }
+    await expect(cache.getOrSet('k', () => 1, { lock: { ttl: 0 } })).rejects.toMatchObject({
+      message: expect.stringContaining('lock.ttl'),
+    });
   });
 });

@@ -20,6 +20,15 @@
  * Results go through JSON both ways: a miss returns exactly what a later hit will (a `Date`
  * comes back as its ISO string in both cases), and each caller gets its own copy.
  *
+ * Across processes (a store with `flights`, i.e. Redis): the run takes the key's lock before
+ * the factory. A process that finds it held waits for the release (flights.ts), re-reads,
+ * and if there is still no fresh entry tries the lock again, so after a crashed or failed
+ * holder exactly one waiter takes over; after `lock.wait` it runs the factory itself. The
+ * holder confirms it still holds the lock right before writing and drops the write if not
+ * (the fence), then releases the lock once the write has landed, so the waiters' re-read
+ * sees it. `jitter` shortens each write's TTL by a random share so keys written together
+ * do not expire together.
+ *
  * Store failures never fail a call: a failed read is a miss, a failed write is reported
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
@@ -40,8 +49,11 @@ import { assertKey, assertTags, resolveTtl } from './validate.js';
 /** Stands for every key in {@link GetOrSet.keysChanged} (`clear()`). */
 export const ALL_KEYS: unique symbol = Symbol('all keys');
 
-/** How long a cross-process getOrSet lock lives when the call sets no hard timeout. */
-export const DEFAULT_LOCK_MS = 10_000;
+/** How long a cross-process getOrSet lock lives unless renewed (`lock.ttl`): a dead holder blocks others this long at most. */
+export const DEFAULT_LOCK_TTL_MS = 5_000;
+
+/** How long a process waits for another's factory run before running it itself (`lock.wait`). */
+export const DEFAULT_LOCK_WAIT_MS = 10_000;
 
 /** How long `failSafe: true` keeps a value past its expiry. */
 export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
@@ -62,6 +74,10 @@ interface Plan {
   softMs: number | undefined;
   hardMs: number | undefined;
   tags: readonly string[] | undefined;
+  /** The share of `ttlMs` a write may take off at random. */
+  jitter: number;
+  lockTtlMs: number;
+  lockWaitMs: number;
 }
 
 /** The result of one factory run: the JSON text, or `undefined` for a factory that returned it. */
@@ -165,6 +181,21 @@ export class GetOrSet {
       if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
     }
     if (options.tags !== undefined) assertTags(options.tags);
+    const jitter = options.jitter ?? 0;
+    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
+      throw new CacheError(
+        'INVALID_ARGUMENT',
+        `jitter must be a number in [0, 1), got ${String(jitter)}`,
+      );
+    }
+    let lockTtlMs = DEFAULT_LOCK_TTL_MS;
+    let lockWaitMs = DEFAULT_LOCK_WAIT_MS;
+    if (options.lock !== undefined) {
+      const { ttl, wait } = options.lock;
+      if (ttl !== undefined) lockTtlMs = Math.ceil(parseDuration(ttl, 'lock.ttl'));
+      if (wait !== undefined) lockWaitMs = parseDuration(wait, 'lock.wait');
+      if (lockTtlMs < 1) throw new CacheError('INVALID_ARGUMENT', 'lock.ttl must be > 0');
+    }
     return {
       ttlMs: resolveTtl(options.ttl, defaultTtlMs),
       graceMs,
@@ -172,6 +203,9 @@ export class GetOrSet {
       softMs,
       hardMs,
       tags: options.tags,
+      jitter,
+      lockTtlMs,
+      lockWaitMs,
     };
   }
 
@@ -278,7 +312,7 @@ export class GetOrSet {
             versions = undefined;
           }
         }
-        const held = await this.#lockOrWait(key, plan);
+        const held = await this.#lockOrWait(key, plan, signal);
         if (typeof held === 'string') return held;
         const release = (): void => {
           void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
@@ -303,7 +337,8 @@ export class GetOrSet {
         const guarded = plan.tags === undefined || plan.tags.length === 0 || versions !== undefined;
         if (text !== undefined && guarded) {
           flight.early = { value: text };
-          await this.#write(key, text, plan, versions, flight);
+          if (await this.#stillHeld(key, held))
+            await this.#write(key, text, plan, versions, flight);
         }
         // Processes waiting on the lock re-read the entry when it goes: release once written.
         release();
@@ -317,27 +352,57 @@ export class GetOrSet {
   /**
    * With a shared store, takes the key's cross-process lock. Returns the lock when this
    * process should compute; the entry's text when another process computed it while we
-   * waited; `undefined` when there is no lock to take (in-process store, or the store
-   * failed — then computing locally is the fail-open choice).
+   * waited; `undefined` when there is no lock to take (in-process store), when the wait
+   * bound (`lock.wait`) ran out, or when the store failed — then computing locally is the
+   * fail-open choice.
+   *
+   * A waiter that wakes to no fresh entry tries the lock again rather than computing at
+   * once: the holder died (its lock expired), failed, or wrote nothing, and of the processes
+   * waiting exactly one takes over while the others wait on it in turn.
    */
-  async #lockOrWait(key: string, plan: Plan): Promise<HeldFlight | string | undefined> {
+  async #lockOrWait(
+    key: string,
+    plan: Plan,
+    stopping: AbortSignal,
+  ): Promise<HeldFlight | string | undefined> {
     const host = this.#host;
     const locks = host.store.flights;
     if (locks === undefined) return undefined;
-    const lockMs = Math.ceil(plan.hardMs ?? DEFAULT_LOCK_MS);
+    // Real time, not the cache's clock: the lock's TTL runs on the Redis server's.
+    const deadline = performance.now() + plan.lockWaitMs;
     try {
-      const held = await locks.acquire(key, lockMs);
-      if (held !== undefined) return held;
-      await locks.waitRelease(key, lockMs);
-      const entry = await readEntry(host.tags, key, await host.store.get(key));
-      const { clock } = host.options();
-      if (entry !== undefined && isFresh(entry, clock.now())) {
-        return entry.payload.toString('utf8');
+      for (;;) {
+        const held = await locks.acquire(key, plan.lockTtlMs);
+        if (held !== undefined) return held;
+        const left = deadline - performance.now();
+        if (left <= 0 || stopping.aborted) break;
+        await locks.waitRelease(key, Math.ceil(left));
+        const entry = await readEntry(host.tags, key, await host.store.get(key));
+        const { clock } = host.options();
+        if (entry !== undefined && isFresh(entry, clock.now())) {
+          return entry.payload.toString('utf8');
+        }
+        if (stopping.aborted) break;
       }
     } catch (err) {
       host.meter.failure('getOrSet', key, err);
     }
     return undefined;
+  }
+
+  /**
+   * The fence (flights.ts): the holder writes only if it still holds the lock. A lock that
+   * cannot be confirmed (lost, or the store failed) drops the write; the callers still get
+   * the value.
+   */
+  async #stillHeld(key: string, held: HeldFlight | undefined): Promise<boolean> {
+    if (held?.confirm === undefined) return true;
+    try {
+      return await held.confirm();
+    } catch (err) {
+      this.#host.meter.failure('getOrSet', key, err);
+      return false;
+    }
   }
 
   async #write(
@@ -350,9 +415,10 @@ export class GetOrSet {
     const host = this.#host;
     const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
     const now = host.options().clock.now();
-    const logical = plan.ttlMs !== undefined && keepMs > 0;
-    const freshUntil = logical ? now + (plan.ttlMs as number) : 0;
-    const physicalMs = physicalTtl(plan);
+    const ttlMs = jittered(plan);
+    const logical = ttlMs !== undefined && keepMs > 0;
+    const freshUntil = logical ? now + ttlMs : 0;
+    const physicalMs = physicalTtl(plan, ttlMs);
     try {
       const bytes = writeEntry(Buffer.from(text, 'utf8'), freshUntil, plan.tags, versions);
       // Checked in the same tick as the store call: a change of this key sent before it
@@ -373,9 +439,19 @@ export class GetOrSet {
   }
 }
 
+/**
+ * One write's freshness lifetime: the plan's TTL shortened by a random share of at most
+ * `jitter`, never below 1 ms. Never longer than asked, so `ttl` stays an upper bound.
+ */
+function jittered(plan: Plan): number | undefined {
+  const { ttlMs, jitter } = plan;
+  if (ttlMs === undefined || jitter === 0) return ttlMs;
+  return Math.max(1, ttlMs - Math.floor(ttlMs * jitter * Math.random()));
+}
+
 /** How long the store keeps an entry: its TTL plus the grace or fail-safe window it is kept for. */
-function physicalTtl(plan: Plan): number | undefined {
-  if (plan.ttlMs === undefined) return undefined;
+function physicalTtl(plan: Plan, ttlMs = plan.ttlMs): number | undefined {
+  if (ttlMs === undefined) return undefined;
   const keepMs = Math.max(plan.graceMs, plan.failSafeMs);
-  return keepMs > 0 ? plan.ttlMs + Math.ceil(keepMs) : plan.ttlMs;
+  return keepMs > 0 ? ttlMs + Math.ceil(keepMs) : ttlMs;
 }

@@ -103,6 +103,14 @@ export interface Store {
 export interface HeldFlight {
   /** Releases the lock and wakes the processes waiting on it. */
   release(): Promise<void>;
+  /**
+   * The fence, for locks that can be lost while held (they expire): renews the lock for a
+   * full TTL if this process still holds it and resolves `true`; `false` when it expired or
+   * another process took it. The core calls it right before writing the factory's value and
+   * drops the write on `false` (or on a rejection), so a holder whose lock ran out never
+   * writes over a newer holder's value. Absent: the lock cannot be lost.
+   */
+  confirm?(): Promise<boolean>;
 }
 
 /**
@@ -110,8 +118,16 @@ export interface HeldFlight {
  * are woken by the holder's release (pub/sub), not by polling.
  */
 export interface FlightLocks {
-  /** Takes `key`'s lock for at most `ttlMs`; `undefined` when another process holds it. */
+  /**
+   * Takes `key`'s lock; `undefined` when another process holds it. The lock is kept alive
+   * while held (renewed) and runs out at most `ttlMs` after its holder stops renewing it
+   * (a crashed process), so `ttlMs` bounds how long a dead holder blocks the others.
+   */
   acquire(key: string, ttlMs: number): Promise<HeldFlight | undefined>;
-  /** Resolves when `key`'s lock is released or expires, or after `timeoutMs`, whichever is first. */
+  /**
+   * Resolves when `key`'s lock is released, or when it may have expired (its TTL as read
+   * when the wait began has run out: the holder died, or renewed it — the caller re-checks),
+   * or after `timeoutMs`, whichever is first.
+   */
   waitRelease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }

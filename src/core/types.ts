@@ -87,6 +87,28 @@ export interface GetOrSetOptions extends CallOptions {
   failSafe?: boolean | Duration;
   /** How long callers wait for the factory: a duration sets soft and hard; see {@link TimeoutOptions}. */
   timeout?: Duration | TimeoutOptions;
+  /**
+   * A fraction in [0, 1): each write's freshness lifetime is `ttl` shortened by a random
+   * amount up to this share of it (0.1: between 90 % and 100 % of `ttl`), so entries written
+   * together do not all expire, and refresh, in the same instant. Default 0.
+   */
+  jitter?: number;
+  /** The cross-process lock of a shared backend (Redis); see {@link LockOptions}. */
+  lock?: LockOptions;
+}
+
+/** How getOrSet's cross-process lock behaves (shared backends only; in-process stores ignore it). */
+export interface LockOptions {
+  /**
+   * The lock's time to live: renewed while the factory runs, so it bounds how long a
+   * holder that died (killed, host lost) blocks the other processes. Default 5 s.
+   */
+  ttl?: Duration;
+  /**
+   * How long a process waits for another process's factory run before it runs the factory
+   * itself (without the lock). Default 10 s.
+   */
+  wait?: Duration;
 }
 
 /** Options for {@link Cache.invalidateTags}. */

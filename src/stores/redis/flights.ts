@@ -3,46 +3,79 @@
  * process sharing the Redis.
  *
  * - `acquire`: `SET <lock> <token> NX PX <ttl>`. The token is random per acquisition, so
- *   a holder whose lock expired (it was slower than the TTL) can never release the lock a
- *   later holder took.
+ *   a holder whose lock expired can never renew or release the lock a later holder took.
+ * - While held, the lock is renewed every third of its TTL (a compare-and-PEXPIRE script),
+ *   so a factory may run longer than the TTL without a second process starting its own
+ *   run, while a holder that dies (SIGKILL, a lost host) stops renewing and its lock runs
+ *   out one TTL later at most. The TTL is therefore a crash-detection delay, not a bound on
+ *   the factory.
+ * - `confirm`: the same renewal, run once more right before the holder writes its value.
+ *   It answers false when the lock expired or another process holds it now; the core then
+ *   drops the write (its callers still get the value). This is the fence: a holder whose
+ *   lock ran out — its event loop stalled, or Redis was unreachable, for longer than the
+ *   TTL — would otherwise write a value computed before a newer holder's over that one.
+ *   After a successful confirm the lock has a full TTL to live, far longer than the one
+ *   SET that follows, so the write lands while the lock is still ours. What it does not
+ *   cover: a SET delayed past a whole TTL after the confirm (a server paused in between)
+ *   or a failover that loses the lock key; Redis offers no compare-and-set across two keys
+ *   on a Cluster unless they share a slot, and the write must stay the store's own (a
+ *   tiered store does more than one SET), so the fence is this check, not a script.
  * - `release`: a script deletes the lock only if the token still matches and, in the same
- *   step, PUBLISHes the data key on one shared channel.
+ *   step, PUBLISHes the data key on the cache's channel (one per database and prefix).
  * - `waitRelease`: waiters listen on that channel through one subscriber connection per
  *   store, opened on first use and closed by `stop()`; a Map from data key to waiters
  *   dispatches the messages. No polling: a waiter wakes on the release message, or when
- *   the lock's own PX runs out (the holder crashed, or a message was lost while the
- *   subscriber reconnected), or at the caller's timeout — whichever comes first.
+ *   the lock's PX (as read when the wait began) runs out — the holder crashed, renewed,
+ *   or a message was lost while the subscriber reconnected — or at the caller's bound,
+ *   whichever comes first. The core then re-reads the entry and, if it is not there, tries
+ *   the lock again: after a crash exactly one waiter takes it over.
  *
  * The subscription is confirmed before a waiter asks the lock's PTTL, so a release that
  * lands between our failed SET NX and the subscription is seen as "lock gone" (PTTL -2)
  * and cannot be missed.
+ *
+ * Plain PUBLISH, not sharded pub/sub, on a Cluster too, and one subscriber connection per
+ * cache. SPUBLISH measures cheaper per message (bench/flights-pubsub.ts: about 60–90 µs
+ * publish→wake against 200–260 µs at p50, 11–13 µs of server CPU against 35–44 µs, since
+ * the cluster bus copies a PUBLISH to every node), but that is one message per factory run,
+ * and SSUBSCRIBE would need a channel per slot — a subscribe round trip per wait or a
+ * slot-to-channel table, a subscriber on every shard resubscribed when slots move — and
+ * Redis 7. A lost message only delays a waiter to the lock's PX, never breaks it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { FlightLocks, HeldFlight } from '../../core/store.js';
 import { closeNow, isCluster } from './connect.js';
-import { FLIGHT_CHANNEL, type KeyCodec } from './keys.js';
+import { flightChannel, type KeyCodec } from './keys.js';
 import { toCacheError } from './redis-errors.js';
-import { RELEASE_LOCK, runScript } from './scripts.js';
+import { EXTEND_LOCK, RELEASE_LOCK, runScript } from './scripts.js';
 
 /** What the locks need from their store. */
 export interface FlightHost {
   codec: KeyCodec;
   /** The store's (connected) client. */
   client(): Promise<Redis | Cluster>;
-  /** Reports a failure of the subscriber connection (the store turns it into an event). */
+  /** Reports a failure of the subscriber connection or of a renewal (the store turns it into an event). */
   onError(err: unknown): void;
 }
 
 type Wake = () => void;
 
+/** The database a client works on (Cluster: always 0), for the channel name. */
+function dbOf(client: Redis | Cluster): number {
+  return isCluster(client) ? 0 : (client.options.db ?? 0);
+}
+
 /** Redis-backed {@link FlightLocks}; `close()` drops the subscriber and wakes every waiter. */
 export class RedisFlightLocks implements FlightLocks {
   readonly #host: FlightHost;
   readonly #waiters = new Map<string, Set<Wake>>();
+  /** Renewal timers of the locks this process holds, cleared by `close()`. */
+  readonly #renewals = new Set<NodeJS.Timeout>();
   #subscriber: Redis | Cluster | undefined;
   #subscribed: Promise<void> | undefined;
+  #channel: string | undefined;
   /** Set by `close()`: a flight still running after stop() must not open a new subscriber. */
   #closed = false;
 
@@ -61,11 +94,56 @@ export class RedisFlightLocks implements FlightLocks {
       throw toCacheError(err, 'lock');
     }
     if (reply === null) return undefined;
+    return this.#held(client, key, lock, token, ttlMs);
+  }
+
+  /** The handle of a lock just taken, renewing it until released or lost. */
+  #held(
+    client: Redis | Cluster,
+    key: string,
+    lock: Buffer,
+    token: string,
+    ttlMs: number,
+  ): HeldFlight {
     const dataKey = this.#host.codec.key(key);
+    const channel = flightChannel(dbOf(client), this.#host.codec.sep);
+    let lost = false;
+    let timer: NodeJS.Timeout | undefined;
+    const stopRenewing = (): void => {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      this.#renewals.delete(timer);
+      timer = undefined;
+    };
+    const renew = async (): Promise<boolean> => {
+      if (lost) return false;
+      let reply: unknown;
+      try {
+        reply = await runScript(client, EXTEND_LOCK, [lock], [token, ttlMs]);
+      } catch (err) {
+        throw toCacheError(err, 'lock');
+      }
+      if (Number(reply) !== 1) {
+        lost = true;
+        stopRenewing();
+      }
+      return !lost;
+    };
+    // A third of the TTL: two renewals can fail (a slow command) before the lock runs out.
+    timer = setInterval(
+      () => {
+        renew().catch((err) => this.#host.onError(err));
+      },
+      Math.max(1, Math.floor(ttlMs / 3)),
+    );
+    timer.unref();
+    this.#renewals.add(timer);
     return {
+      confirm: renew,
       release: async () => {
+        stopRenewing();
         try {
-          await runScript(client, RELEASE_LOCK, [lock], [token, FLIGHT_CHANNEL, dataKey]);
+          await runScript(client, RELEASE_LOCK, [lock], [token, channel, dataKey]);
         } catch (err) {
           throw toCacheError(err, 'unlock');
         }
@@ -121,9 +199,11 @@ export class RedisFlightLocks implements FlightLocks {
     this.#closed = false;
   }
 
-  /** Closes the subscriber and releases every waiter (they re-read and carry on). */
+  /** Closes the subscriber, stops renewing held locks and releases every waiter (they re-read and carry on). */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#renewals) clearInterval(timer);
+    this.#renewals.clear();
     for (const set of this.#waiters.values()) for (const wake of [...set]) wake();
     this.#waiters.clear();
     const sub = this.#subscriber;
@@ -149,15 +229,17 @@ export class RedisFlightLocks implements FlightLocks {
   async #openSubscriber(): Promise<void> {
     const client = await this.#host.client();
     if (this.#closed) throw new CacheError('STOPPED', 'the cache was stopped');
+    const channel = flightChannel(dbOf(client), this.#host.codec.sep);
+    this.#channel = channel;
     // A connection of its own: a subscribed RESP2 connection cannot send other commands.
     const sub: Redis | Cluster = isCluster(client) ? client.duplicate() : client.duplicate();
     this.#subscriber = sub;
     sub.on('error', (err: unknown) => this.#host.onError(err));
-    sub.on('message', (channel: string, message: string) => {
-      if (channel !== FLIGHT_CHANNEL) return;
+    sub.on('message', (from: string, message: string) => {
+      if (from !== this.#channel) return;
       const set = this.#waiters.get(message);
       if (set !== undefined) for (const wake of [...set]) wake();
     });
-    await sub.subscribe(FLIGHT_CHANNEL);
+    await sub.subscribe(channel);
   }
 }

@@ -37,8 +37,15 @@ import { prefixSeparator } from '../../core/options.js';
 /** The byte after the prefix that marks a bookkeeping key: never part of valid UTF-8. */
 export const MARK = 0xff;
 
-/** The Pub/Sub channel on which getOrSet lock holders announce a release (message: the data key). */
-export const FLIGHT_CHANNEL = '__codeai:flights';
+/**
+ * The Pub/Sub channel on which getOrSet lock holders announce a release (message: the data
+ * key): one per database and prefix, so caches that share a server but not a keyspace never
+ * wake each other's waiters. Pub/Sub ignores databases (a PUBLISH reaches subscribers on
+ * every one), hence the database number in the name.
+ */
+export function flightChannel(db: number, sep: string): string {
+  return `__codeai:flights:${db}:${sep}`;
+}
 
 /** One cache's key layout. */
 export class KeyCodec {

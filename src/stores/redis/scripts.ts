@@ -79,6 +79,19 @@ return v
 `);
 
 /**
+ * Renews a getOrSet lock for ARGV[2] ms only if this holder still owns it (its token):
+ * 1 when renewed, 0 when the lock expired or another holder took it. KEYS[1] = lock;
+ * ARGV[1] = token.
+ */
+export const EXTEND_LOCK = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`);
+
+/**
  * Releases a getOrSet lock only if this holder still owns it (its token), then tells the
  * waiters on the flight channel. KEYS[1] = lock; ARGV[1] = token, ARGV[2] = channel,
  * ARGV[3] = the data key (the message).
