@@ -16,6 +16,8 @@ const CLUSTER = [
   'test/redis/flights.test.ts',
   'test/redis/bookkeeping.test.ts',
   'test/harness/harness.test.ts',
+  'test/tiered/conformance.cluster.test.ts',
+  'test/tiered/cluster.test.ts',
 ];
 
 /** Test folders that need a Redis server; every other test file is a unit test. */
@@ -26,6 +28,7 @@ const NEEDS_REDIS = [
   'test/cli/**',
   'test/lifecycle.test.ts',
   'test/harness/**',
+  'test/tiered/**',
 ];
 
 export default defineConfig({
