@@ -6,8 +6,7 @@
  * how fast it happens is the benchmark's job (bench/tiered.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../eventually.js';
 import { startWorkers, type Worker } from './processes.js';
 

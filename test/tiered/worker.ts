@@ -28,6 +28,8 @@ async function handle(op: string, args: unknown[]): Promise<unknown> {
     case 'set':
       await cache.set(key, value, args[2] as number | undefined, args[3] as { tags?: string[] });
       return null;
+    case 'health':
+      return cache.health();
     case 'mset':
       await cache.mset(args[0] as Record<string, string>);
       return null;
@@ -64,6 +66,8 @@ async function handle(op: string, args: unknown[]): Promise<unknown> {
       );
       return { runs: factoryRuns, distinct: new Set(results.map((r) => JSON.stringify(r))).size };
     }
+    case 'getOrSet':
+      return cache.getOrSet(key, () => value, { ttl: '1m' });
     case 'bus':
       return cache.bus;
     case 'stop':
