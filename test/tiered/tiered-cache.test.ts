@@ -16,7 +16,10 @@ afterEach(async () => {
 });
 
 /** Started caches sharing one fresh prefix. */
-async function instances(count: number, extra: TieredCacheOptions = {}): Promise<TieredCache[]> {
+async function instances<N extends 1 | 2>(
+  count: N,
+  extra: TieredCacheOptions = {},
+): Promise<N extends 1 ? [TieredCache] : [TieredCache, TieredCache]> {
   const prefix = `tiered-${randomUUID()}`;
   const caches = Array.from(
     { length: count },
@@ -25,7 +28,7 @@ async function instances(count: number, extra: TieredCacheOptions = {}): Promise
   made.push(...caches);
   for (const c of caches) prefixes.set(c, prefix);
   await Promise.all(caches.map((c) => c.start()));
-  return caches;
+  return caches as N extends 1 ? [TieredCache] : [TieredCache, TieredCache];
 }
 
 describe('TieredCache L1 lifetime', () => {
