@@ -1,0 +1,28 @@
+/**
+ * The reading process of the invalidation-latency benchmark (bench/tiered.ts): one
+ * TieredCache polling one key as fast as its event loop allows (an L1 hit until the
+ * invalidation lands, then one Redis read), reporting each new value it serves with the
+ * monotonic clock, which every process on the machine shares.
+ */
+import { setImmediate as tick } from 'node:timers/promises';
+import { TieredCache, type TieredCacheOptions } from '../src/index.js';
+
+const options = JSON.parse(process.env.TIERED_OPTIONS ?? '{}') as TieredCacheOptions;
+const key = process.env.TIERED_KEY ?? 'hot';
+const cache = new TieredCache(options);
+await cache.start();
+let last: string | undefined;
+let running = true;
+process.on('disconnect', () => {
+  running = false;
+});
+process.send?.({ ready: true });
+while (running) {
+  const value = (await cache.get(key))?.toString();
+  if (value !== last) {
+    last = value;
+    process.send?.({ value, at: process.hrtime.bigint().toString() });
+  }
+  await tick();
+}
+await cache.stop();
