@@ -5,7 +5,7 @@
  *    of a 100-byte value; CPU time per operation, median of interleaved rounds).
  *    Bar: an L1 hit costs at most 1.5× a MemoryCache hit.
  * 2. Invalidation latency, process A → process B: A `set`s a key, B (another process,
- *    bench/tiered-reader.ts) polls `get` and reports when it first serves the new value,
+ *    bench/tiered-reader.ts) polls `get` every millisecond and reports when it first serves the new value,
  *    on the machine's monotonic clock. Bar: p99 ≤ 50 ms.
  * 3. Cost per write: TieredCache `set` (Redis write + L1 write + PUBLISH) vs RedisCache
  *    `set`, CPU time per write in this process and redis-server's CPU per write.
@@ -170,7 +170,7 @@ async function invalidationLatency(server: RedisServer): Promise<boolean> {
 async function mechanisms(server: RedisServer): Promise<void> {
   const writes = 5_000;
   const rows: string[][] = [
-    ['mechanism', 'delivery p50', 'delivery p99', 'server CPU/write', 'msgs for 1k-key delete'],
+    ['mechanism', 'delivery p50', 'delivery p99', 'server CPU/write', '1k-key delete: messages'],
   ];
   for (const mechanism of ['pubsub', 'tracking'] as const) {
     const writer = new Redis(server.port, server.host);
@@ -179,9 +179,11 @@ async function mechanisms(server: RedisServer): Promise<void> {
     const sub = new Redis({ port: server.port, host: server.host, protocol: 2 });
     const tracked = new Redis(server.port, server.host);
     let received = 0;
+    let bytes = 0;
     let onMessage: (() => void) | undefined;
-    sub.on('message', (_channel: string, _message: unknown) => {
+    sub.on('message', (_channel: string, message: unknown) => {
       received++;
+      bytes += String(message).length;
       onMessage?.();
     });
     if (mechanism === 'pubsub') {
@@ -221,10 +223,11 @@ async function mechanisms(server: RedisServer): Promise<void> {
     const before = await serverCpu(server);
     for (let i = 0; i < writes; i++) await write(i);
     const after = await serverCpu(server);
-    // A pattern delete of 1,000 keys: one message for Pub/Sub, one per key for tracking.
+    // A pattern delete of 1,000 keys: one glob for Pub/Sub, every key's name for tracking.
     const keys = Array.from({ length: 1000 }, (_, i) => `m:del:${i}`);
     await writer.mset(keys.flatMap((k) => [k, 'v']));
     received = 0;
+    bytes = 0;
     await writer.unlink(...keys);
     if (mechanism === 'pubsub') await writer.publish('bench:inv', '{"i":"x","p":"m:del:*"}');
     await writer.ping();
@@ -235,7 +238,7 @@ async function mechanisms(server: RedisServer): Promise<void> {
       ms(percentile(latencies, 50)),
       ms(percentile(latencies, 99)),
       us(((after - before) * 1e6) / writes),
-      String(received),
+      `${received} (${bytes} bytes)`,
     ]);
     writer.disconnect();
     sub.disconnect();
