@@ -27,8 +27,16 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()));
 });
 
-/** B holds `key` in its L1 with `value` (a read fills it). */
+/**
+ * B holds `key` in its L1 with `value`. A read that overlaps an invalidation message for
+ * the key stores nothing (by design), so first let every message A sent reach B (only A
+ * writes in these tests), then read: that read fills B's L1.
+ */
 async function primed(key: string, value: string | null): Promise<void> {
+  const sent = (await a.call<{ published: number }>('bus')).published;
+  await eventually(async () =>
+    expect((await b.call<{ received: number }>('bus')).received).toBeGreaterThanOrEqual(sent),
+  );
   expect(await b.call('get', key)).toBe(value);
 }
 

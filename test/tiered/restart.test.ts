@@ -31,7 +31,13 @@ describe('TieredCache across a Redis restart', () => {
   it('serves L1 while Redis is down, then clears it and uses Redis again', async () => {
     const [a, b] = workers as [Worker, Worker];
     await a.call('set', 'k', 'v1');
+    // A read that overlaps the write's invalidation message stores nothing in L1 (by
+    // design): let the message land, then read, so B's L1 holds the value.
+    await eventually(async () =>
+      expect((await b.call<{ received: number }>('bus')).received).toBeGreaterThan(0),
+    );
     expect(await b.call('get', 'k')).toBe('v1');
+    expect((await b.call<{ entries: number }>('stats')).entries).toBe(1);
 
     await server.kill();
     // Reads: L1 hits are served, misses fail open; nothing hangs (each call resolves).

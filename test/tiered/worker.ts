@@ -30,6 +30,8 @@ async function handle(op: string, args: unknown[]): Promise<unknown> {
       return null;
     case 'health':
       return cache.health();
+    case 'stats':
+      return cache.stats();
     case 'mset':
       await cache.mset(args[0] as Record<string, string>);
       return null;
