@@ -14,7 +14,7 @@
  *   invalidations drop the L1 copies first (so this instance never serves what it is
  *   changing), then change L2, then publish. When L2 fails, a `set` still lands in L1
  *   (this instance keeps serving what it wrote) and the failure reaches the caller as from
- *   a RedisCache; `incr`/`decr` fail without touching L1 (a counter must not fork).
+ *   a RedisCache; `incr`/`decr` drop the copy and fail (a counter must not fork).
  * - **Tags**: an entry records Redis's tag versions (the core's envelope), and those
  *   versions are remembered here (tag-cache.ts) so a tagged L1 hit costs no round trip.
  * - **Recovery**: when the bus's subscription drops, fills stop; when it is back, and when
