@@ -17,6 +17,8 @@ const CLUSTER = [
   'test/redis/bookkeeping.test.ts',
   'test/harness/harness.test.ts',
   'test/multiprocess/cluster.test.ts',
+  'test/tiered/conformance.cluster.test.ts',
+  'test/tiered/cluster.test.ts',
 ];
 
 /** Test folders that need a Redis server; every other test file is a unit test. */
@@ -28,6 +30,7 @@ const NEEDS_REDIS = [
   'test/lifecycle.test.ts',
   'test/harness/**',
   'test/multiprocess/**',
+  'test/tiered/**',
 ];
 
 export default defineConfig({

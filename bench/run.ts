@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
- * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`, `serve`) runs one suite.
+ * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`, `serve`, `tiered`) runs one suite.
  * Benchmarks report; they never gate CI.
  */
 import { benchCodeAI } from './codeai.js';
@@ -8,6 +8,7 @@ import { benchHttp } from './http/run.js';
 import { benchMemory } from './memory.js';
 import { benchRedis } from './redis.js';
 import { benchServe } from './serve.js';
+import { benchTiered } from './tiered.js';
 
 const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<boolean>> = {
   http: () => benchHttp(),
   codeai: benchCodeAI,
   serve: () => benchServe(),
+  tiered: benchTiered,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

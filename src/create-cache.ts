@@ -1,14 +1,18 @@
+import type { Duration } from './core/duration.js';
 import { CacheError } from './core/errors.js';
 import type { Cache } from './core/types.js';
 import { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
 import { RedisCache } from './stores/redis/redis-cache.js';
 import type { RedisCacheOptions } from './stores/redis/redis-options.js';
 import { parseRedisUrl } from './stores/redis/redis-url.js';
+import { TieredCache } from './stores/tiered/tiered-cache.js';
+import type { TieredCacheOptions } from './stores/tiered/tiered-options.js';
 
 /** `createCache` configuration: the backend's `type` plus that backend's options. */
 export type CacheConfig =
   | ({ type: 'memory' } & MemoryCacheOptions)
-  | ({ type: 'redis' } & RedisCacheOptions);
+  | ({ type: 'redis' } & RedisCacheOptions)
+  | ({ type: 'tiered' } & TieredCacheOptions);
 
 const MEMORY_URL_OPTIONS = [
   'maxMemory',
@@ -37,10 +41,12 @@ export function createCache(config: CacheConfig | string = { type: 'memory' }): 
     case 'redis':
       // Validates every option now; connects only on start() or the first operation.
       return new RedisCache(options as RedisCacheOptions);
+    case 'tiered':
+      return new TieredCache(options as TieredCacheOptions);
     default:
       throw new CacheError(
         'INVALID_CONFIG',
-        `type must be "memory" or "redis", got ${JSON.stringify(type)}`,
+        `type must be "memory", "redis" or "tiered", got ${JSON.stringify(type)}`,
       );
   }
 }
@@ -53,6 +59,7 @@ export function configFromUrl(url: string): CacheConfig {
     parseRedisUrl(url);
     return { type: 'redis', url };
   }
+  if (/^tiered\+rediss?:/i.test(url)) return tieredConfigFromUrl(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -80,7 +87,49 @@ export function configFromUrl(url: string): CacheConfig {
     default:
       throw new CacheError(
         'INVALID_CONFIG',
-        `unsupported cache URL scheme "${parsed.protocol}" (use memory://, redis:// or rediss://)`,
+        `unsupported cache URL scheme "${parsed.protocol}" (use memory://, redis://, rediss://, tiered+redis:// or tiered+rediss://)`,
       );
   }
+}
+
+/** The query options of a `tiered+redis://` URL that belong to the tiered cache, not to Redis. */
+const TIERED_URL_OPTIONS = ['l1.maxMemory', 'l1.maxEntries', 'l1.ttl', 'l1.serialize', 'jitter'];
+
+/**
+ * `tiered+redis://host:port/db?l1.maxMemory=16mb&l1.ttl=30s&prefix=app` (or `tiered+rediss://`):
+ * the Redis URL as for `redis://`, plus the L1's options.
+ */
+function tieredConfigFromUrl(url: string): CacheConfig {
+  const redisUrl = url.replace(/^tiered\+/i, '');
+  const { options: q } = parseRedisUrlWithout(redisUrl);
+  const l1: NonNullable<TieredCacheOptions['l1']> = {};
+  let jitter: number | undefined;
+  for (const [name, value] of q) {
+    if (name === 'l1.maxMemory') l1.maxMemory = value;
+    else if (name === 'l1.ttl') l1.ttl = value as Duration;
+    else if (name === 'l1.maxEntries') l1.maxEntries = Number(value);
+    else if (name === 'l1.serialize') l1.serialize = value !== 'false';
+    else if (name === 'jitter') jitter = Number(value);
+  }
+  const rest = stripParams(redisUrl, TIERED_URL_OPTIONS);
+  parseRedisUrl(rest);
+  return { type: 'tiered', url: rest, l1, ...(jitter === undefined ? {} : { jitter }) };
+}
+
+/** The tiered options found in a URL's query (the rest is checked by the Redis parser). */
+function parseRedisUrlWithout(url: string): { options: [string, string][] } {
+  const query = url.indexOf('?');
+  if (query === -1) return { options: [] };
+  const params = new URLSearchParams(url.slice(query + 1));
+  return { options: [...params].filter(([name]) => TIERED_URL_OPTIONS.includes(name)) };
+}
+
+/** `url` without the query parameters named in `names`. */
+function stripParams(url: string, names: readonly string[]): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const params = new URLSearchParams(url.slice(query + 1));
+  for (const name of names) params.delete(name);
+  const text = params.toString();
+  return text === '' ? url.slice(0, query) : `${url.slice(0, query)}?${text}`;
 }

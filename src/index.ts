@@ -40,3 +40,5 @@ export * from './proxy/index.js';
 export { MemoryCache, type MemoryCacheOptions } from './stores/memory/memory-cache.js';
 export { RedisCache } from './stores/redis/redis-cache.js';
 export type { RedisCacheOptions, RedisNode } from './stores/redis/redis-options.js';
+export { TieredCache } from './stores/tiered/tiered-cache.js';
+export type { TieredCacheOptions, TieredL1Options } from './stores/tiered/tiered-options.js';

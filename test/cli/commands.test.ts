@@ -183,7 +183,7 @@ describe('every command', () => {
     ],
     [
       ['get', 'k', '--cache', 'http://cache:6379'],
-      'unsupported cache URL scheme "http:" (use memory://, redis:// or rediss://)',
+      'unsupported cache URL scheme "http:" (use memory://, redis://, rediss://, tiered+redis:// or tiered+rediss://)',
       'get',
     ],
     [['bench', '--fast'], 'unknown option --fast for bench', 'bench'],

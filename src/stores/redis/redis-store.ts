@@ -167,6 +167,19 @@ export class RedisStore implements Store {
     return this.#later('get', (client) => client.getBuffer(this.#codec.key(key)).then(orUndefined));
   }
 
+  /**
+   * GET and PTTL of one key, sent together: the value and how long Redis keeps it
+   * (`undefined` for no expiry), for a tier in front that must never keep a copy longer.
+   */
+  getWithTtl(key: string): Promise<{ value: Buffer; ttlMs: number | undefined } | undefined> {
+    return this.#run('get', async (c) => {
+      const k = this.#codec.key(key);
+      const [value, ttl] = await Promise.all([c.getBuffer(k), c.pttl(k)]);
+      if (value === null || ttl === -2) return undefined;
+      return { value, ttlMs: ttl < 0 ? undefined : ttl };
+    });
+  }
+
   set(key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
     const c = this.#conn.ready;
     if (c !== undefined && this.#breaker.closed) {

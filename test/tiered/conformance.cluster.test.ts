@@ -1,0 +1,4 @@
+import { describeConformance } from '../conformance/suite.js';
+import { namespacedTiered } from './util.js';
+
+describeConformance('tiered cluster', namespacedTiered('cluster'));
