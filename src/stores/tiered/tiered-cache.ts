@@ -1,4 +1,3 @@
-import { parseDuration } from '../../core/duration.js';
 import type { Jsonified } from '../../core/json.js';
 import { resolveCommonOptions } from '../../core/options.js';
 import { StoreCache } from '../../core/store-cache.js';
@@ -139,19 +138,10 @@ export class TieredCache extends StoreCache {
     return stats;
   }
 
+  /** The cache-wide `jitter` as the default of getOrSet's own per-call `jitter`. */
   #jittered(options: GetOrSetOptions | undefined): GetOrSetOptions | undefined {
-    if (this.#jitter === 0) return options;
-    let ttlMs: number | undefined;
-    try {
-      const ttl = options?.ttl;
-      ttlMs =
-        ttl === undefined || ttl === 0 ? this.options.defaultTtlMs : parseDuration(ttl, 'ttl');
-    } catch {
-      return options; // Invalid: the core rejects it with its own message.
-    }
-    if (ttlMs === undefined || ttlMs === 0) return options;
-    const shortened = Math.max(1, Math.round(ttlMs * (1 - this.#jitter * Math.random())));
-    return { ...options, ttl: shortened };
+    if (this.#jitter === 0 || options?.jitter !== undefined) return options;
+    return { ...options, jitter: this.#jitter };
   }
 
   #report(operation: string, err: unknown): void {
