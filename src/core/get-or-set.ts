@@ -373,21 +373,34 @@ export class GetOrSet {
     try {
       for (;;) {
         const held = await locks.acquire(key, plan.lockTtlMs);
-        if (held !== undefined) return held;
+        if (held !== undefined) {
+          // Double-checked: another process may have written the entry and released its
+          // lock between our read (a miss) and our lock; then its value is the answer.
+          const fresh = await this.#freshText(key);
+          if (fresh === undefined) return held;
+          await held.release();
+          return fresh;
+        }
         const left = deadline - performance.now();
         if (left <= 0 || stopping.aborted) break;
         await locks.waitRelease(key, Math.ceil(left));
-        const entry = await readEntry(host.tags, key, await host.store.get(key));
-        const { clock } = host.options();
-        if (entry !== undefined && isFresh(entry, clock.now())) {
-          return entry.payload.toString('utf8');
-        }
+        const fresh = await this.#freshText(key);
+        if (fresh !== undefined) return fresh;
         if (stopping.aborted) break;
       }
     } catch (err) {
       host.meter.failure('getOrSet', key, err);
     }
     return undefined;
+  }
+
+  /** The entry's text when the store holds a fresh one for `key`. */
+  async #freshText(key: string): Promise<string | undefined> {
+    const host = this.#host;
+    const entry = await readEntry(host.tags, key, await host.store.get(key));
+    return entry !== undefined && isFresh(entry, host.options().clock.now())
+      ? entry.payload.toString('utf8')
+      : undefined;
   }
 
   /**

@@ -24,7 +24,6 @@
  *   release drops its own L1 copy before re-reading, since the holder just replaced it.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { isFresh, readEntry } from '../../core/entry.js';
 import { CacheError } from '../../core/errors.js';
 import type { FlightLocks, MaybePromise, Store } from '../../core/store.js';
 import type { HealthReport } from '../../core/types.js';
@@ -81,35 +80,14 @@ export class TieredStore implements Store {
     });
     const locks = l2.flights;
     this.flights = {
-      acquire: async (key, ttlMs) => {
-        const held = await locks.acquire(key, ttlMs);
-        if (held === undefined) return undefined;
-        // Double-checked: another process may have written the value and released its lock
-        // between our read (a miss) and our lock. Then we hand the lock back and report it
-        // taken; the core waits (the lock is gone: at once) and reads the fresh value.
-        if (await this.#freshInL2(key, options.now)) {
-          await held.release();
-          return undefined;
-        }
-        return held;
-      },
+      // The core double-checks the entry after taking the lock (get-or-set.ts).
+      acquire: (key, ttlMs) => locks.acquire(key, ttlMs),
       // The holder has just written the key: our copy, if any, is the one it replaced.
       waitRelease: async (key, timeoutMs, signal) => {
         await locks.waitRelease(key, timeoutMs, signal);
         this.#dropLocal({ keys: [key] });
       },
     };
-  }
-
-  /** True when L2 holds a fresh, valid entry for `key` (false when it cannot tell). */
-  async #freshInL2(key: string, now: () => number): Promise<boolean> {
-    try {
-      const bytes = await this.#l2.get(key);
-      const entry = await readEntry(this, key, bytes);
-      return entry !== undefined && isFresh(entry, now());
-    } catch {
-      return false;
-    }
   }
 
   /** Calls `listener` whenever L1 copies are dropped (locally or on a message). */
