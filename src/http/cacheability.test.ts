@@ -84,8 +84,9 @@ describe('storability (RFC 9111 §3, §4.2.2, §5.2.2)', () => {
     [206, ['cache-control', 'max-age=60', 'content-range', 'bytes 0-9/*'], {}, 'content-range'],
     [206, ['cache-control', 'max-age=60', 'content-range', 'items 0-9/100'], {}, 'content-range'],
     [206, ['cache-control', 'max-age=60', 'content-range', 'bytes 0-100/100'], {}, 'content-range'],
-    // Never: 304, 1xx.
+    // Never: 304, 1xx, and a 416, which answers a Range the key does not hold.
     [304, ['cache-control', 'max-age=60'], {}, 'status'],
+    [416, ['cache-control', 'max-age=60'], {}, 'status'],
     // Directives.
     [200, ['cache-control', 'no-store, max-age=60'], {}, 'no-store'],
     [200, ['cache-control', 'no-store, must-understand, max-age=60'], {}, undefined],

@@ -178,8 +178,9 @@ export function storability(
 ): NotStoredReason | undefined {
   const cc = facts.directives;
   const status = facts.status;
-  // §3: only final responses; a 304 is not a response of its own.
-  if (status < 200 || status === 304) return 'status';
+  // §3: only final responses; a 304 is not a response of its own, and a 416 answers the
+  // request's Range (RFC 9110 §15.5.17), which the key does not hold.
+  if (status < 200 || status === 304 || status === 416) return 'status';
   // §3.3: partial content is stored only when its ranges are understood — here one
   // `Content-Range: bytes a-b/length` with the complete length known (partial-content.ts);
   // a multipart/byteranges 206, another unit or an unknown length is not.

@@ -69,6 +69,8 @@ export interface ForwardEdits {
 }
 
 const CLIENT_VALIDATORS = ['if-none-match', 'if-modified-since'] as const;
+const RANGE_FIELDS = ['range', 'if-range'] as const;
+const BOTH = [...CLIENT_VALIDATORS, ...RANGE_FIELDS] as const;
 const NONE: readonly string[] = [];
 
 /** What to change in the request before the origin sees this miss; `undefined` for nothing. */
@@ -80,8 +82,17 @@ export function forwardEdits(
   // A conditional request asks the origin for the full response so it can be stored; the
   // recorder answers the client's validators itself (RFC 9111 §4.3.2). `Range` and
   // `If-Range` go through: the origin's 206 is what the client asked for, and the cache
-  // stores and combines it (RFC 9111 §3.3–§3.4, partial-content.ts).
-  const remove = ctx.conditions !== undefined ? CLIENT_VALIDATORS : NONE;
+  // stores and combines it (RFC 9111 §3.3–§3.4, partial-content.ts) — except for the cache's
+  // own background refresh, which fetches the whole representation (`whole`).
+  const conditional = ctx.conditions !== undefined;
+  const remove =
+    outcome.whole === true && ctx.range !== undefined
+      ? conditional
+        ? BOTH
+        : RANGE_FIELDS
+      : conditional
+        ? CLIENT_VALIDATORS
+        : NONE;
   if (validators === undefined && remove.length === 0) return undefined;
   return { remove, set: validators ?? [] };
 }

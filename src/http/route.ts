@@ -62,6 +62,11 @@ export type Outcome =
        * the origin sees it, revalidating a stored entry (RFC 9111 §4.3.1). Flat, lowercase.
        */
       readonly validators: FlatHeaders | undefined;
+      /**
+       * Ask for the whole representation: `Range` and `If-Range` come off the request (the
+       * cache's own background refresh of a complete entry, which a 206 must not replace).
+       */
+      readonly whole?: boolean;
     };
 
 const BYPASS: Plan = { kind: 'bypass' };
@@ -211,9 +216,14 @@ export class HttpCacheRoute {
     return this.#fetch(ctx, undefined, true, snapshot, stored);
   }
 
-  /** Starts an origin fetch that stores its result, without reading the cache first. */
-  refresh(ctx: ReadContext): Promise<Outcome> {
-    return this.#fetch(ctx, undefined, false);
+  /**
+   * Starts an origin fetch that stores its result, without reading the cache first: the
+   * background refresh of a stale complete entry, so it asks for the whole representation
+   * even when the request that triggered it carried a `Range`.
+   */
+  async refresh(ctx: ReadContext): Promise<Outcome> {
+    const outcome = await this.#fetch(ctx, undefined, false);
+    return outcome.kind === 'fetch' ? { ...outcome, whole: true } : outcome;
   }
 
   async #fetch(

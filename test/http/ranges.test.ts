@@ -29,6 +29,7 @@ const LAST_MODIFIED = 'Mon, 01 Jan 2029 00:00:00 GMT';
  */
 class RangeOrigin extends Origin {
   version = 1;
+  cc = 'max-age=60';
   readonly ranges: (string | undefined)[] = [];
 
   override async handle(
@@ -43,7 +44,7 @@ class RangeOrigin extends Origin {
     const etag = `"v${this.version}"`;
     const headers = {
       'content-type': 'application/octet-stream',
-      'cache-control': 'max-age=60',
+      'cache-control': this.cc,
       'accept-ranges': 'bytes',
       etag,
       'last-modified': LAST_MODIFIED,
@@ -66,7 +67,8 @@ class RangeOrigin extends Origin {
     if (parts.some(([start]) => start >= body.length)) {
       return {
         status: 416,
-        headers: { 'content-range': `bytes */${body.length}` },
+        // Explicitly fresh, as some servers make every response: still never stored.
+        headers: { 'content-range': `bytes */${body.length}`, 'cache-control': this.cc },
         body: Buffer.alloc(0),
       };
     }
@@ -105,7 +107,11 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
     const open = async () => {
       const cache = new MemoryCache({ maxMemory: '64mb' });
       await cache.start();
-      const mw = new CachingMiddleware(cache);
+      let offset = 0;
+      const mw = new CachingMiddleware(cache, { clock: { now: () => Date.now() + offset } });
+      const advance = (ms: number) => {
+        offset += ms;
+      };
       const skips: SkipReason[] = [];
       mw.on('skip', (e) => skips.push(e.reason));
       const origin = new RangeOrigin();
@@ -118,7 +124,7 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
       const get = (path: string, headers: Record<string, string> = {}) =>
         send(server.url, path, { headers });
       const stored = (n: number) => until(() => mw.stats().stores >= n, 10_000, `${n} stores`);
-      return { mw, origin, get, stored, skips };
+      return { mw, origin, get, stored, skips, advance };
     };
     const v1 = content(SIZE, 1);
     const v2 = content(SIZE, 2);
@@ -202,6 +208,8 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
       ]);
       await get('/file', { range: 'bytes=0-99' });
       await stored(1);
+      // The 416 answered that Range only (RFC 9110 §15.5.17): it was not stored for the key.
+      expect(origin.ranges.at(-1)).toBe('bytes=0-99');
       const past = await get('/file', { range: 'bytes=4096-' });
       expect([past.status, past.xCache, past.headers['content-range'], past.body.length]).toEqual([
         416,
@@ -210,6 +218,7 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
         0,
       ]);
       expect(origin.count('/file')).toBe(2);
+      expect((await get('/file')).status).toBe(200);
     });
 
     it('a 206 with another ETag is not combined: it replaces the entry, and bytes never mix', async () => {
@@ -223,6 +232,20 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
       // v1's bytes 0–999 were dropped with the old entry: asked of the origin again, as v2.
       expectPart(await get('/file', { range: 'bytes=0-99' }), 'MISS', v2, 0, 99);
       expect(origin.count('/file')).toBe(3);
+    });
+
+    it('a Range served stale-while-revalidate refreshes the whole representation, not a 206', async () => {
+      const { origin, get, stored, advance } = await open();
+      origin.cc = 'max-age=1, stale-while-revalidate=60';
+      expect((await get('/file')).xCache).toBe('MISS');
+      await stored(1);
+      advance(2000);
+      expectPart(await get('/file', { range: 'bytes=0-9' }), 'STALE', v1, 0, 9);
+      await stored(2);
+      // The background refresh went without the Range, so the complete entry stays complete.
+      expect(origin.ranges).toEqual([undefined, undefined]);
+      const whole = await get('/file');
+      expect([whole.status, whole.xCache, whole.body.equals(v1)]).toEqual([200, 'HIT', true]);
     });
 
     it('declines multipart/byteranges, and never holds more than maxBodySize in one entry', async () => {
