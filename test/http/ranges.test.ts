@@ -121,8 +121,8 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
         mw.stop();
         await cache.stop();
       });
-      const get = (path: string, headers: Record<string, string> = {}) =>
-        send(server.url, path, { headers });
+      const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+        send(server.url, path, { headers, method });
       const stored = (n: number) => until(() => mw.stats().stores >= n, 10_000, `${n} stores`);
       return { mw, origin, get, stored, skips, advance };
     };
@@ -157,6 +157,18 @@ for (const [adapter, start] of Object.entries(ADAPTERS)) {
       expect((await get('/file')).xCache).toBe('HIT');
       expect(origin.count('/file')).toBe(3);
       expect(mw.stats().hits).toBe(3);
+    });
+
+    it('a partial entry answers a matching If-None-Match with 304 (RFC 9110 §13.2.2) and never a HEAD', async () => {
+      const { origin, get, stored } = await open();
+      await get('/file', { range: 'bytes=0-99' });
+      await stored(1);
+      const cond = await get('/file', { range: 'bytes=0-9', 'if-none-match': '"v1"' });
+      expect([cond.status, cond.xCache, cond.body.length]).toEqual([304, 'HIT', 0]);
+      expect(origin.count('/file')).toBe(1);
+      const head = await get('/file', {}, 'HEAD');
+      expect([head.status, head.xCache]).toEqual([200, 'MISS']);
+      expect(origin.count('/file')).toBe(2);
     });
 
     it('combines parts with the same strong ETag, and serves the whole 200 once complete', async () => {
