@@ -97,7 +97,7 @@ function honoMiddleware(select: Selector): MiddlewareHandler {
         if (outcome.kind !== 'fetch') return;
         c.res = undefined;
         c.finalized = false;
-        const res = await miss(outcome.recorder, outcome.validators, ctx, request, origin);
+        const res = await miss(outcome, ctx, request, origin);
         // Drain the body so the recorder sees it all and stores it.
         await res.arrayBuffer();
       });
@@ -180,27 +180,31 @@ function answer(
   origin: Origin,
 ): Response | Promise<Response> {
   if (outcome.kind === 'replay') return toResponse(outcome.response);
-  return miss(outcome.recorder, outcome.validators, ctx, request, origin);
+  return miss(outcome, ctx, request, origin);
+}
+
+type Fetching = Extract<Outcome, { kind: 'fetch' }>;
+
+/** The request the origin sees for a miss, with the kernel's edits (kernel.ts `forwardEdits`). */
+function forwarded(request: Request, ctx: ReadContext, outcome: Fetching): Request {
+  const edits = forwardEdits(ctx, outcome);
+  if (edits === undefined) return request;
+  const headers = new Headers(request.headers);
+  for (const name of edits.remove) headers.delete(name);
+  for (let i = 0; i < edits.set.length; i += 2) headers.set(edits.set[i]!, edits.set[i + 1]!);
+  return new Request(request, { headers });
 }
 
 async function miss(
-  recorder: Recorder,
-  validators: FlatHeaders | undefined,
+  outcome: Fetching,
   ctx: ReadContext,
   request: Request,
   origin: Origin,
 ): Promise<Response> {
-  let forward = request;
-  const edits = forwardEdits(ctx, { kind: 'fetch', recorder, validators });
-  if (edits !== undefined) {
-    const headers = new Headers(request.headers);
-    for (const name of edits.remove) headers.delete(name);
-    for (let i = 0; i < edits.set.length; i += 2) headers.set(edits.set[i]!, edits.set[i + 1]!);
-    forward = new Request(request, { headers });
-  }
+  const recorder = outcome.recorder;
   let res: Response;
   try {
-    res = await origin(forward);
+    res = await origin(forwarded(request, ctx, outcome));
   } catch (error) {
     // A stale must-revalidate entry may not stand in for an unreachable origin: 504.
     const gateway = recorder.originFailed();
@@ -274,7 +278,10 @@ async function refreshInBackground(
   const outcome = await route.refresh(ctx);
   if (outcome.kind !== 'fetch') return;
   try {
-    const res = record(outcome.recorder, await handler(new Request(request)));
+    const res = record(
+      outcome.recorder,
+      await handler(new Request(forwarded(request, ctx, outcome))),
+    );
     // Drain the body so the recorder sees it all and stores it.
     await res.arrayBuffer();
   } catch {

@@ -75,9 +75,18 @@ describe('storability (RFC 9111 §3, §4.2.2, §5.2.2)', () => {
     [501, ['last-modified', LM], {}, undefined],
     [501, ['last-modified', LM], { ttl: '1m' }, 'status'],
     [302, ['last-modified', LM], {}, 'status'],
-    // Never: partial content, 304, 1xx.
-    [206, ['cache-control', 'max-age=60'], {}, 'status'],
+    // Partial content (§3.3): one understood Content-Range with the complete length; a 206
+    // counts as its 200 for the policy's statuses and the heuristic (§4.2.2).
+    [206, ['cache-control', 'max-age=60', 'content-range', 'bytes 0-9/100'], {}, undefined],
+    [206, ['content-range', 'bytes 0-9/100'], { ttl: '1m' }, undefined],
+    [206, ['content-range', 'bytes 0-9/100', 'last-modified', LM], {}, undefined],
+    [206, ['cache-control', 'max-age=60'], {}, 'content-range'],
+    [206, ['cache-control', 'max-age=60', 'content-range', 'bytes 0-9/*'], {}, 'content-range'],
+    [206, ['cache-control', 'max-age=60', 'content-range', 'items 0-9/100'], {}, 'content-range'],
+    [206, ['cache-control', 'max-age=60', 'content-range', 'bytes 0-100/100'], {}, 'content-range'],
+    // Never: 304, 1xx, and a 416, which answers a Range the key does not hold.
     [304, ['cache-control', 'max-age=60'], {}, 'status'],
+    [416, ['cache-control', 'max-age=60'], {}, 'status'],
     // Directives.
     [200, ['cache-control', 'no-store, max-age=60'], {}, 'no-store'],
     [200, ['cache-control', 'no-store, must-understand, max-age=60'], {}, undefined],

@@ -12,6 +12,7 @@ import {
   type HeaderGetter,
   listMembers,
 } from './headers.js';
+import { parseContentRange } from './partial-content.js';
 import type { ResolvedPolicy } from './policy.js';
 import { targetedDirectives } from './targeted.js';
 
@@ -115,7 +116,8 @@ export type NotStoredReason =
   | 'too-large'
   | 'request-no-store'
   | 'head'
-  | 'credentials';
+  | 'credentials'
+  | 'content-range';
 
 /** The parts of a response the storage decision reads. */
 export interface ResponseFacts {
@@ -176,9 +178,15 @@ export function storability(
 ): NotStoredReason | undefined {
   const cc = facts.directives;
   const status = facts.status;
-  // §3: only final responses; 206 is never stored here (no combining of partial content,
-  // §3.3–3.4) and a 304 is not a response of its own.
-  if (status < 200 || status === 206 || status === 304) return 'status';
+  // §3: only final responses; a 304 is not a response of its own, and a 416 answers the
+  // request's Range (RFC 9110 §15.5.17), which the key does not hold.
+  if (status < 200 || status === 304 || status === 416) return 'status';
+  // §3.3: partial content is stored only when its ranges are understood — here one
+  // `Content-Range: bytes a-b/length` with the complete length known (partial-content.ts);
+  // a multipart/byteranges 206, another unit or an unknown length is not.
+  if (status === 206 && parseContentRange(getFlat(facts.headers, 'content-range')) === undefined) {
+    return 'content-range';
+  }
   // §5.2.2.3: must-understand limits storing to caches that understand the status code, and
   // then overrides no-store.
   const mustUnderstand = cc['must-understand'] !== undefined;
@@ -206,7 +214,8 @@ export function storability(
  * (§4.2.2). A policy that lists `statuses` limits every case to them.
  */
 function statusStorable(facts: ResponseFacts, policy: ResolvedPolicy): boolean {
-  const status = facts.status;
+  // A 206 is part of a 200 (RFC 9111 §3.3: stored "as if it were an incomplete 200").
+  const status = facts.status === 206 ? 200 : facts.status;
   if (policy.statuses.has(status)) return true;
   if (policy.statusesGiven) return false;
   if (hasExplicitFreshness(facts)) return true;

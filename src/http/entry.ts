@@ -11,6 +11,10 @@
  * …   body bytes
  * ```
  *
+ * A partial entry (status 206, RFC 9111 §3.3) keeps one `content-range: bytes a-b/size` line
+ * per held range at the end of its header block; its body is those ranges' bytes in order
+ * (partial-content.ts). Decoded, the lines become `parts` and leave `headers`.
+ *
  * A vary marker (kind 2) sits at a primary key whose response named request fields in
  * `Vary`; its header block is those field names, and the response itself lives under the
  * variant key (RFC 9111 §4.1).
@@ -18,12 +22,14 @@
 import type { Decoder } from '../core/shared-read.js';
 import type { FreshnessInfo } from './freshness.js';
 import type { FlatHeaders } from './headers.js';
+import { contentRanges, type HeldParts, heldPartsOf } from './partial-content.js';
 
 const MAGIC = 0xca;
 const VERSION = 1;
 const KIND_RESPONSE = 1;
 const KIND_VARY = 2;
 const HEAD = 52;
+const CONTENT_RANGE = 'content-range';
 
 /** A decoded stored response. `body` is a view into the buffer the cache returned. */
 export interface StoredResponse {
@@ -33,6 +39,8 @@ export interface StoredResponse {
   info: FreshnessInfo;
   /** Whether a field name occurs twice in `headers` (adapters that key headers by name merge them). */
   repeatedNames: boolean;
+  /** For a partial entry (status 206): the ranges `body` holds. Absent for a complete response. */
+  parts?: HeldParts | undefined;
 }
 
 /** True when some field name occurs more than once in a flat header list. */
@@ -51,7 +59,11 @@ export type Decoded =
 
 /** Encodes a response for the cache. */
 export function encodeResponse(response: Omit<StoredResponse, 'repeatedNames'>): Buffer {
-  const block = response.headers.join('\n');
+  const parts = response.parts;
+  const lines = parts === undefined ? response.headers : [...response.headers];
+  if (parts !== undefined)
+    for (const value of contentRanges(parts)) lines.push(CONTENT_RANGE, value);
+  const block = lines.join('\n');
   const blockLength = block.length;
   const out = Buffer.allocUnsafe(HEAD + blockLength + response.body.length);
   const info = response.info;
@@ -104,15 +116,29 @@ export function decode(buf: Buffer | undefined): Decoded {
     return { kind: 'vary', fields: block.length > 0 ? block.split('\n') : [] };
   }
   if (kind !== KIND_RESPONSE) return undefined;
-  const headers = block.length > 0 ? block.split('\n') : [];
+  let headers = block.length > 0 ? block.split('\n') : [];
   if (headers.length % 2 !== 0) return undefined;
+  const status = buf.readUInt16LE(4);
+  const body = buf.subarray(HEAD + blockLength);
+  let parts: HeldParts | undefined;
+  if (status === 206) {
+    // The range lines close the block (the representation's headers never hold one).
+    let at = headers.length;
+    while (at >= 2 && headers[at - 2] === CONTENT_RANGE) at -= 2;
+    const ranges: string[] = [];
+    for (let i = at; i < headers.length; i += 2) ranges.push(headers[i + 1]!);
+    parts = heldPartsOf(ranges, body.length);
+    if (parts === undefined) return undefined;
+    headers = headers.slice(0, at);
+  }
   return {
     kind: 'response',
     response: {
-      status: buf.readUInt16LE(4),
+      status,
       headers,
-      body: buf.subarray(HEAD + blockLength),
+      body,
       repeatedNames: hasRepeatedNames(headers),
+      parts,
       info: {
         responseTime: buf.readDoubleLE(8),
         initialAgeMs: buf.readDoubleLE(16),

@@ -27,8 +27,10 @@ export interface HttpCacheEvents {
  * - the request: `credentials` (not explicitly shared, RFC 9111 §3.5), `request-no-store`,
  *   `head`;
  * - the response (cacheability.ts, RFC 9111 §3): `status`, `no-store`, `private`,
- *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`;
- * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `cache-error` (no tag
+ *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`, `content-range` (a 206 whose
+ *   ranges are not one understood `Content-Range`, §3.3);
+ * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `origin-error` (a 5xx
+ *   behind a stale must-revalidate entry, answered 504, §4.3.3), `cache-error` (no tag
  *   snapshot), `aborted` (the origin failed or the client went away mid-response),
  *   `incomplete` (the body did not match its `Content-Length`), `write-after-end`,
  *   `headers-twice` (the handler wrote past `end()` or sent a second head).
@@ -36,6 +38,7 @@ export interface HttpCacheEvents {
 export type SkipReason =
   | NotStoredReason
   | 'stale-if-error'
+  | 'origin-error'
   | 'cache-error'
   | 'aborted'
   | 'incomplete'

@@ -80,20 +80,18 @@ export function forwardEdits(
 ): ForwardEdits | undefined {
   const validators = outcome.validators;
   // A conditional request asks the origin for the full response so it can be stored; the
-  // recorder answers the client's validators itself (RFC 9111 §4.3.2).
-  // Likewise a Range: the origin's 206 cannot be stored (RFC 9111 §3.3 would need the parts
-  // combined), so the full 200 is fetched and stored, and the following Range requests are
-  // answered 206 / 416 from it (replay.ts). The miss itself gets the full 200, which a server
-  // may always send for a Range it does not honour (RFC 9110 §14.2): answering it with 206
-  // would mean holding the head until the whole body had arrived.
-  const ranged = ctx.range !== undefined;
+  // recorder answers the client's validators itself (RFC 9111 §4.3.2). `Range` and
+  // `If-Range` go through: the origin's 206 is what the client asked for, and the cache
+  // stores and combines it (RFC 9111 §3.3–§3.4, partial-content.ts) — except for the cache's
+  // own background refresh, which fetches the whole representation (`whole`).
+  const conditional = ctx.conditions !== undefined;
   const remove =
-    ctx.conditions !== undefined
-      ? ranged
+    outcome.whole === true && ctx.range !== undefined
+      ? conditional
         ? BOTH
-        : CLIENT_VALIDATORS
-      : ranged
-        ? RANGE_FIELDS
+        : RANGE_FIELDS
+      : conditional
+        ? CLIENT_VALIDATORS
         : NONE;
   if (validators === undefined && remove.length === 0) return undefined;
   return { remove, set: validators ?? [] };

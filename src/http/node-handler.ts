@@ -72,8 +72,8 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
     const instead = tee(res, outcome.recorder);
     // An origin we call ourselves (no `next`) that throws, or returns a promise that
     // rejects, before its head: a stale must-revalidate entry gets a 504 (RFC 9111 §5.2.2.2).
-    // Under Express (`next`) the framework catches the error and answers 500 itself, which
-    // reaches us as an ordinary origin response.
+    // Under Express (`next`) the framework catches the error and answers 500 itself; the
+    // recorder takes that 5xx as the origin failing (RFC 9111 §4.3.3) and answers 504 too.
     const failed = (error: unknown) => {
       const gateway = res.headersSent ? undefined : outcome.recorder.originFailed();
       if (gateway === undefined) throw error;

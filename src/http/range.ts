@@ -29,6 +29,59 @@ const FULL: RangeAnswer = Object.freeze({ kind: 'full' });
 const RANGE_SPEC = /^(\d*)-(\d*)$/;
 
 /**
+ * One byte range of a request, before the representation's length applies: an int-range
+ * (`last` absent for "to the end") or a suffix-range of `suffix` bytes (RFC 9110 §14.1.2).
+ */
+export type RangeSpec =
+  | { readonly first: number; readonly last: number | undefined }
+  | { readonly suffix: number };
+
+/**
+ * The request's `Range` as one byte range, or `undefined` when it is anything else (an
+ * unknown unit, a malformed set, several ranges, a last-pos before its first-pos), which a
+ * server may answer by ignoring the field (§14.2).
+ */
+export function singleRange(range: string): RangeSpec | undefined {
+  const eq = range.indexOf('=');
+  // §14.1: the range unit is case-insensitive; only `bytes` is known here.
+  if (eq === -1 || range.slice(0, eq).trim().toLowerCase() !== 'bytes') return undefined;
+  const specs = range
+    .slice(eq + 1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (specs.length !== 1) return undefined;
+  const m = RANGE_SPEC.exec(specs[0]!);
+  if (m === null || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') return { suffix: Number(m[2]) };
+  const first = Number(m[1]);
+  const last = m[2] === '' ? undefined : Number(m[2]);
+  // §14.1.2: a last-pos before first-pos makes the range-spec invalid (not unsatisfiable).
+  if (last !== undefined && last < first) return undefined;
+  return { first, last };
+}
+
+/** A byte range against a representation of `size` (> 0) bytes: the bytes, or 416 (§14.1.1). */
+export function resolveRange(
+  spec: RangeSpec,
+  size: number,
+): Exclude<RangeAnswer, { kind: 'full' }> {
+  if ('suffix' in spec) {
+    // suffix-range: the last N bytes; all of them when N exceeds the length (§14.1.2).
+    if (spec.suffix === 0) return { kind: 'unsatisfiable', size };
+    return { kind: 'partial', start: Math.max(0, size - spec.suffix), end: size - 1, size };
+  }
+  // §14.1.1: an int-range is satisfiable when first-pos is below the length.
+  if (spec.first >= size) return { kind: 'unsatisfiable', size };
+  return {
+    kind: 'partial',
+    start: spec.first,
+    end: Math.min(spec.last ?? size - 1, size - 1),
+    size,
+  };
+}
+
+/**
  * Decides how to answer `range` (the request's `Range` field) from a stored response with
  * `status`, `headers` and a body of `size` bytes. `ifRange` is the request's `If-Range`.
  */
@@ -43,30 +96,8 @@ export function rangeAnswer(
   if (range === undefined || status !== 200 || size === 0) return FULL;
   // §13.1.5: a validator that does not match means "send me the whole thing".
   if (ifRange !== undefined && !ifRangeMatches(ifRange, headers)) return FULL;
-  const eq = range.indexOf('=');
-  // §14.1: the range unit is case-insensitive; only `bytes` is known here.
-  if (eq === -1 || range.slice(0, eq).trim().toLowerCase() !== 'bytes') return FULL;
-  const specs = range
-    .slice(eq + 1)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  if (specs.length !== 1) return FULL;
-  const m = RANGE_SPEC.exec(specs[0]!);
-  if (m === null || (m[1] === '' && m[2] === '')) return FULL;
-  if (m[1] === '') {
-    // suffix-range: the last N bytes; all of them when N exceeds the length (§14.1.2).
-    const length = Number(m[2]);
-    if (length === 0) return { kind: 'unsatisfiable', size };
-    return { kind: 'partial', start: Math.max(0, size - length), end: size - 1, size };
-  }
-  const first = Number(m[1]);
-  const last = m[2] === '' ? undefined : Number(m[2]);
-  // §14.1.2: a last-pos before first-pos makes the range-spec invalid (not unsatisfiable).
-  if (last !== undefined && last < first) return FULL;
-  // §14.1.1: an int-range is satisfiable when first-pos is below the length.
-  if (first >= size) return { kind: 'unsatisfiable', size };
-  return { kind: 'partial', start: first, end: Math.min(last ?? size - 1, size - 1), size };
+  const spec = singleRange(range);
+  return spec === undefined ? FULL : resolveRange(spec, size);
 }
 
 /**

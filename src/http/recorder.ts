@@ -34,6 +34,13 @@ import {
   storableHeaders,
 } from './headers.js';
 import { headerHash, variantKey } from './key.js';
+import {
+  type ContentRange,
+  combine,
+  isComplete,
+  parseContentRange,
+  sameRepresentation,
+} from './partial-content.js';
 import { strongMatch } from './range.js';
 import type { ReadContext } from './read-context.js';
 import { BAD_GATEWAY, GATEWAY_TIMEOUT, type ReplayResponse, replay } from './replay.js';
@@ -79,9 +86,19 @@ export class Recorder {
   readonly #stale: StoredResponse | undefined;
   /** The origin was asked with the stale entry's validators. */
   readonly #revalidating: boolean;
+  /** What a 206 from the origin may be combined with: a partial entry, or the stale one. */
+  readonly #held: StoredResponse | undefined;
   /** The body to store when it comes from the cache, not the origin (after a 304). */
   #storedBody: Buffer | undefined;
-  #pending: { status: number; headers: FlatHeaders; varyFields: string[] } | undefined;
+  #pending:
+    | {
+        status: number;
+        headers: FlatHeaders;
+        varyFields: string[];
+        /** A 206's one range (storability checked it parses). */
+        part: ContentRange | undefined;
+      }
+    | undefined;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #done = false;
@@ -95,6 +112,7 @@ export class Recorder {
     snapshot: TagSnapshot | undefined,
     stale: StoredResponse | undefined,
     revalidating = false,
+    held: StoredResponse | undefined = stale,
   ) {
     this.#host = host;
     this.#ctx = ctx;
@@ -102,6 +120,7 @@ export class Recorder {
     this.#snapshot = snapshot;
     this.#stale = stale;
     this.#revalidating = revalidating;
+    this.#held = held;
   }
 
   /** The origin's status and headers are final; decides whether to keep the body. */
@@ -122,6 +141,14 @@ export class Recorder {
         ifRange: ctx.ifRange,
       });
       return { xCache: 'STALE', replace };
+    }
+    if (status >= 500 && this.#stale?.info.mustRevalidate === true) {
+      // RFC 9111 §4.3.3: a 5xx to a revalidation may be taken as the origin failing to
+      // respond — which is what an in-process handler's crash looks like once Express,
+      // Fastify or Hono has turned it into their 500. The stale must-revalidate entry may not
+      // stand in (§4.2.4), so the cache generates the error §5.2.2.2 names: 504.
+      this.#skip('origin-error');
+      return { xCache: 'MISS', replace: GATEWAY_TIMEOUT };
     }
     if (status === 304 && this.#revalidating && this.#stale !== undefined) {
       if (!selects(this.#stale, headers)) return this.#unselected(this.#stale, headers, now);
@@ -152,14 +179,19 @@ export class Recorder {
     if (reason !== undefined) {
       this.#skip(reason);
     } else {
-      this.#pending = { status, headers, varyFields: variesOn(facts, ctx.policy) };
+      this.#pending = {
+        status,
+        headers,
+        varyFields: variesOn(facts, ctx.policy),
+        part: status === 206 ? parseContentRange(getFlat(headers, 'content-range')) : undefined,
+      };
     }
     // The client's validators were held back from the origin so that a full response could
-    // be stored; answer them here (RFC 9111 §4.3.2).
+    // be stored; answer them here (RFC 9111 §4.3.2). A 206's validators are its 200's.
     let replace: ReplayResponse | undefined;
-    if (ctx.conditions !== undefined && status === 200) {
+    if (ctx.conditions !== undefined && (status === 200 || status === 206)) {
       const r = replay(
-        { status, headers, body: EMPTY, info: NO_INFO, repeatedNames: true },
+        { status: 200, headers, body: EMPTY, info: NO_INFO, repeatedNames: true },
         {
           xCache,
           head: true,
@@ -193,7 +225,12 @@ export class Recorder {
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     if (reason !== undefined) this.#skip(reason);
     else {
-      this.#pending = { status: stale.status, headers, varyFields: variesOn(facts, ctx.policy) };
+      this.#pending = {
+        status: stale.status,
+        headers,
+        varyFields: variesOn(facts, ctx.policy),
+        part: undefined,
+      };
     }
     this.#storedBody = stale.body;
     this.#host.meter.count('revalidated');
@@ -276,11 +313,20 @@ export class Recorder {
       this.#storedBody ??
       (this.#chunks.length === 1 ? Buffer.from(this.#chunks[0]!) : Buffer.concat(this.#chunks));
     this.#chunks = [];
-    const response = this.#build(pending.status, pending.headers, body, now);
+    let response = this.#build(pending.status, pending.headers, body, now);
+    if (pending.part !== undefined) {
+      const combined = this.#combine(response, pending.part);
+      if (combined === 'incomplete' || combined === 'too-large') {
+        this.#skip(combined);
+        this.#finish(undefined);
+        return;
+      }
+      response = combined;
+    }
     const info = response.info;
     // An entry with a validator is kept past its freshness to be revalidated (RFC 9111 §4.3).
     const ttlMs = Math.ceil(
-      storageTtlMs(info, now, hasValidator(pending.status, response.headers)),
+      storageTtlMs(info, now, hasValidator(response.status, response.headers)),
     );
     if (ttlMs <= 0) {
       this.#skip('no-freshness');
@@ -289,7 +335,9 @@ export class Recorder {
     }
     const facts = responseFacts(pending.status, pending.headers);
     const varyHash = headerHash(pending.varyFields, ctx.header);
-    const shareable = info.lifetimeMs > info.initialAgeMs && !info.noCache;
+    // Followers wait for a full response; a partial one answers only ranges it holds.
+    const shareable =
+      info.lifetimeMs > info.initialAgeMs && !info.noCache && response.parts === undefined;
     this.#finish(shareable ? { response, varyFields: pending.varyFields, varyHash } : undefined);
     void storeResponse(this.#host, this.#ctx, this.#snapshot!, {
       response,
@@ -298,6 +346,30 @@ export class Recorder {
       ttlMs,
       cacheTags: listMembers(getFlatJoined(facts.headers, 'cache-tag')),
     });
+  }
+
+  /**
+   * A 206 as it is stored (RFC 9111 §3.3–§3.4): combined with the held entry when both are
+   * the same representation (partial-content.ts), else on its own; a complete 200 once the
+   * parts cover the whole representation (RFC 9110 §15.3.7.3). Never more than `maxBodySize`.
+   */
+  #combine(
+    response: StoredResponse,
+    part: ContentRange,
+  ): StoredResponse | 'incomplete' | 'too-large' {
+    // The body must be exactly the range it claims (RFC 9110 §14.4).
+    if (response.body.length !== part.end - part.start + 1) return 'incomplete';
+    const held = this.#held;
+    const base =
+      held !== undefined && sameRepresentation(held, response.headers, part.size)
+        ? held
+        : undefined;
+    const union = combine(base, part, response.body, this.#ctx.policy.maxBodySize);
+    if (union === undefined) return 'too-large';
+    if (isComplete(union.parts)) {
+      return { ...response, status: 200, body: union.body, parts: undefined };
+    }
+    return { ...response, body: union.body, parts: union.parts };
   }
 
   /** The stored form of a response received now: freshness computed, storable fields only. */
@@ -323,6 +395,8 @@ export class Recorder {
     // or in place of one that is not an HTTP-date (RFC 9110 §5.6.7).
     const drop = fieldsToDrop(facts);
     if (date === undefined) drop.push('date');
+    // A partial entry keeps its ranges beside the headers (entry.ts), not in them.
+    if (status === 206) drop.push('content-range');
     const headers = storableHeaders(originHeaders, drop);
     if (date === undefined) headers.push('date', formatHttpDate(now));
     return { status, headers, body, info, repeatedNames: hasRepeatedNames(headers) };

@@ -10,6 +10,7 @@ import type { StoredResponse } from './entry.js';
 import type { XCache } from './events.js';
 import { currentAgeMs } from './freshness.js';
 import type { FlatHeaders } from './headers.js';
+import { type HeldParts, heldAnswer, heldSlice } from './partial-content.js';
 import { contentRange, type RangeAnswer, rangeAnswer } from './range.js';
 
 /** A response ready to write: `headers` is flat and lowercase, `body` absent for HEAD and 304. */
@@ -41,11 +42,17 @@ export interface ReplayOptions {
   ifRange?: string | undefined;
 }
 
-/** Builds the response an adapter writes for a stored (or just-fetched) response. */
+/**
+ * Builds the response an adapter writes for a stored (or just-fetched) response. A partial
+ * entry (`stored.parts`) is only ever replayed for a request it can answer (route.ts checks
+ * `heldAnswer` first, RFC 9111 §3.3): a 304 for matching validators, else a 206 or 416.
+ */
 export function replay(stored: StoredResponse, options: ReplayOptions): ReplayResponse {
+  const parts = stored.parts;
   if (
     options.conditions !== undefined &&
-    notModified(options.conditions, stored.status, stored.headers)
+    // A partial entry's validators are its complete representation's (a 304 stands for the 200).
+    notModified(options.conditions, parts === undefined ? stored.status : 200, stored.headers)
   ) {
     const headers = notModifiedHeaders(stored.headers);
     if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
@@ -58,6 +65,10 @@ export function replay(stored: StoredResponse, options: ReplayOptions): ReplayRe
       xCache: options.xCache,
       repeatedNames: stored.repeatedNames,
     };
+  }
+  if (parts !== undefined) {
+    const answer = heldAnswer(parts, stored.headers, options.range, options.ifRange)!;
+    return partial(stored, answer, options, parts);
   }
   if (options.range !== undefined && !options.head) {
     const answer = rangeAnswer(
@@ -92,13 +103,18 @@ function partial(
   stored: StoredResponse,
   answer: Exclude<RangeAnswer, { kind: 'full' }>,
   options: ReplayOptions,
+  parts?: HeldParts,
 ): ReplayResponse {
   const satisfied = answer.kind === 'partial';
   // A 416 describes the range, not the representation: only Content-Range goes with it.
   const headers = satisfied ? stored.headers.slice() : [];
   if (options.withAge) headers.push('age', ageSeconds(stored, options.now));
   headers.push('x-cache', options.xCache, 'content-range', contentRange(answer));
-  const body = satisfied ? stored.body.subarray(answer.start, answer.end + 1) : EMPTY;
+  const body = !satisfied
+    ? EMPTY
+    : parts === undefined
+      ? stored.body.subarray(answer.start, answer.end + 1)
+      : heldSlice(parts, stored.body, answer.start, answer.end);
   headers.push('content-length', String(body.length));
   return {
     status: satisfied ? 206 : 416,

@@ -18,6 +18,7 @@ import type { FlatHeaders, HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
 import { headerHash, variantKey } from './key.js';
+import { type HeldParts, heldAnswer } from './partial-content.js';
 import type { ResolvedPolicy } from './policy.js';
 import { type ReadContext, readContext, readTags } from './read-context.js';
 import { Recorder, type RecorderHost } from './recorder.js';
@@ -61,6 +62,11 @@ export type Outcome =
        * the origin sees it, revalidating a stored entry (RFC 9111 §4.3.1). Flat, lowercase.
        */
       readonly validators: FlatHeaders | undefined;
+      /**
+       * Ask for the whole representation: `Range` and `If-Range` come off the request (the
+       * cache's own background refresh of a complete entry, which a 206 must not replace).
+       */
+      readonly whole?: boolean;
     };
 
 const BYPASS: Plan = { kind: 'bypass' };
@@ -150,6 +156,8 @@ export class HttpCacheRoute {
     // marked as shared; anything else stored under its key was made for someone else.
     const stored =
       found !== undefined && ctx.credentialed && !sharedExplicitly(found, ctx) ? undefined : found;
+    const parts = stored?.parts;
+    if (parts !== undefined) return this.#decideHeld(ctx, stored!, parts, now, snapshot);
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
@@ -180,9 +188,42 @@ export class HttpCacheRoute {
     return this.#fetch(ctx, stored, true, snapshot);
   }
 
-  /** Starts an origin fetch that stores its result, without reading the cache first. */
-  refresh(ctx: ReadContext): Promise<Outcome> {
-    return this.#fetch(ctx, undefined, false);
+  /**
+   * A partial entry (RFC 9111 §3.3): it answers only a Range request wholly inside what it
+   * holds (or past the known length: 416), and only while usable without the origin; any
+   * other request goes to the origin, and a 206 it gets back may be combined with the entry
+   * (§3.4, recorder.ts). A stale partial entry is not revalidated: the Range is forwarded.
+   */
+  #decideHeld(
+    ctx: ReadContext,
+    stored: StoredResponse,
+    parts: HeldParts,
+    now: number,
+    snapshot: Promise<TagSnapshot> | undefined,
+  ): Outcome | Promise<Outcome> {
+    const host = this.#host;
+    if (heldAnswer(parts, stored.headers, ctx.range, ctx.ifRange) !== undefined) {
+      const use = usability(stored.info, now, ctx.freshness);
+      if (use === 'fresh' || use === 'max-stale') {
+        host.meter.count(use === 'fresh' ? 'hits' : 'stale');
+        return this.#replay(stored, use === 'fresh' ? 'HIT' : 'STALE', ctx, now);
+      }
+    }
+    if (ctx.freshness?.onlyIfCached === true) {
+      host.meter.count('misses');
+      return { kind: 'replay', response: GATEWAY_TIMEOUT };
+    }
+    return this.#fetch(ctx, undefined, true, snapshot, stored);
+  }
+
+  /**
+   * Starts an origin fetch that stores its result, without reading the cache first: the
+   * background refresh of a stale complete entry, so it asks for the whole representation
+   * even when the request that triggered it carried a `Range`.
+   */
+  async refresh(ctx: ReadContext): Promise<Outcome> {
+    const outcome = await this.#fetch(ctx, undefined, false);
+    return outcome.kind === 'fetch' ? { ...outcome, whole: true } : outcome;
   }
 
   async #fetch(
@@ -190,6 +231,7 @@ export class HttpCacheRoute {
     stale: StoredResponse | undefined,
     join: boolean,
     early?: Promise<TagSnapshot>,
+    held: StoredResponse | undefined = stale,
   ): Promise<Outcome> {
     const host = this.#host;
     const storing = !ctx.head && !ctx.noStore;
@@ -211,10 +253,14 @@ export class HttpCacheRoute {
         return this.#replay(shared.response, 'HIT', ctx, host.now());
       }
     }
-    // Lead a flight only when nobody is (a released follower goes alone rather than queue again).
+    // Lead a flight only when nobody is (a released follower goes alone rather than queue again),
+    // and not for a Range: the origin's 206 could not serve the followers.
     const { pathTag, tags } = readTags(ctx);
     const flight =
-      storing && !ctx.credentialed && host.flights.get(ctx.primary) === undefined
+      storing &&
+      !ctx.credentialed &&
+      ctx.range === undefined &&
+      host.flights.get(ctx.primary) === undefined
         ? host.flights.start(ctx.primary, pathTag)
         : undefined;
     let snapshot: TagSnapshot | undefined;
@@ -232,7 +278,15 @@ export class HttpCacheRoute {
     // A client's own validators are replaced by the cache's (adapters drop the client's), and
     // answered by the recorder from the refreshed entry (§4.3.2).
     const validators = stale !== undefined && storing ? validatorsOf(stale) : undefined;
-    const recorder = new Recorder(host, ctx, flight, snapshot, stale, validators !== undefined);
+    const recorder = new Recorder(
+      host,
+      ctx,
+      flight,
+      snapshot,
+      stale,
+      validators !== undefined,
+      held,
+    );
     return { kind: 'fetch', recorder, validators };
   }
 
