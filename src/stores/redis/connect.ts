@@ -2,8 +2,10 @@
  * Builds the ioredis client for a {@link ResolvedRedisOptions}, with the settings that make
  * a dead or stuck Redis fail fast instead of hanging callers:
  *
- * - `commandTimeout` on every command, including ones queued while (re)connecting: a
- *   caller never waits longer than that for one command.
+ * - a deadline on every command, including ones queued while (re)connecting: a caller
+ *   never waits longer than `commandTimeout` (plus one sweep tick) for one command. Not
+ *   ioredis's `commandTimeout`, which arms a timer per command: one sweep per store
+ *   watches every command in flight (see deadlines.ts).
  * - `maxRetriesPerRequest: 0`: when a connection drops, commands in flight and queued are
  *   rejected at once rather than carried to the next connection. Replaying them could
  *   apply an INCR twice, and their callers have usually given up anyway.
@@ -13,8 +15,9 @@
  * - `READONLY` replies (a Sentinel failover demoted our master) force a reconnect, which
  *   asks the sentinels for the new master; `failoverDetector` reacts to the sentinels'
  *   `+switch-master` before any command hits the old one.
- * - auto-pipelining: commands issued in the same tick share one write, the biggest single
- *   factor in throughput with many requests in flight.
+ * - no auto-pipelining: measured against ioredis's default (direct writes), it cost
+ *   CPU per command at every concurrency we bench (see bench/README.md); Node already
+ *   coalesces writes a busy socket has not flushed yet.
  * - a refused connection step is fatal to that connection (see {@link failRefusedSetup}):
  *   ioredis only reports a refused `SELECT` and goes on, on database 0.
  * - `disconnectTimeout` of {@link DISCONNECT_MS}: after `disconnect()` ioredis keeps a
@@ -33,6 +36,9 @@ export function loadIoredis(): Promise<{ Redis: typeof Redis; Cluster: typeof Cl
   return import('ioredis');
 }
 
+/** Whether ioredis batches the commands of one tick into one write; see the module doc. */
+const AUTO_PIPELINING = process.env.CODEAI_AUTOPIPE === '1';
+
 /** How long ioredis waits after `disconnect()` for the server to close its side before destroying the socket. */
 export const DISCONNECT_MS = 100;
 
@@ -44,11 +50,10 @@ export function retryDelay(attempt: number): number {
 /** Options shared by every connection we open (data nodes and the subscriber). */
 export function connectionOptions(o: ResolvedRedisOptions): RedisOptions {
   const options: RedisOptions = {
-    commandTimeout: o.commandTimeoutMs,
     connectTimeout: o.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: AUTO_PIPELINING,
     lazyConnect: true,
     disconnectTimeout: DISCONNECT_MS,
     retryStrategy: retryDelay,
@@ -86,7 +91,7 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
       const { retryStrategy: _r, db: _db, ...nodeOptions } = base;
       const options: ClusterOptions = {
         redisOptions: nodeOptions,
-        enableAutoPipelining: true,
+        enableAutoPipelining: AUTO_PIPELINING,
         lazyConnect: true,
         clusterRetryStrategy: retryDelay,
         slotsRefreshTimeout: o.connectTimeoutMs,
