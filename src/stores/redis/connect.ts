@@ -15,9 +15,9 @@
  * - `READONLY` replies (a Sentinel failover demoted our master) force a reconnect, which
  *   asks the sentinels for the new master; `failoverDetector` reacts to the sentinels'
  *   `+switch-master` before any command hits the old one.
- * - no auto-pipelining: measured against ioredis's default (direct writes), it cost
- *   CPU per command at every concurrency we bench (see bench/README.md); Node already
- *   coalesces writes a busy socket has not flushed yet.
+ * - not ioredis's auto-pipelining, which defers every command to the next `setImmediate`:
+ *   commands sent while others are in flight share one socket write, and a command on an
+ *   idle connection is written at once (see write-batching.ts; standalone and Sentinel).
  * - a refused connection step is fatal to that connection (see {@link failRefusedSetup}):
  *   ioredis only reports a refused `SELECT` and goes on, on database 0.
  * - `disconnectTimeout` of {@link DISCONNECT_MS}: after `disconnect()` ioredis keeps a
@@ -30,14 +30,12 @@
  */
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { ResolvedRedisOptions } from './redis-options.js';
+import { batchWrites } from './write-batching.js';
 
 /** The ioredis module, imported on first use (the module system caches it after that). */
 export function loadIoredis(): Promise<{ Redis: typeof Redis; Cluster: typeof Cluster }> {
   return import('ioredis');
 }
-
-/** Whether ioredis batches the commands of one tick into one write; see the module doc. */
-const AUTO_PIPELINING = process.env.CODEAI_AUTOPIPE === '1';
 
 /** How long ioredis waits after `disconnect()` for the server to close its side before destroying the socket. */
 export const DISCONNECT_MS = 100;
@@ -53,7 +51,7 @@ export function connectionOptions(o: ResolvedRedisOptions): RedisOptions {
     connectTimeout: o.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: AUTO_PIPELINING,
+    enableAutoPipelining: false,
     lazyConnect: true,
     disconnectTimeout: DISCONNECT_MS,
     retryStrategy: retryDelay,
@@ -73,7 +71,7 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
   const t = o.target;
   switch (t.mode) {
     case 'standalone':
-      return failRefusedSetup(new Redis({ ...base, host: t.host, port: t.port }));
+      return batchWrites(failRefusedSetup(new Redis({ ...base, host: t.host, port: t.port })));
     case 'sentinel': {
       const options: RedisOptions = {
         ...base,
@@ -85,13 +83,13 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
       };
       if (t.username !== undefined) options.sentinelUsername = t.username;
       if (t.password !== undefined) options.sentinelPassword = t.password;
-      return failRefusedSetup(new Redis(options));
+      return batchWrites(failRefusedSetup(new Redis(options)));
     }
     case 'cluster': {
       const { retryStrategy: _r, db: _db, ...nodeOptions } = base;
       const options: ClusterOptions = {
         redisOptions: nodeOptions,
-        enableAutoPipelining: AUTO_PIPELINING,
+        enableAutoPipelining: false,
         lazyConnect: true,
         clusterRetryStrategy: retryDelay,
         slotsRefreshTimeout: o.connectTimeoutMs,
