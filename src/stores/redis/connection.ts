@@ -135,8 +135,9 @@ export class RedisConnection {
       else c.once('end', () => resolve());
     });
     const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-    // Auto-pipelining writes commands on the next setImmediate: let those issued just
-    // before stop() (a getOrSet's write, say) leave before QUIT, or they would be lost.
+    // Commands issued just before stop() (a getOrSet's write, say) leave ahead of QUIT in
+    // any case (one socket, in order); one turn of the loop also lets work already queued
+    // to send one more do so before the connection closes.
     await new Promise((r) => setImmediate(r));
     if (c.status === 'ready' && !down) {
       const quitMs = Math.min(this.#options.commandTimeoutMs, QUIT_DEADLINE_MS);
