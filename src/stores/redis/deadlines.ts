@@ -16,10 +16,14 @@
  * ioredis's own timer would (`Error('Command timed out')`, which redis-errors.ts maps to
  * `TIMEOUT`, which the circuit breaker counts), and the walk stops at the first command
  * still within its time. Every entry gets the same timeout, so the FIFO is in deadline
- * order and a tick touches only what it drops, plus one entry.
+ * order and a tick touches only what it drops, plus one entry. Sending a command also
+ * drops the answered ones at the front, so the FIFO (a ring) stays as long as what is in
+ * flight: commands held past their reply would outlive V8's young generation, and a first
+ * version that kept them until the next tick cost more in garbage collection (~2 µs per
+ * GET at 100 in flight) than the timers it replaced.
  *
- * **What a command pays.** One `performance.now()` and two array pushes; no allocation
- * beyond the arrays' amortized growth. The interval ticks every
+ * **What a command pays.** One `performance.now()`, a check of the ring's front and a slot
+ * written; no allocation beyond the ring's growth to the largest number in flight. The interval ticks every
  * {@link tickFor}(timeout) ms (a tenth of the timeout, 5–100 ms), so a command rejects between
  * `timeout` and `timeout + tick` after it was sent (ioredis: exactly `timeout`, when its
  * event loop is free).
@@ -29,8 +33,8 @@
  * so no later caller ever receives another's reply.
  *
  * **Left out on purpose.** A user's own client (`client` option) is never wrapped: its own
- * settings apply. Settled entries behind a command still waiting are dropped only once that
- * command settles or expires, so the FIFO can hold up to one timeout's worth of commands.
+ * settings apply. Answered commands behind one still waiting (a slow reply on another Cluster
+ * node) are dropped only once it settles or expires.
  */
 import type { Cluster, Command, Redis } from 'ioredis';
 
@@ -45,11 +49,12 @@ export function tickFor(timeoutMs: number): number {
 export class CommandDeadlines {
   readonly #timeoutMs: number;
   readonly #tickMs: number;
-  /** Commands in the order they were sent, from `#head` on. */
-  #commands: Command[] = [];
+  /** A ring of the commands sent, oldest first: `#size` of them from `#head`. */
+  #commands: (Command | undefined)[] = new Array(INITIAL_RING);
   /** When each was sent (`performance.now()`), same index. */
-  #sentAt: number[] = [];
+  #sentAt = new Float64Array(INITIAL_RING);
   #head = 0;
+  #size = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly #sweep = (): void => this.#expire(performance.now());
@@ -61,7 +66,7 @@ export class CommandDeadlines {
 
   /** How many commands are waiting (settled ones not yet dropped included). */
   get pending(): number {
-    return this.#commands.length - this.#head;
+    return this.#size;
   }
 
   /**
@@ -91,9 +96,9 @@ export class CommandDeadlines {
   stop(): void {
     this.#stopped = true;
     this.#disarm();
-    this.#commands = [];
-    this.#sentAt = [];
+    this.#commands.fill(undefined);
     this.#head = 0;
+    this.#size = 0;
   }
 
   /** Allows the sweep again after `stop()` (the store was started again). */
@@ -103,41 +108,66 @@ export class CommandDeadlines {
 
   #track(command: Command): void {
     if (this.#stopped) return;
-    this.#commands.push(command);
-    this.#sentAt.push(performance.now());
+    // Replies come back in order, so the oldest commands settle first: dropping them here
+    // keeps the ring as long as what is in flight, and holds no answered command longer
+    // than ioredis does (held longer, they would outlive the young generation and cost
+    // the GC far more than the sweep saves).
+    this.#dropSettled();
+    let commands = this.#commands;
+    if (this.#size === commands.length) commands = this.#grow();
+    const i = (this.#head + this.#size) & (commands.length - 1);
+    commands[i] = command;
+    this.#sentAt[i] = performance.now();
+    this.#size++;
     if (this.#timer === undefined) {
       this.#timer = setInterval(this.#sweep, this.#tickMs);
       this.#timer.unref();
     }
   }
 
+  #dropSettled(): void {
+    const commands = this.#commands;
+    const mask = commands.length - 1;
+    while (this.#size > 0 && commands[this.#head]!.isSettled) {
+      commands[this.#head] = undefined;
+      this.#head = (this.#head + 1) & mask;
+      this.#size--;
+    }
+  }
+
   /** Drops settled commands from the front and rejects those past their deadline. */
   #expire(now: number): void {
     const commands = this.#commands;
-    const sentAt = this.#sentAt;
+    const mask = commands.length - 1;
     const oldest = now - this.#timeoutMs;
-    let i = this.#head;
-    for (; i < commands.length; i++) {
-      const command = commands[i]!;
-      if (command.isSettled) continue;
-      if (sentAt[i]! > oldest) break;
-      command.reject(new Error('Command timed out'));
+    while (this.#size > 0) {
+      const command = commands[this.#head]!;
+      if (!command.isSettled) {
+        if (this.#sentAt[this.#head]! > oldest) return; // Within its time, and so are all after it.
+        command.reject(new Error('Command timed out'));
+      }
+      commands[this.#head] = undefined;
+      this.#head = (this.#head + 1) & mask;
+      this.#size--;
     }
-    if (i === commands.length) {
-      // Everything answered: release the arrays and the interval until the next command.
-      this.#commands = [];
-      this.#sentAt = [];
-      this.#head = 0;
-      this.#disarm();
-      return;
+    this.#disarm(); // Nothing in flight: no interval until the next command.
+  }
+
+  /** Doubles the ring, oldest first at index 0. */
+  #grow(): (Command | undefined)[] {
+    const old = this.#commands;
+    const n = old.length;
+    const commands = new Array<Command | undefined>(n * 2);
+    const sentAt = new Float64Array(n * 2);
+    for (let k = 0; k < n; k++) {
+      const j = (this.#head + k) & (n - 1);
+      commands[k] = old[j];
+      sentAt[k] = this.#sentAt[j]!;
     }
-    this.#head = i;
-    // Compact once the dropped prefix is most of the arrays, so memory follows what waits.
-    if (i > 1024 && i * 2 > commands.length) {
-      this.#commands = commands.slice(i);
-      this.#sentAt = sentAt.slice(i);
-      this.#head = 0;
-    }
+    this.#commands = commands;
+    this.#sentAt = sentAt;
+    this.#head = 0;
+    return commands;
   }
 
   #disarm(): void {
@@ -145,3 +175,6 @@ export class CommandDeadlines {
     this.#timer = undefined;
   }
 }
+
+/** The ring's first size (a power of two, as every later size). */
+const INITIAL_RING = 64;
