@@ -23,10 +23,14 @@
  * GET at 100 in flight) than the timers it replaced.
  *
  * **What a command pays.** One `performance.now()`, a check of the ring's front and a slot
- * written; no allocation beyond the ring's growth to the largest number in flight. The interval ticks every
- * {@link tickFor}(timeout) ms (a tenth of the timeout, 5–100 ms), so a command rejects between
- * `timeout` and `timeout + tick` after it was sent (ioredis: exactly `timeout`, when its
- * event loop is free).
+ * written; no allocation beyond the ring's growth to the largest number in flight. The
+ * interval ticks every {@link tickFor}(timeout) ms (a tenth of the timeout, 5–100 ms), so a
+ * command rejects between `timeout` and `timeout + tick` after it was sent (ioredis:
+ * exactly `timeout`, when its event loop is free).
+ *
+ * **What we rely on in ioredis 6**: `sendCommand` and `duplicate` on the client, and a
+ * `Command`'s `isSettled` and `reject` — all in its type declarations. Should they change,
+ * test/redis/deadlines.test.ts fails (a command on a paused server would hang).
  *
  * **The reply that comes later.** A rejected command keeps its place in the connection's
  * reply queue, as with ioredis's own timeout: its late reply is matched to it and dropped,
