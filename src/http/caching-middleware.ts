@@ -27,9 +27,10 @@
  */
 
 import type { CodeAIPlan } from '../codeai/plan.js';
+import { isOutage } from '../core/breaker.js';
 import { type Duration, parseBytes, parseDuration } from '../core/duration.js';
 import { CacheError } from '../core/errors.js';
-import type { Cache, Clock } from '../core/types.js';
+import type { Cache, CacheEvents, Clock } from '../core/types.js';
 import { Flights } from './coalesce.js';
 import { type IgnoredCookies, ignoredCookies } from './cookies.js';
 import { type Decoded, decode, decodeShared } from './entry.js';
@@ -136,6 +137,11 @@ export class CachingMiddleware {
   readonly #ignoreCookies: IgnoredCookies;
   readonly #targetedFields: readonly string[];
   readonly #host: RouteHost;
+  /** Backend outages (timeouts, lost connections) the cache has reported; see route.ts. */
+  #outages = 0;
+  readonly #onCacheError = (e: CacheEvents['error']): void => {
+    if (isOutage(e.error)) this.#outages++;
+  };
 
   constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
     if (cache === null || typeof cache !== 'object' || typeof cache.get !== 'function') {
@@ -187,8 +193,11 @@ export class CachingMiddleware {
         );
       },
       invalidate: (tags) => this.invalidateTags(tags),
+      outages: () => this.#outages,
     };
     this.#host = host;
+    // A read that fails open resolves as a miss: the error event is how we learn it failed.
+    cache.on('error', this.#onCacheError);
   }
 
   /**
@@ -262,5 +271,6 @@ export class CachingMiddleware {
   /** Releases waiting requests (they go to the origin). The cache itself is the caller's to stop. */
   stop(): void {
     this.#flights.clear();
+    this.#cache.off('error', this.#onCacheError);
   }
 }

@@ -9,6 +9,7 @@
  * - `read`: `await lookup(plan.ctx)`; the outcome is either a response to `replay` or a
  *   `Recorder` to tee the origin's response through (see recorder.ts).
  */
+import { isOutage } from '../core/breaker.js';
 import type { TagSnapshot } from '../core/types.js';
 import { classifyRequest, explicitlyShared, responseFacts } from './cacheability.js';
 import { waitFor } from './coalesce.js';
@@ -35,6 +36,8 @@ export interface RouteHost extends RecorderHost {
   readonly hostOf: HostResolver;
   /** Invalidates tags; never rejects (a failure is counted and reported). */
   invalidate(tags: readonly string[]): Promise<void>;
+  /** How many backend outages (timeouts, lost connections) the cache has reported so far. */
+  outages(): number;
 }
 
 /** What to do with a request. */
@@ -72,6 +75,13 @@ export type Outcome =
 const BYPASS: Plan = { kind: 'bypass' };
 
 type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A read the backend did not answer (a timeout, a lost connection): a miss that stores
+ * nothing, because the tag snapshot a store needs would wait on the same backend again.
+ */
+const UNANSWERED = Symbol('unanswered');
+type Read<T> = T | typeof UNANSWERED;
 
 /** Whether a stored response may serve a request with credentials (RFC 9111 §3.5). */
 function sharedExplicitly(stored: StoredResponse, ctx: ReadContext): boolean {
@@ -135,29 +145,37 @@ export class HttpCacheRoute {
     const stored = this.#read(ctx);
     // A read answered in the same tick needs no second look at the clock.
     if (!(stored instanceof Promise)) return this.#decide(ctx, stored, refresh, ctx.requestTime);
-    // The read waits on the backend: send the tag snapshot a miss needs along with it, so a
-    // slow backend costs one wait, not two. Taken before the origin is asked, as before
-    // (earlier only makes it stricter); a hit leaves it unused.
-    const snapshot =
-      !ctx.head && !ctx.noStore ? this.#host.cache.tagSnapshot(readTags(ctx).tags) : undefined;
-    snapshot?.catch(() => {}); // Reported by the miss that awaits it; a hit ignores it.
-    return stored.then((s) => this.#decide(ctx, s, refresh, this.#host.now(), snapshot));
+    // A hit costs the one read: the tag snapshot is taken only on a miss (#fetch), and not at
+    // all after a read the backend did not answer, so a paused backend costs a miss one
+    // command timeout, not two. A read that failed open resolves as a plain miss; the
+    // outages the cache reported meanwhile tell it apart (any outage: during one, skipping a
+    // store costs nothing, since the write would wait on the same backend).
+    const outages = this.#host.outages();
+    return stored.then((s) =>
+      this.#decide(
+        ctx,
+        s === undefined && this.#host.outages() !== outages ? UNANSWERED : s,
+        refresh,
+        this.#host.now(),
+      ),
+    );
   }
 
   #decide(
     ctx: ReadContext,
-    found: StoredResponse | undefined,
+    read: Read<StoredResponse | undefined>,
     refresh: (() => void) | undefined,
     now: number,
-    snapshot?: Promise<TagSnapshot>,
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
+    const unanswered = read === UNANSWERED;
+    const found = unanswered ? undefined : read;
     // RFC 9111 §3.5: a request with uncovered credentials is served only what the origin
     // marked as shared; anything else stored under its key was made for someone else.
     const stored =
       found !== undefined && ctx.credentialed && !sharedExplicitly(found, ctx) ? undefined : found;
     const parts = stored?.parts;
-    if (parts !== undefined) return this.#decideHeld(ctx, stored!, parts, now, snapshot);
+    if (parts !== undefined) return this.#decideHeld(ctx, stored!, parts, now, unanswered);
     if (stored !== undefined) {
       const use = usability(stored.info, now, ctx.freshness);
       if (use === 'fresh') {
@@ -185,7 +203,7 @@ export class HttpCacheRoute {
       host.meter.count('misses');
       return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
-    return this.#fetch(ctx, stored, true, snapshot);
+    return this.#fetch(ctx, stored, true, unanswered);
   }
 
   /**
@@ -199,7 +217,7 @@ export class HttpCacheRoute {
     stored: StoredResponse,
     parts: HeldParts,
     now: number,
-    snapshot: Promise<TagSnapshot> | undefined,
+    unanswered: boolean,
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
     if (heldAnswer(parts, stored.headers, ctx.range, ctx.ifRange) !== undefined) {
@@ -213,7 +231,7 @@ export class HttpCacheRoute {
       host.meter.count('misses');
       return { kind: 'replay', response: GATEWAY_TIMEOUT };
     }
-    return this.#fetch(ctx, undefined, true, snapshot, stored);
+    return this.#fetch(ctx, undefined, true, unanswered, stored);
   }
 
   /**
@@ -230,7 +248,7 @@ export class HttpCacheRoute {
     ctx: ReadContext,
     stale: StoredResponse | undefined,
     join: boolean,
-    early?: Promise<TagSnapshot>,
+    unanswered = false,
     held: StoredResponse | undefined = stale,
   ): Promise<Outcome> {
     const host = this.#host;
@@ -263,10 +281,12 @@ export class HttpCacheRoute {
       host.flights.get(ctx.primary) === undefined
         ? host.flights.start(ctx.primary, pathTag)
         : undefined;
+    // Without a snapshot the recorder stores nothing ('cache-error'). Taken before the origin
+    // is asked: a bump that lands after it makes the write born invalid.
     let snapshot: TagSnapshot | undefined;
-    if (storing) {
+    if (storing && !unanswered) {
       try {
-        snapshot = await (early ?? host.cache.tagSnapshot(tags));
+        snapshot = await host.cache.tagSnapshot(tags);
       } catch (error) {
         host.cacheError('tagSnapshot', ctx.primary, error);
       }
@@ -291,32 +311,39 @@ export class HttpCacheRoute {
   }
 
   /** Reads the primary key and, behind a vary marker, the variant. */
-  #read(ctx: ReadContext): MaybePromise<StoredResponse | undefined> {
+  #read(ctx: ReadContext): MaybePromise<Read<StoredResponse | undefined>> {
     const found = this.#get(ctx.primary);
     return found instanceof Promise
       ? found.then((decoded) => this.#afterPrimary(ctx, decoded))
       : this.#afterPrimary(ctx, found);
   }
 
-  #afterPrimary(ctx: ReadContext, found: Decoded): MaybePromise<StoredResponse | undefined> {
+  #afterPrimary(
+    ctx: ReadContext,
+    found: Read<Decoded>,
+  ): MaybePromise<Read<StoredResponse | undefined>> {
+    if (found === UNANSWERED) return found;
     if (found?.kind !== 'vary') return found?.response;
     const variant = this.#get(variantKey(ctx.primary, headerHash(found.fields, ctx.header)));
     return variant instanceof Promise ? variant.then(responseOf) : responseOf(variant);
   }
 
-  /** One cache read; a failure is reported and reads as a miss (DESIGN §5). */
-  #get(key: string): MaybePromise<Decoded> {
+  /**
+   * One cache read; a failure is reported and reads as a miss (DESIGN §5), marked
+   * {@link UNANSWERED} when the backend did not answer.
+   */
+  #get(key: string): MaybePromise<Read<Decoded>> {
     const host = this.#host;
+    const failed = (error: unknown): Read<Decoded> => {
+      host.cacheError('get', key, error);
+      return isOutage(error) ? UNANSWERED : undefined;
+    };
     try {
       const found = host.read(key);
       if (!(found instanceof Promise)) return found;
-      return found.catch((error: unknown) => {
-        host.cacheError('get', key, error);
-        return undefined;
-      });
+      return found.catch(failed);
     } catch (error) {
-      host.cacheError('get', key, error);
-      return undefined;
+      return failed(error);
     }
   }
 
@@ -336,6 +363,7 @@ export class HttpCacheRoute {
   }
 }
 
-function responseOf(variant: Decoded): StoredResponse | undefined {
+function responseOf(variant: Read<Decoded>): Read<StoredResponse | undefined> {
+  if (variant === UNANSWERED) return variant;
   return variant?.kind === 'response' ? variant.response : undefined;
 }

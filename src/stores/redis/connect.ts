@@ -2,8 +2,10 @@
  * Builds the ioredis client for a {@link ResolvedRedisOptions}, with the settings that make
  * a dead or stuck Redis fail fast instead of hanging callers:
  *
- * - `commandTimeout` on every command, including ones queued while (re)connecting: a
- *   caller never waits longer than that for one command.
+ * - a deadline on every command, including ones queued while (re)connecting: a caller
+ *   never waits longer than `commandTimeout` (plus one sweep tick) for one command. Not
+ *   ioredis's `commandTimeout`, which arms a timer per command: one sweep per store
+ *   watches every command in flight (see deadlines.ts).
  * - `maxRetriesPerRequest: 0`: when a connection drops, commands in flight and queued are
  *   rejected at once rather than carried to the next connection. Replaying them could
  *   apply an INCR twice, and their callers have usually given up anyway.
@@ -13,8 +15,9 @@
  * - `READONLY` replies (a Sentinel failover demoted our master) force a reconnect, which
  *   asks the sentinels for the new master; `failoverDetector` reacts to the sentinels'
  *   `+switch-master` before any command hits the old one.
- * - auto-pipelining: commands issued in the same tick share one write, the biggest single
- *   factor in throughput with many requests in flight.
+ * - not ioredis's auto-pipelining, which defers every command to the next `setImmediate`:
+ *   commands sent while others are in flight share one socket write, and a command on an
+ *   idle connection is written at once (see write-batching.ts; standalone and Sentinel).
  * - a refused connection step is fatal to that connection (see {@link failRefusedSetup}):
  *   ioredis only reports a refused `SELECT` and goes on, on database 0.
  * - `disconnectTimeout` of {@link DISCONNECT_MS}: after `disconnect()` ioredis keeps a
@@ -27,6 +30,7 @@
  */
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { ResolvedRedisOptions } from './redis-options.js';
+import { batchWrites } from './write-batching.js';
 
 /** The ioredis module, imported on first use (the module system caches it after that). */
 export function loadIoredis(): Promise<{ Redis: typeof Redis; Cluster: typeof Cluster }> {
@@ -44,11 +48,10 @@ export function retryDelay(attempt: number): number {
 /** Options shared by every connection we open (data nodes and the subscriber). */
 export function connectionOptions(o: ResolvedRedisOptions): RedisOptions {
   const options: RedisOptions = {
-    commandTimeout: o.commandTimeoutMs,
     connectTimeout: o.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     lazyConnect: true,
     disconnectTimeout: DISCONNECT_MS,
     retryStrategy: retryDelay,
@@ -68,7 +71,7 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
   const t = o.target;
   switch (t.mode) {
     case 'standalone':
-      return failRefusedSetup(new Redis({ ...base, host: t.host, port: t.port }));
+      return batchWrites(failRefusedSetup(new Redis({ ...base, host: t.host, port: t.port })));
     case 'sentinel': {
       const options: RedisOptions = {
         ...base,
@@ -80,13 +83,13 @@ export async function createClient(o: ResolvedRedisOptions): Promise<Redis | Clu
       };
       if (t.username !== undefined) options.sentinelUsername = t.username;
       if (t.password !== undefined) options.sentinelPassword = t.password;
-      return failRefusedSetup(new Redis(options));
+      return batchWrites(failRefusedSetup(new Redis(options)));
     }
     case 'cluster': {
       const { retryStrategy: _r, db: _db, ...nodeOptions } = base;
       const options: ClusterOptions = {
         redisOptions: nodeOptions,
-        enableAutoPipelining: true,
+        enableAutoPipelining: false,
         lazyConnect: true,
         clusterRetryStrategy: retryDelay,
         slotsRefreshTimeout: o.connectTimeoutMs,

@@ -6,13 +6,15 @@
  * `usable()` is the per-command gate: a client that is `ready` passes at once (the hot
  * path is one property read); one that is between reconnect attempts fails fast with
  * `CONNECTION` instead of queueing callers behind a server we know is gone; one that is
- * still connecting lets the command queue, where ioredis's per-command timeout bounds the
- * wait (a Cluster's own queue has no timer, so the store adds a deadline there).
+ * still connecting lets the command queue, where the store's deadline sweep bounds the
+ * wait (deadlines.ts; a Cluster that has not mapped its slots yet holds commands before
+ * they are sent, so the store adds a deadline there).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { HealthReport } from '../../core/types.js';
 import { createClient, isCluster } from './connect.js';
+import { CommandDeadlines } from './deadlines.js';
 import { notConnected, toCacheError } from './redis-errors.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 
@@ -30,6 +32,8 @@ export class RedisConnection {
   readonly #options: ResolvedRedisOptions;
   readonly #onError: (err: unknown) => void;
   readonly #owned: boolean;
+  /** The timeout of every command our own clients send (a user's client keeps its own). */
+  readonly #deadlines: CommandDeadlines;
   #client: Client | undefined;
   #creating: Promise<Client> | undefined;
   #stopped = false;
@@ -43,6 +47,7 @@ export class RedisConnection {
       onError(err);
     };
     this.#owned = options.target.mode !== 'client';
+    this.#deadlines = new CommandDeadlines(options.commandTimeoutMs);
   }
 
   /** The client when it exists and is ready: the hot path's only check. */
@@ -78,6 +83,7 @@ export class RedisConnection {
   /** Connects and verifies with a PING; rejects with `CONNECTION` (and forgets the client) when it cannot. */
   async start(signal?: AbortSignal): Promise<void> {
     this.#stopped = false; // start() after stop() reconnects, as the core allows
+    this.#deadlines.resume();
     try {
       const c = this.#client ?? (await this.#create());
       if (c.status !== 'ready')
@@ -105,6 +111,15 @@ export class RedisConnection {
    */
   async stop(down = false): Promise<void> {
     this.#stopped = true;
+    try {
+      await this.#close(down);
+    } finally {
+      // After the close: commands still waiting have been rejected by the disconnect.
+      this.#deadlines.stop();
+    }
+  }
+
+  async #close(down: boolean): Promise<void> {
     const c = this.#client;
     if (c === undefined) return;
     if (!this.#owned) {
@@ -120,8 +135,9 @@ export class RedisConnection {
       else c.once('end', () => resolve());
     });
     const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-    // Auto-pipelining writes commands on the next setImmediate: let those issued just
-    // before stop() (a getOrSet's write, say) leave before QUIT, or they would be lost.
+    // Commands issued just before stop() (a getOrSet's write, say) leave ahead of QUIT in
+    // any case (one socket, in order); one turn of the loop also lets work already queued
+    // to send one more do so before the connection closes.
     await new Promise((r) => setImmediate(r));
     if (c.status === 'ready' && !down) {
       const quitMs = Math.min(this.#options.commandTimeoutMs, QUIT_DEADLINE_MS);
@@ -180,7 +196,7 @@ export class RedisConnection {
         throw new CacheError('STOPPED', 'the cache was stopped');
       }
       c.on('error', this.#onError);
-      this.#client = c;
+      this.#client = this.#owned ? this.#deadlines.watch(c) : c;
       return c;
     });
     try {

@@ -9,7 +9,8 @@
  *   caller's key can hold, so pattern operations skip it and only `clear()` deletes it.
  * - Hot path: `get`/`set` check that the client is ready (one property read), send one
  *   command, and map null to a miss — nothing else, so throughput stays the client's.
- *   Auto-pipelining batches concurrent commands into one write.
+ *   Commands sent while others are in flight share one socket write (write-batching.ts);
+ *   every command is bounded by the connection's deadline sweep (deadlines.ts).
  * - Multi-key commands are split by hash slot on a Cluster (no CROSSSLOT): MGET and MSET
  *   per slot, issued together. `mset` with a TTL is MULTI/EXEC of `SET … PX` on a single
  *   server (one round trip, all-or-nothing), per-key `SET … PX` on a Cluster (atomic per key).
@@ -28,7 +29,6 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { type BreakerState, CircuitBreaker } from '../../core/breaker.js';
-import { CacheError } from '../../core/errors.js';
 import type { Store } from '../../core/store.js';
 import type { HealthReport } from '../../core/types.js';
 import { isCluster } from './connect.js';
@@ -69,7 +69,6 @@ export class RedisStore implements Store {
   readonly flights: RedisFlightLocks;
   readonly #conn: RedisConnection;
   readonly #codec: KeyCodec;
-  readonly #commandTimeoutMs: number;
   /** Pattern operations step around the bookkeeping keys (only `clear()` deletes them). */
   readonly #keep: (key: Buffer) => boolean;
   readonly #tags: TagVersions;
@@ -95,7 +94,6 @@ export class RedisStore implements Store {
     const onError = (err: unknown): void => hooks.onConnectionError(err);
     this.#conn = new RedisConnection(options, onError);
     this.#codec = new KeyCodec(prefix);
-    this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#keep = (key) => this.#codec.isBookkeeping(key);
     this.#tags = new TagVersions(this.#codec);
     this.#breaker = new CircuitBreaker(
@@ -393,8 +391,8 @@ export class RedisStore implements Store {
 
   /**
    * The path for a client that is not ready: create it, fail fast if Redis is known to be
-   * down, else let the command queue. A Cluster's queue (used while it maps its slots) has
-   * no per-command timer, so the deadline is ours there.
+   * down, else let the command queue, where the connection's deadline sweep bounds its wait
+   * (a Cluster's queue while it maps its slots included).
    */
   async #later<T>(op: Op, fn: (c: Client) => Promise<T>): Promise<T> {
     if (!this.#breaker.closed) throw this.#breaker.refusal(`redis ${op}`);
@@ -404,20 +402,8 @@ export class RedisStore implements Store {
     } catch (err) {
       return this.#fail[op](err);
     }
-    const sent = fn(c).then(this.#answered, this.#fail[op]);
-    return isCluster(c) && c.status !== 'ready' ? deadline(sent, this.#commandTimeoutMs, op) : sent;
+    return fn(c).then(this.#answered, this.#fail[op]);
   }
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, op: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CacheError('TIMEOUT', `redis ${op} timed out after ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Throws the first error in a MULTI/EXEC or pipeline result. */
