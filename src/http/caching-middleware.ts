@@ -139,8 +139,12 @@ export class CachingMiddleware {
   readonly #host: RouteHost;
   /** Backend outages (timeouts, lost connections) the cache has reported; see route.ts. */
   #outages = 0;
+  /** The last of those outages: what an unanswered read reports as its `cacheError`. */
+  #lastOutage: unknown;
   readonly #onCacheError = (e: CacheEvents['error']): void => {
-    if (isOutage(e.error)) this.#outages++;
+    if (!isOutage(e.error)) return;
+    this.#outages++;
+    this.#lastOutage = e.error;
   };
 
   constructor(cache: Cache, options: CachingMiddlewareOptions = {}) {
@@ -194,6 +198,7 @@ export class CachingMiddleware {
       },
       invalidate: (tags) => this.invalidateTags(tags),
       outages: () => this.#outages,
+      lastOutage: () => this.#lastOutage,
     };
     this.#host = host;
     // A read that fails open resolves as a miss: the error event is how we learn it failed.

@@ -38,6 +38,8 @@ export interface RouteHost extends RecorderHost {
   invalidate(tags: readonly string[]): Promise<void>;
   /** How many backend outages (timeouts, lost connections) the cache has reported so far. */
   outages(): number;
+  /** The error of the last of those outages. */
+  lastOutage(): unknown;
 }
 
 /** What to do with a request. */
@@ -169,6 +171,8 @@ export class HttpCacheRoute {
   ): Outcome | Promise<Outcome> {
     const host = this.#host;
     const unanswered = read === UNANSWERED;
+    // The read failed open: counted and reported like any other cache failure.
+    if (unanswered) host.cacheError('get', ctx.primary, host.lastOutage());
     const found = unanswered ? undefined : read;
     // RFC 9111 §3.5: a request with uncovered credentials is served only what the origin
     // marked as shared; anything else stored under its key was made for someone else.
