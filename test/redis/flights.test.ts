@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Clock, type GetOrSetOptions, RedisCache } from '../../src/index.js';
+import { flightChannel } from '../../src/stores/redis/keys.js';
 import { eventually, skewedClock } from '../eventually.js';
 import { connectionFor, type Topology } from './util.js';
 
@@ -40,23 +41,24 @@ function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 /**
- * Pub/sub connections on the servers behind `cache`. A waiting process opens one (after its
- * `SET NX` failed), so a rise means a waiter is parked. Other test files may add their own,
- * which can only open a gate early, as the fixed sleep this replaces could.
+ * Subscribers to this cache's release channel, over every server behind `cache`. A waiting
+ * process subscribes (after its `SET NX` failed), so a rise means a waiter is parked. The
+ * channel is per prefix and each test has its own prefix, so other test files running at
+ * the same time cannot move the count.
  */
-async function pubsubClients(cache: RedisCache): Promise<number> {
+async function waiters(cache: RedisCache, prefix: string): Promise<number> {
   const client = cache.client!;
   const nodes = 'nodes' in client ? client.nodes('all') : [client];
-  const lists = await Promise.all(
-    nodes.map((n) => n.call('CLIENT', 'LIST', 'TYPE', 'pubsub') as Promise<string>),
+  const channel = flightChannel(0, `${prefix}:`);
+  const counts = await Promise.all(
+    nodes.map((n) => n.call('PUBSUB', 'NUMSUB', channel) as Promise<[string, number]>),
   );
-  return lists.reduce((sum, list) => sum + list.split('\n').filter((l) => l.trim()).length, 0);
+  return counts.reduce((sum, [, n]) => sum + Number(n), 0);
 }
 
 describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)', (topology) => {
   it('runs the factory once for concurrent callers in two processes', async () => {
-    const [a, b] = await pair(topology);
-    const before = await pubsubClients(a);
+    const [a, b, prefix] = await pair(topology);
     let runs = 0;
     const held = gate();
     const factory = async () => {
@@ -71,7 +73,7 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
     // One process runs the factory, the other waits on the lock; then let the run finish.
     await eventually(async () => {
       expect(runs).toBe(1);
-      expect(await pubsubClients(a)).toBeGreaterThan(before);
+      expect(await waiters(a, prefix)).toBeGreaterThan(0);
     });
     held.open();
     const results = await Promise.all(calls);
@@ -80,8 +82,7 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
   });
 
   it('wakes the waiting process on release, not after the lock would expire', async () => {
-    const [a, b] = await pair(topology);
-    const before = await pubsubClients(a);
+    const [a, b, prefix] = await pair(topology);
     const started = gate();
     const held = gate();
     // A lock of 60 s, and as long a wait: without the message, b would wake only then.
@@ -97,7 +98,7 @@ describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)',
     );
     await started.promise;
     const waiter = b.getOrSet('k', () => 'from-b', { lock });
-    await eventually(async () => expect(await pubsubClients(a)).toBeGreaterThan(before));
+    await eventually(async () => expect(await waiters(a, prefix)).toBeGreaterThan(0));
     const t0 = performance.now();
     held.open();
     expect(await holder).toBe('from-a');
