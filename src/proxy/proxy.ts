@@ -52,10 +52,6 @@ export interface Proxy {
   stats(): HttpCacheStats;
 }
 
-/** When a request arrived, kept on its response for the latency histogram. */
-const STARTED = Symbol('started');
-type TimedResponse = ServerResponse & { [STARTED]?: number };
-
 /** Creates a caching reverse proxy in front of `options.upstream` (not listening yet). */
 export function createProxy(options: ProxyOptions): Proxy {
   const resolved = resolveProxyOptions(options);
@@ -118,27 +114,24 @@ export function createProxy(options: ProxyOptions): Proxy {
     pathTag: (host: string, path: string) => pathTag(normalizeHost(host), path),
   };
 
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
-  function onClose(this: TimedResponse): void {
-    const started = this[STARTED];
-    if (started !== undefined) metrics?.total(performance.now() - started);
-    if (--inFlight === 0 && drained !== undefined) drained();
-  }
+  let closing: Promise<void> | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     if (url.startsWith(ADMIN_PREFIX)) {
       void admin(req, res, adminHost);
       return;
     }
-    inFlight++;
-    if (metrics !== undefined) {
-      metrics.request();
-      (res as TimedResponse)[STARTED] = performance.now();
-    }
-    // One listener shared by every request (no closure per request: this is the hit path).
-    res.on('close', onClose);
+    // Draining: each response closes its connection, so the drain ends when they do.
+    if (closing !== undefined) res.shouldKeepAlive = false;
+    const started = performance.now();
     handler(req, res);
+    const m = metrics;
+    if (m === undefined) return;
+    m.request();
+    // A memory hit has been written by now (the middleware answers it in the same tick):
+    // its latency is known without a listener on the response. This is the hit path.
+    if (res.writableEnded) m.total(performance.now() - started);
+    else res.once('close', () => m.total(performance.now() - started));
   };
   const server = createServer({ keepAliveTimeout: 5_000 }, onRequest);
   // Answer `Expect: 100-continue` with the upstream's own 100 (or its final answer), not node's.
@@ -148,7 +141,6 @@ export function createProxy(options: ProxyOptions): Proxy {
     else socket.destroy();
   });
 
-  let closing: Promise<void> | undefined;
   return {
     cache,
     server,
@@ -185,15 +177,14 @@ export function createProxy(options: ProxyOptions): Proxy {
     close(drainMs = 10_000) {
       closing ??= (async () => {
         server.close();
-        server.closeIdleConnections();
-        if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, drainMs);
-            drained = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+        // In-flight requests finish on their connections; a connection is closed as soon as
+        // it is idle. Polled rather than counted per request, so a hit pays nothing for it.
+        const deadline = performance.now() + drainMs;
+        for (;;) {
+          server.closeIdleConnections();
+          const left = deadline - performance.now();
+          if (left <= 0 || (await openConnections(server)) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, left)));
         }
         server.closeAllConnections();
         middleware.stop();
@@ -203,6 +194,13 @@ export function createProxy(options: ProxyOptions): Proxy {
       return closing;
     },
   };
+}
+
+/** How often a draining proxy looks for connections that went idle. */
+const DRAIN_POLL_MS = 20;
+
+function openConnections(server: Server): Promise<number> {
+  return new Promise((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
 }
 
 function isCache(value: object): value is Cache {
