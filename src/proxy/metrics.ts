@@ -180,7 +180,10 @@ export class ProxyMetrics {
   /** Records one upstream wait. */
   origin(ms: number, status: number): void {
     let latency = this.#origin.get(status);
-    if (latency === undefined) this.#origin.set(status, (latency = new Latency()));
+    if (latency === undefined) {
+      latency = new Latency();
+      this.#origin.set(status, latency);
+    }
     latency.observe(ms);
   }
 
