@@ -21,7 +21,8 @@ import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';
 import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
 import { ZERO_HTTP_STATS } from '../http/events.js';
-import { normalizeHost, pathTag } from '../http/key.js';
+import { hostResolver } from '../http/host.js';
+import { parseTarget, pathTag } from '../http/key.js';
 import type { NodeHandler } from '../http/node-handler.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
 import { Forwarder } from './forward.js';
@@ -61,6 +62,13 @@ export function createProxy(options: ProxyOptions): Proxy {
     ? createCache((options.cache as CacheConfig | string | undefined) ?? { type: 'memory' })
     : (options.cache as Cache);
   const log = options.log ?? (() => {});
+  // The tag a path's entries carry, under the host the middleware files them (its `host` option).
+  const hostOf = hostResolver(options.middleware?.host);
+  const tagOf = (host: string | undefined, url: string) =>
+    pathTag(
+      hostOf((name) => (name === 'host' ? host : undefined), url),
+      parseTarget(url).path,
+    );
   const startedAt = Date.now();
 
   // Counters of replaced middlewares, so metrics stay monotonic across reloads.
@@ -80,6 +88,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     timeoutMs: resolved.upstreamTimeoutMs,
     trustProxy: resolved.trustProxy,
     onOrigin: (ms, status) => metrics?.origin(ms, status),
+    onStray: ({ method, url, host }) => {
+      log(
+        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry is dropped and the connection closed`,
+      );
+      void middleware.invalidateTags([tagOf(host, url)]);
+    },
   });
   const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);
   const build = (plan: CodeAIPlan | undefined) => {
@@ -111,7 +125,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     metrics: () => (metrics as ProxyMetrics).render(),
     invalidate: (tags: string[]) => middleware.invalidateTags(tags),
-    pathTag: (host: string, path: string) => pathTag(normalizeHost(host), path),
+    pathTag: (host: string, path: string) => tagOf(host, path),
   };
 
   let closing: Promise<void> | undefined;
