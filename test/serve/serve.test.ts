@@ -32,6 +32,11 @@ describe('serve without a spec (the origin headers decide)', () => {
         res.end(`fresh ${origin.count('GET /fresh')}`);
       })
       .on('GET /plain', (_req, res) => res.end(`plain ${origin.count('GET /plain')}`))
+      .on('GET /cdn', (_req, res) => {
+        // RFC 9213: the field targeted at this cache replaces Cache-Control here.
+        res.writeHead(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' });
+        res.end(`cdn ${origin.count('GET /cdn')}`);
+      })
       .on('* /echo', (req, res) => {
         let n = 0;
         req.on('data', (c: Buffer) => {
@@ -107,6 +112,15 @@ describe('serve without a spec (the origin headers decide)', () => {
     const second = await send(`${proxy.url}/plain`);
     expect(origin.count('GET /plain')).toBe(before + 2);
     expect(second.headers['x-cache']).toBe('MISS');
+  });
+
+  it('obeys CDN-Cache-Control over Cache-Control, and forwards both unchanged (RFC 9213)', async () => {
+    expect((await send(`${proxy.url}/cdn`)).headers['x-cache']).toBe('MISS');
+    const hit = await send(`${proxy.url}/cdn`);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.body).toBe('cdn 1');
+    expect(hit.headers['cache-control']).toBe('no-store');
+    expect(hit.headers['cdn-cache-control']).toBe('max-age=60');
   });
 
   it('regression: sequential requests over one pooled upstream socket pile up no listeners', async () => {
@@ -237,6 +251,39 @@ describe('serve without a spec (the origin headers decide)', () => {
     expect(r.status).toBe(200);
     expect(r.body).toBe('finally');
     expect(await proxy.exited).toBe(0);
+  });
+});
+
+describe('serve --trust-proxy', () => {
+  it("keeps a trusted hop's X-Forwarded-* and appends the peer; SIGINT exits 0", async () => {
+    const origin = new TestOrigin().on('GET /echo', (req, res) =>
+      res.end(JSON.stringify(req.headers)),
+    );
+    const proxy = await startServe([
+      '--upstream',
+      await origin.listen(),
+      '--port',
+      '0',
+      '--trust-proxy',
+    ]);
+    try {
+      const r = await send(`${proxy.url}/echo`, {
+        headers: {
+          'x-forwarded-for': '203.0.113.7',
+          'x-forwarded-host': 'shop.example',
+          'x-forwarded-proto': 'https',
+        },
+      });
+      const seen = JSON.parse(r.body) as Record<string, string>;
+      expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+      expect(seen['x-forwarded-host']).toBe('shop.example');
+      expect(seen['x-forwarded-proto']).toBe('https');
+    } finally {
+      proxy.child.kill('SIGINT');
+      expect(await proxy.exited).toBe(0);
+      expect(proxy.stderr()).toMatch(/SIGINT: finishing in-flight requests/);
+      await origin.close();
+    }
   });
 });
 
