@@ -207,8 +207,8 @@ export class Forwarder {
     this.#resting.delete(socket);
     if (this.#watched.has(socket)) return;
     this.#watched.add(socket);
-    // While an exchange runs, node's parser reads the connection itself (no 'data' events
-    // on a plain socket; on TLS this listener sees them and finds the connection busy).
+    // During an exchange node's parser has its own 'data' listener and this one returns at
+    // once (the connection is not resting); between exchanges it is the only reader.
     socket.on('data', () => {
       const rested = this.#resting.get(socket);
       if (rested === undefined) return;
