@@ -125,7 +125,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     trustProxy: values['trust-proxy'] === true,
     log,
   });
-  const address = await proxy.listen(port, values.host ?? '127.0.0.1');
+  let address: Awaited<ReturnType<typeof proxy.listen>>;
+  try {
+    address = await proxy.listen(port, values.host ?? '127.0.0.1');
+  } catch (err) {
+    // A taken port: release the cache (a Redis connection) before the one-line failure.
+    await proxy.close(0);
+    throw err;
+  }
   io.stdout.write(
     `upstream: ${values.upstream}${specFile !== undefined ? `, spec ${specFile}` : ''}\n`,
   );
