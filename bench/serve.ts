@@ -3,10 +3,16 @@
  * bare node:http server sending the same bytes, and against nginx `proxy_cache` (one worker
  * process) in front of the same origin when `nginx` is installed — one run, the servers
  * measured in alternating rounds (median), so machine noise hits every side alike.
- * 1 KiB bodies, autocannon, 50 connections. Server CPU per request is reported too: on a
- * busy 2-core machine it is steadier than requests/s.
+ * 1 KiB bodies, autocannon, 50 connections.
+ *
+ * Server CPU per request is measured too, and is the steadier figure on a busy 2-core
+ * machine: in separate rounds every server gets the same fixed number of requests at the
+ * same time (so whatever else the machine does hits them alike), CPU time from /proc, and
+ * the ratio to bare node:http taken round by round (median).
  *
  * `npx tsx bench/serve.ts [seconds=5] [connections=50] [rounds=3]`, or `npm run bench -- serve`.
+ * `SERVE_BASELINE=/path/to/other/dist/cli/main.js` adds that build of serve as a fourth
+ * server (e.g. the previous commit's, built in a `git worktree`), to measure a change.
  * Bars (PASS/FAIL): serve hits ≥ 0.8× bare node:http, and ≥ 0.8× nginx proxy_cache hits.
  * Runs the compiled CLI (`npm run build` first, done here), as users run it.
  */
@@ -73,14 +79,16 @@ async function startNode(name: string): Promise<Running> {
   return { name, url: `http://127.0.0.1:${m[1]}/hit`, pid: child.pid!, stop: () => child.kill() };
 }
 
-async function startServe(upstream: string): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'dist/cli/main.js'), 'serve', '--upstream', upstream, '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+async function startServe(
+  upstream: string,
+  main = join(root, 'dist/cli/main.js'),
+  name = 'serve',
+): Promise<Running> {
+  const child = spawn(process.execPath, [main, 'serve', '--upstream', upstream, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const m = await waitFor(child, /listening on (http:\/\/\S+)/);
-  return { name: 'serve', url: `${m[1]}/hit`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  return { name, url: `${m[1]}/hit`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
 function findNginx(): string | undefined {
@@ -175,6 +183,37 @@ async function measure(server: Running, seconds: number, connections: number): P
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.non2xx + r.errors, cpuUs };
 }
 
+/**
+ * CPU µs per request with every server loaded at once by the same fixed number of requests,
+ * and each server's ratio to the first one, per round; medians over the rounds.
+ */
+async function cpuRounds(
+  servers: Running[],
+  requests: number,
+  connections: number,
+  rounds: number,
+): Promise<Map<string, { cpuUs: number; ratio: number }>> {
+  const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  const ratios = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  for (let i = 0; i < rounds; i++) {
+    const before = servers.map((s) => cpuOf(s.pid));
+    const runs = await Promise.all(
+      servers.map((s) => autocannon({ url: s.url, connections, amount: requests })),
+    );
+    const perRequest = servers.map(
+      (s, j) => (cpuOf(s.pid) - before[j]!) / Math.max(1, runs[j]!.requests.total),
+    );
+    servers.forEach((s, j) => {
+      cpu.get(s.name)!.push(perRequest[j]!);
+      ratios.get(s.name)!.push(perRequest[j]! / perRequest[0]!);
+    });
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return new Map(
+    servers.map((s) => [s.name, { cpuUs: med(cpu.get(s.name)!), ratio: med(ratios.get(s.name)!) }]),
+  );
+}
+
 function median(list: Result[]): Result {
   const med = (f: (r: Result) => number) => {
     const s = list.map(f).sort((a, b) => a - b);
@@ -194,6 +233,8 @@ export async function benchServe(seconds = 5, connections = 50, rounds = 3): Pro
   const origin = await startNode('origin');
   const upstream = new URL(origin.url).origin;
   const servers: Running[] = [await startNode('bare node:http'), await startServe(upstream)];
+  const baseline = process.env.SERVE_BASELINE;
+  if (baseline) servers.push(await startServe(upstream, baseline, 'serve (baseline)'));
   const nginx = findNginx();
   if (nginx === undefined) {
     console.log(
@@ -203,6 +244,7 @@ export async function benchServe(seconds = 5, connections = 50, rounds = 3): Pro
     servers.push(await startNginx(nginx, upstream, await freePort()));
   }
   const results = new Map<string, Result[]>();
+  let cpu: Map<string, { cpuUs: number; ratio: number }>;
   try {
     for (const s of servers) {
       // Warm up: fills the caches and lets the JIT settle.
@@ -214,6 +256,7 @@ export async function benchServe(seconds = 5, connections = 50, rounds = 3): Pro
         results.get(s.name)!.push(await measure(s, seconds, connections));
       }
     }
+    cpu = await cpuRounds(servers, 20_000, connections, Math.max(5, rounds * 2 + 1));
   } finally {
     for (const s of [...servers, origin]) s.stop();
   }
@@ -226,6 +269,15 @@ export async function benchServe(seconds = 5, connections = 50, rounds = 3): Pro
   for (const [name, r] of med) {
     console.log(
       `${name.padEnd(18)} ${r.rps.toFixed(0).padStart(7)}  ${r.p99.toFixed(1).padStart(8)}  ${r.cpuUs.toFixed(1).padStart(10)}  ${String(r.errors).padStart(6)}`,
+    );
+  }
+  console.log(
+    `\nserver CPU per request, every server loaded at once with 20,000 requests, median of ${Math.max(5, rounds * 2 + 1)} rounds`,
+  );
+  console.log('server              CPU µs/req  ratio to bare (per round, median)');
+  for (const [name, r] of cpu) {
+    console.log(
+      `${name.padEnd(18)} ${r.cpuUs.toFixed(1).padStart(10)}  ${r.ratio.toFixed(2).padStart(6)}×`,
     );
   }
   let ok = true;

@@ -14,27 +14,13 @@ import { flush } from './flush.js';
 import { get } from './get.js';
 import { keys } from './keys.js';
 import { maskUrl, renderPlanTable } from './plan-table.js';
-import { SERVE_USAGE, serve } from './serve.js';
+import { serve } from './serve.js';
 import { stats } from './stats.js';
 
 export type { CliIO } from './command.js';
 
 /** Every command but `plan` (below), in the order `--help` lists them. */
-const COMMANDS: readonly Command[] = [
-  {
-    name: 'serve',
-    summary: 'Run a caching reverse proxy in front of an origin.',
-    usage: SERVE_USAGE,
-    run: serve,
-  },
-  demo,
-  stats,
-  keys,
-  get,
-  del,
-  flush,
-  bench,
-];
+const COMMANDS: readonly Command[] = [serve, demo, stats, keys, get, del, flush, bench];
 
 const USAGE = `Usage: codeai-cache <command> [options]
 

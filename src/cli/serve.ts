@@ -3,7 +3,6 @@
  * user of the package could write: the public entry point, flags, signals.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   type CacheConfig,
   type CodeAIPlan,
@@ -13,8 +12,15 @@ import {
   loadCodeAI,
   parseDuration,
 } from '../index.js';
+import {
+  type CliIO,
+  COMMON_OPTIONS,
+  type Command,
+  CommandError,
+  parseCommandArgs,
+  UsageError,
+} from './command.js';
 import { maskUrl } from './plan-table.js';
-import type { CliIO } from './run.js';
 
 /** `serve --help`. */
 export const SERVE_USAGE = `Usage: codeai-cache serve --upstream URL [options]
@@ -36,98 +42,75 @@ Options:
   -h, --help                Show this help.
 
 Admin: GET /__cache/health, GET /__cache/metrics, POST /__cache/invalidate {"tags":[…]} or {"path":"/…"}.
-Signals: SIGINT / SIGTERM finish in-flight requests (at most 10 s) and exit 0; SIGHUP reloads --spec.
+Signals: SIGINT / SIGTERM finish in-flight requests (at most 10 s), then exit 0.
+SIGHUP reloads the --spec file; one that does not load keeps the running plan. The cache
+itself (where it lives, its prefix and default TTL) changes only with a restart.
 `;
-
-/** A usage error: exit 2 with one line. */
-class ServeUsageError extends Error {}
 
 /** How long in-flight requests may take to finish on SIGINT / SIGTERM. */
 const DRAIN_MS = 10_000;
 
-/** Runs `serve`; resolves with the exit code once the proxy has stopped. */
-export async function serve(argv: string[], io: CliIO): Promise<number> {
-  let verbose = argv.includes('--verbose');
-  try {
-    return await run(argv, io, (v) => {
-      verbose = v;
-    });
-  } catch (err) {
-    if (err instanceof ServeUsageError || isParseArgsError(err)) {
-      // parseArgs appends advice about '--' to unknown options; the flag's name is the point.
-      const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
-      io.stderr.write(
-        `codeai-cache serve: ${message}\nRun "codeai-cache serve --help" for usage.\n`,
-      );
-      return 2;
-    }
-    io.stderr.write(`codeai-cache serve: ${(err as Error).message ?? String(err)}\n`);
-    if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
-    return 1;
-  }
-}
+/** `serve`. */
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Run a caching reverse proxy in front of an origin.',
+  usage: SERVE_USAGE,
+  run,
+};
 
-async function run(argv: string[], io: CliIO, setVerbose: (v: boolean) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      upstream: { type: 'string' },
-      spec: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      cache: { type: 'string' },
-      'upstream-timeout': { type: 'string' },
-      'admin-token': { type: 'string' },
-      'trust-proxy': { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+/** Runs `serve`; resolves with the exit code once the proxy has stopped. */
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs('serve', argv, {
+    ...COMMON_OPTIONS,
+    upstream: { type: 'string' },
+    spec: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    cache: { type: 'string' },
+    'upstream-timeout': { type: 'string' },
+    'admin-token': { type: 'string' },
+    'trust-proxy': { type: 'boolean' },
   });
-  setVerbose(values.verbose === true);
   if (values.help) {
     io.stdout.write(SERVE_USAGE);
     return 0;
   }
-  if (positionals.length > 0) throw new ServeUsageError(`unexpected argument "${positionals[0]}"`);
-  if (values.upstream === undefined) throw new ServeUsageError('--upstream URL is required');
+  if (positionals.length > 0) {
+    throw new UsageError(`serve takes no arguments, got "${positionals[0]}"`);
+  }
+  if (values.upstream === undefined) throw new UsageError('--upstream URL is required');
   if (!/^https?:\/\/[^/]/.test(values.upstream)) {
-    throw new ServeUsageError(
-      `--upstream must be an http:// or https:// URL, got "${values.upstream}"`,
-    );
+    throw new UsageError(`--upstream must be an http:// or https:// URL, got "${values.upstream}"`);
   }
   const port = values.port === undefined ? 8080 : Number(values.port);
-  if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port > 65535) {
-    throw new ServeUsageError(`--port must be a port number (0-65535), got "${values.port}"`);
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) {
+    throw new UsageError(`--port must be a port number (0 picks a free one), got "${values.port}"`);
   }
   let upstreamTimeoutMs: number | undefined;
   if (values['upstream-timeout'] !== undefined) {
     try {
       upstreamTimeoutMs = parseDuration(values['upstream-timeout'] as never, '--upstream-timeout');
     } catch {
-      throw new ServeUsageError(
+      throw new UsageError(
         `--upstream-timeout must be a duration such as "30s" or "500ms", got "${values['upstream-timeout']}"`,
       );
     }
-    if (upstreamTimeoutMs <= 0) throw new ServeUsageError('--upstream-timeout must be above zero');
+    if (upstreamTimeoutMs <= 0) throw new UsageError('--upstream-timeout must be above zero');
   }
   const cacheUrl = values.cache;
   if (cacheUrl !== undefined && !/^(redis|rediss|memory):\/\//.test(cacheUrl)) {
-    throw new ServeUsageError(
+    throw new UsageError(
       `--cache must be a redis://, rediss:// or memory:// URL, got "${cacheUrl}"`,
     );
   }
-  if (values['admin-token'] === '') throw new ServeUsageError('--admin-token must not be empty');
+  if (values['admin-token'] === '') throw new UsageError('--admin-token must not be empty');
 
+  const log = (line: string) => io.stderr.write(`codeai-cache serve: ${line}\n`);
   const specFile = values.spec;
   let plan: CodeAIPlan | undefined;
   if (specFile !== undefined) {
     const loaded = loadSpec(specFile, io);
-    if (typeof loaded === 'string') {
-      io.stderr.write(`codeai-cache serve: ${loaded}\n`);
-      return 1;
-    }
+    if (typeof loaded === 'string') throw new CommandError(loaded);
     plan = loaded;
   }
 
@@ -140,9 +123,16 @@ async function run(argv: string[], io: CliIO, setVerbose: (v: boolean) => void):
     ...(upstreamTimeoutMs !== undefined ? { upstreamTimeout: upstreamTimeoutMs } : {}),
     ...(values['admin-token'] !== undefined ? { adminToken: values['admin-token'] } : {}),
     trustProxy: values['trust-proxy'] === true,
-    log: (line) => io.stderr.write(`codeai-cache serve: ${line}\n`),
+    log,
   });
-  const address = await proxy.listen(port, values.host ?? '127.0.0.1');
+  let address: Awaited<ReturnType<typeof proxy.listen>>;
+  try {
+    address = await proxy.listen(port, values.host ?? '127.0.0.1');
+  } catch (err) {
+    // A taken port: release the cache (a Redis connection) before the one-line failure.
+    await proxy.close(0);
+    throw err;
+  }
   io.stdout.write(
     `upstream: ${values.upstream}${specFile !== undefined ? `, spec ${specFile}` : ''}\n`,
   );
@@ -153,11 +143,11 @@ async function run(argv: string[], io: CliIO, setVerbose: (v: boolean) => void):
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', onHup);
-      io.stderr.write(`codeai-cache serve: ${signal}: finishing in-flight requests\n`);
+      log(`${signal}: finishing in-flight requests`);
       proxy.close(DRAIN_MS).then(
         () => done(0),
         (err: unknown) => {
-          io.stderr.write(`codeai-cache serve: closing: ${(err as Error).message}\n`);
+          log(`closing: ${(err as Error).message}`);
           done(1);
         },
       );
@@ -166,18 +156,23 @@ async function run(argv: string[], io: CliIO, setVerbose: (v: boolean) => void):
     const onTerm = () => stop('SIGTERM');
     const onHup = () => {
       if (specFile === undefined) {
-        io.stderr.write('codeai-cache serve: SIGHUP: no --spec to reload\n');
+        log('SIGHUP: no --spec to reload');
         return;
       }
       const next = loadSpec(specFile, io);
       if (typeof next === 'string') {
-        io.stderr.write(`codeai-cache serve: reload failed, keeping the previous spec: ${next}\n`);
+        log(`reload failed, keeping the previous spec: ${next}`);
         return;
       }
       proxy.reload(next);
-      io.stderr.write(
-        `codeai-cache serve: reloaded ${specFile} (${next.endpoints.length} endpoints)\n`,
-      );
+      log(`reloaded ${specFile} (${next.endpoints.length} endpoints)`);
+      // The cache was made at start: its place, prefix and default TTL stay until a restart.
+      const wanted = cacheLocation(next, cacheUrl, io.env);
+      if (JSON.stringify(wanted.config) !== JSON.stringify(cache.config)) {
+        log(
+          `the spec's cache settings changed (${wanted.label}); a reload keeps the running cache (${cache.label}): restart serve to change it`,
+        );
+      }
     };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
@@ -226,9 +221,4 @@ function describe(redisUrl: string | undefined): string {
   return redisUrl === undefined
     ? 'memory (embedded in this process)'
     : `redis at ${maskUrl(redisUrl)}`;
-}
-
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

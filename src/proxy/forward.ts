@@ -23,6 +23,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import { endToEnd, mergeRepeated, upstreamRequestHeaders } from './headers.js';
 
 /** What the forwarder needs to know. */
@@ -32,7 +33,12 @@ export interface ForwarderOptions {
   trustProxy: boolean;
   /** Called once the upstream's response head arrived (or it failed), with the wait in ms. */
   onOrigin?: (ms: number, status: number) => void;
+  /** Called when bytes arrive on a pooled connection after the response to `request` ended. */
+  onStray?: (request: { method: string; url: string; host: string | undefined }) => void;
 }
+
+/** The request whose response a resting pooled connection carried last. */
+type Rested = Parameters<NonNullable<ForwarderOptions['onStray']>>[0];
 
 /** Forwards requests to one upstream over a keep-alive pool. */
 export class Forwarder {
@@ -42,6 +48,11 @@ export class Forwarder {
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
   readonly #onOrigin: ((ms: number, status: number) => void) | undefined;
+  readonly #onStray: ForwarderOptions['onStray'];
+  /** Pooled connections between two exchanges, and the request each one answered last. */
+  readonly #resting = new WeakMap<Socket, Rested>();
+  /** Connections with the stray-bytes watcher on. */
+  readonly #watched = new WeakSet<Socket>();
   /** The path prefix of the upstream URL (`http://o/api` sends `/x` as `/api/x`). */
   readonly #base: string;
 
@@ -50,6 +61,7 @@ export class Forwarder {
     this.#timeoutMs = options.timeoutMs;
     this.#trustProxy = options.trustProxy;
     this.#onOrigin = options.onOrigin;
+    this.#onStray = options.onStray;
     const https = options.upstream.protocol === 'https:';
     // LIFO keeps the fewest sockets warm; the pool grows with concurrency, never bounded
     // below the client's: a proxy that queues adds latency the origin did not cause.
@@ -80,6 +92,7 @@ export class Forwarder {
       // Node would otherwise add its own Host; the client's travels as sent (it was kept above).
       setHost: false,
     });
+    out.on('socket', (socket) => this.#inUse(socket));
     const timer = setTimeout(() => {
       origin(504);
       fail(504, 'Gateway Timeout', 'upstream did not answer in time\n');
@@ -142,6 +155,12 @@ export class Forwarder {
       up.on('end', () => {
         complete = true;
         release();
+        // Back to the pool (node frees it after this tick): from now on, a byte is a lie.
+        this.#resting.set(socket, {
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          host: req.headers.host,
+        });
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
         res.end(last);
       });
@@ -181,6 +200,22 @@ export class Forwarder {
     });
     req.on('error', () => out.destroy());
     req.pipe(out);
+  }
+
+  /** A connection starts an exchange: its bytes are the response's until it rests again. */
+  #inUse(socket: Socket): void {
+    this.#resting.delete(socket);
+    if (this.#watched.has(socket)) return;
+    this.#watched.add(socket);
+    // During an exchange node's parser has its own 'data' listener and this one returns at
+    // once (the connection is not resting); between exchanges it is the only reader.
+    socket.on('data', () => {
+      const rested = this.#resting.get(socket);
+      if (rested === undefined) return;
+      this.#resting.delete(socket);
+      socket.destroy();
+      this.#onStray?.(rested);
+    });
   }
 
   /** Closes the pool's idle sockets; in-flight requests keep theirs. */

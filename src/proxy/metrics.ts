@@ -1,17 +1,82 @@
 /**
  * The proxy's Prometheus metrics, on a registry of its own (two proxies in one process do
- * not share counters). Outcome counts are read from the middleware's own counters when
- * scraped, so the request path pays nothing for them; latencies are observed per request.
- * prom-client is loaded when a proxy starts listening, so importing the package root does
- * not pay for it.
+ * not share counters). prom-client formats and serves them; it is loaded when a proxy
+ * starts listening, so importing the package root does not pay for it.
+ *
+ * Cost on the request path. Outcome counts are read from the middleware's own counters
+ * when scraped. Latencies are recorded in {@link Latency}, a fixed array of bucket counts
+ * (one comparison per bucket, no allocation, no label hashing) and turned into
+ * prom-client's histogram form only on a scrape: prom-client's own `Histogram.observe`
+ * validates and hashes its labels on every call, which cost a cache hit more than the
+ * cache lookup itself (bench/README.md, "serve").
  */
-import type { Histogram, Registry } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { Cache, HttpCacheStats } from '../index.js';
 
 /** Latency buckets in seconds: a memory hit is well under a millisecond, an origin call up to the timeout. */
 const BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
+] as const;
+
+/** One latency series: counts per bucket (the last one is `+Inf`), their sum and count. */
+export class Latency {
+  readonly #counts = new Float64Array(BUCKETS.length + 1);
+  #sum = 0;
+  #count = 0;
+
+  /** Records one duration in milliseconds. */
+  observe(ms: number): void {
+    const seconds = ms / 1000;
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+    this.#counts[i]!++;
+    this.#sum += seconds;
+    this.#count++;
+  }
+
+  /** The series in Prometheus histogram form: cumulative `_bucket`s, `_sum`, `_count`. */
+  values(name: string, labels: Record<string, string>): HistogramValue[] {
+    const out: HistogramValue[] = [];
+    let cumulative = 0;
+    for (let i = 0; i <= BUCKETS.length; i++) {
+      cumulative += this.#counts[i]!;
+      const le = i < BUCKETS.length ? String(BUCKETS[i]) : '+Inf';
+      out.push({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative });
+    }
+    out.push({ metricName: `${name}_sum`, labels, value: this.#sum });
+    out.push({ metricName: `${name}_count`, labels, value: this.#count });
+    return out;
+  }
+}
+
+interface HistogramValue {
+  metricName: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A histogram prom-client's registry can serve, read from {@link Latency} series when scraped. */
+function histogram(
+  registry: Registry,
+  name: string,
+  help: string,
+  series: () => Iterable<[Record<string, string>, Latency]>,
+): void {
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const values: HistogramValue[] = [];
+      for (const [labels, latency] of series()) values.push(...latency.values(name, labels));
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+    reset() {},
+  };
+  // The registry asks only for name, help, type and get(): what prom-client's own metrics expose.
+  registry.registerMetric(metric as unknown as Metric);
+}
 
 /** Loads prom-client and builds the proxy's metrics. */
 export async function createMetrics(
@@ -24,15 +89,16 @@ export async function createMetrics(
 /** What the proxy counts. */
 export class ProxyMetrics {
   readonly registry: Registry;
-  readonly #origin: Histogram;
-  readonly #total: Histogram;
+  /** Upstream waits by status code. */
+  readonly #origin = new Map<number, Latency>();
+  readonly #total = new Latency();
 
   /** Requests the proxy answered (admin routes excluded). */
   #requestsSeen = 0;
 
   /** `stats` is cumulative across reloads (the proxy adds a replaced middleware's counts). */
   constructor(prom: typeof import('prom-client'), stats: () => HttpCacheStats, cache: Cache) {
-    const { Counter, Gauge, Histogram, Registry } = prom;
+    const { Counter, Gauge, Registry } = prom;
     const registry = new Registry();
     this.registry = registry;
     const seen = () => this.#requestsSeen;
@@ -52,19 +118,24 @@ export class ProxyMetrics {
         this.inc({ outcome: 'PASS' }, Math.max(0, seen() - s.hits - s.misses - s.stale - s.bypass));
       },
     });
-    this.#origin = new Histogram({
-      name: 'codeai_cache_origin_duration_seconds',
-      help: 'Time from sending a request upstream to its response head (or failure).',
-      labelNames: ['status'],
-      buckets: BUCKETS,
-      registers: [registry],
-    });
-    this.#total = new Histogram({
-      name: 'codeai_cache_request_duration_seconds',
-      help: 'Time from a request arriving to its response finishing.',
-      buckets: BUCKETS,
-      registers: [registry],
-    });
+    const origin = this.#origin;
+    histogram(
+      registry,
+      'codeai_cache_origin_duration_seconds',
+      'Time from sending a request upstream to its response head (or failure).',
+      function* () {
+        for (const [status, latency] of origin) yield [{ status: String(status) }, latency];
+      },
+    );
+    const total = this.#total;
+    histogram(
+      registry,
+      'codeai_cache_request_duration_seconds',
+      'Time from a request arriving to its response being handed to the connection (a memory hit: answered in the same tick).',
+      function* () {
+        yield [{}, total];
+      },
+    );
     new Gauge({
       name: 'codeai_cache_invalidations',
       help: 'Tag invalidations issued (after writes and through /__cache/invalidate) since the last reload.',
@@ -108,12 +179,17 @@ export class ProxyMetrics {
 
   /** Records one upstream wait. */
   origin(ms: number, status: number): void {
-    this.#origin.observe({ status: String(status) }, ms / 1000);
+    let latency = this.#origin.get(status);
+    if (latency === undefined) {
+      latency = new Latency();
+      this.#origin.set(status, latency);
+    }
+    latency.observe(ms);
   }
 
   /** Records one request's total time. */
   total(ms: number): void {
-    this.#total.observe(ms / 1000);
+    this.#total.observe(ms);
   }
 
   /** The Prometheus text exposition and its content type. */

@@ -21,7 +21,8 @@ import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';
 import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
 import { ZERO_HTTP_STATS } from '../http/events.js';
-import { normalizeHost, pathTag } from '../http/key.js';
+import { hostResolver } from '../http/host.js';
+import { parseTarget, pathTag } from '../http/key.js';
 import type { NodeHandler } from '../http/node-handler.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
 import { Forwarder } from './forward.js';
@@ -52,10 +53,6 @@ export interface Proxy {
   stats(): HttpCacheStats;
 }
 
-/** When a request arrived, kept on its response for the latency histogram. */
-const STARTED = Symbol('started');
-type TimedResponse = ServerResponse & { [STARTED]?: number };
-
 /** Creates a caching reverse proxy in front of `options.upstream` (not listening yet). */
 export function createProxy(options: ProxyOptions): Proxy {
   const resolved = resolveProxyOptions(options);
@@ -65,6 +62,13 @@ export function createProxy(options: ProxyOptions): Proxy {
     ? createCache((options.cache as CacheConfig | string | undefined) ?? { type: 'memory' })
     : (options.cache as Cache);
   const log = options.log ?? (() => {});
+  // The tag a path's entries carry, under the host the middleware files them (its `host` option).
+  const hostOf = hostResolver(options.middleware?.host);
+  const tagOf = (host: string | undefined, url: string) =>
+    pathTag(
+      hostOf((name) => (name === 'host' ? host : undefined), url),
+      parseTarget(url).path,
+    );
   const startedAt = Date.now();
 
   // Counters of replaced middlewares, so metrics stay monotonic across reloads.
@@ -84,6 +88,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     timeoutMs: resolved.upstreamTimeoutMs,
     trustProxy: resolved.trustProxy,
     onOrigin: (ms, status) => metrics?.origin(ms, status),
+    onStray: ({ method, url, host }) => {
+      log(
+        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry is dropped and the connection closed`,
+      );
+      void middleware.invalidateTags([tagOf(host, url)]);
+    },
   });
   const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);
   const build = (plan: CodeAIPlan | undefined) => {
@@ -115,30 +125,27 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     metrics: () => (metrics as ProxyMetrics).render(),
     invalidate: (tags: string[]) => middleware.invalidateTags(tags),
-    pathTag: (host: string, path: string) => pathTag(normalizeHost(host), path),
+    pathTag: (host: string, path: string) => tagOf(host, path),
   };
 
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
-  function onClose(this: TimedResponse): void {
-    const started = this[STARTED];
-    if (started !== undefined) metrics?.total(performance.now() - started);
-    if (--inFlight === 0 && drained !== undefined) drained();
-  }
+  let closing: Promise<void> | undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     if (url.startsWith(ADMIN_PREFIX)) {
       void admin(req, res, adminHost);
       return;
     }
-    inFlight++;
-    if (metrics !== undefined) {
-      metrics.request();
-      (res as TimedResponse)[STARTED] = performance.now();
-    }
-    // One listener shared by every request (no closure per request: this is the hit path).
-    res.on('close', onClose);
+    // Draining: each response closes its connection, so the drain ends when they do.
+    if (closing !== undefined) res.shouldKeepAlive = false;
+    const started = performance.now();
     handler(req, res);
+    const m = metrics;
+    if (m === undefined) return;
+    m.request();
+    // A memory hit has been written by now (the middleware answers it in the same tick):
+    // its latency is known without a listener on the response. This is the hit path.
+    if (res.writableEnded) m.total(performance.now() - started);
+    else res.once('close', () => m.total(performance.now() - started));
   };
   const server = createServer({ keepAliveTimeout: 5_000 }, onRequest);
   // Answer `Expect: 100-continue` with the upstream's own 100 (or its final answer), not node's.
@@ -148,7 +155,6 @@ export function createProxy(options: ProxyOptions): Proxy {
     else socket.destroy();
   });
 
-  let closing: Promise<void> | undefined;
   return {
     cache,
     server,
@@ -185,15 +191,14 @@ export function createProxy(options: ProxyOptions): Proxy {
     close(drainMs = 10_000) {
       closing ??= (async () => {
         server.close();
-        server.closeIdleConnections();
-        if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, drainMs);
-            drained = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+        // In-flight requests finish on their connections; a connection is closed as soon as
+        // it is idle. Polled rather than counted per request, so a hit pays nothing for it.
+        const deadline = performance.now() + drainMs;
+        for (;;) {
+          server.closeIdleConnections();
+          const left = deadline - performance.now();
+          if (left <= 0 || (await openConnections(server)) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, left)));
         }
         server.closeAllConnections();
         middleware.stop();
@@ -203,6 +208,13 @@ export function createProxy(options: ProxyOptions): Proxy {
       return closing;
     },
   };
+}
+
+/** How often a draining proxy looks for connections that went idle. */
+const DRAIN_POLL_MS = 20;
+
+function openConnections(server: Server): Promise<number> {
+  return new Promise((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
 }
 
 function isCache(value: object): value is Cache {

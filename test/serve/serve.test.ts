@@ -32,6 +32,11 @@ describe('serve without a spec (the origin headers decide)', () => {
         res.end(`fresh ${origin.count('GET /fresh')}`);
       })
       .on('GET /plain', (_req, res) => res.end(`plain ${origin.count('GET /plain')}`))
+      .on('GET /cdn', (_req, res) => {
+        // RFC 9213: the field targeted at this cache replaces Cache-Control here.
+        res.writeHead(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' });
+        res.end(`cdn ${origin.count('GET /cdn')}`);
+      })
       .on('* /echo', (req, res) => {
         let n = 0;
         req.on('data', (c: Buffer) => {
@@ -107,6 +112,15 @@ describe('serve without a spec (the origin headers decide)', () => {
     const second = await send(`${proxy.url}/plain`);
     expect(origin.count('GET /plain')).toBe(before + 2);
     expect(second.headers['x-cache']).toBe('MISS');
+  });
+
+  it('obeys CDN-Cache-Control over Cache-Control, and forwards both unchanged (RFC 9213)', async () => {
+    expect((await send(`${proxy.url}/cdn`)).headers['x-cache']).toBe('MISS');
+    const hit = await send(`${proxy.url}/cdn`);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.body).toBe('cdn 1');
+    expect(hit.headers['cache-control']).toBe('no-store');
+    expect(hit.headers['cdn-cache-control']).toBe('max-age=60');
   });
 
   it('regression: sequential requests over one pooled upstream socket pile up no listeners', async () => {
@@ -240,6 +254,39 @@ describe('serve without a spec (the origin headers decide)', () => {
   });
 });
 
+describe('serve --trust-proxy', () => {
+  it("keeps a trusted hop's X-Forwarded-* and appends the peer; SIGINT exits 0", async () => {
+    const origin = new TestOrigin().on('GET /echo', (req, res) =>
+      res.end(JSON.stringify(req.headers)),
+    );
+    const proxy = await startServe([
+      '--upstream',
+      await origin.listen(),
+      '--port',
+      '0',
+      '--trust-proxy',
+    ]);
+    try {
+      const r = await send(`${proxy.url}/echo`, {
+        headers: {
+          'x-forwarded-for': '203.0.113.7',
+          'x-forwarded-host': 'shop.example',
+          'x-forwarded-proto': 'https',
+        },
+      });
+      const seen = JSON.parse(r.body) as Record<string, string>;
+      expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+      expect(seen['x-forwarded-host']).toBe('shop.example');
+      expect(seen['x-forwarded-proto']).toBe('https');
+    } finally {
+      proxy.child.kill('SIGINT');
+      expect(await proxy.exited).toBe(0);
+      expect(proxy.stderr()).toMatch(/SIGINT: finishing in-flight requests/);
+      await origin.close();
+    }
+  });
+});
+
 describe('serve when the origin fails', () => {
   it('answers 502 when the origin is down and 504 when it is too slow, with a short body', async () => {
     const origin = new TestOrigin().on('GET /hang', () => {});
@@ -329,14 +376,37 @@ endpoint POST "/posts" {}
       await until('the failed reload to be logged', () =>
         /reload failed, keeping the previous spec/.test(proxy.stderr()),
       );
+      // Why, with the place in the file.
+      expect(proxy.stderr()).toMatch(/blog\.cai:1:\d+: error/);
+      // The old plan still runs: its cached list hits, and a path it does not cover is
+      // forwarded every time although the origin marks it cacheable.
+      expect((await send(`${proxy.url}/api/posts`)).headers['x-cache']).toBe('HIT');
+      await send(`${proxy.url}/api/other`);
+      await send(`${proxy.url}/api/other`);
+      expect(origin.count('GET /api/other')).toBe(4);
+
+      rmSync(spec);
+      proxy.child.kill('SIGHUP');
+      await until('the unreadable spec to be logged', () =>
+        /reload failed, keeping the previous spec: cannot read .*blog\.cai: ENOENT/.test(
+          proxy.stderr(),
+        ),
+      );
       expect((await send(`${proxy.url}/api/posts`)).headers['x-cache']).toBe('HIT');
 
-      writeFileSync(spec, `config { api_prefix: "/api" }\nendpoint GET "/other" { cache: 30s }\n`);
+      // A spec that moves the cache: the plan is reloaded, the cache stays until a restart.
+      writeFileSync(
+        spec,
+        `config { api_prefix: "/api" cache: "redis" cache_url: "redis://:pw@127.0.0.1:1" }\nendpoint GET "/other" { cache: 30s }\n`,
+      );
       proxy.child.kill('SIGHUP');
       await until('the reload to be logged', () => /reloaded .*blog\.cai/.test(proxy.stderr()));
+      expect(proxy.stderr()).toMatch(
+        /cache settings changed \(redis at redis:\/\/:\*+@127\.0\.0\.1:1\); a reload keeps the running cache \(memory .*restart serve/,
+      );
       await send(`${proxy.url}/api/other`);
       expect((await send(`${proxy.url}/api/other`)).headers['x-cache']).toBe('HIT');
-      expect(origin.count('GET /api/other')).toBe(3);
+      expect(origin.count('GET /api/other')).toBe(5);
     } finally {
       expect(await proxy.stop()).toBe(0);
       await origin.close();
@@ -402,17 +472,27 @@ describe('serve admin rules', () => {
 
 describe('serve usage', () => {
   it('names an unknown flag and a missing value, exit 2, no stack trace', async () => {
-    const unknown = await runServe(['--upstream', 'http://127.0.0.1:1', '--colour']);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Unknown option '--colour'/);
-    const missing = await runServe(['--upstream']);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--upstream/);
-    const noUpstream = await runServe(['--port', '0']);
-    expect(noUpstream.code).toBe(2);
-    expect(noUpstream.stderr).toMatch(/--upstream URL is required/);
-    for (const r of [unknown, missing, noUpstream]) expect(r.stderr).not.toMatch(/\n\s+at /);
-  });
+    // The same shape as every other command's usage errors (test/cli/commands.test.ts).
+    const cases: [string[], string][] = [
+      [['--upstream', 'http://127.0.0.1:1', '--colour'], 'unknown option --colour for serve'],
+      [['--upstream'], '--upstream needs a value'],
+      [['--port', '0'], '--upstream URL is required'],
+      [
+        ['--upstream', 'http://127.0.0.1:1', '--port', 'eighty'],
+        '--port must be a port number (0 picks a free one), got "eighty"',
+      ],
+      [['--upstream', 'http://127.0.0.1:1', 'extra'], 'serve takes no arguments, got "extra"'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runServe(args)));
+    cases.forEach(([, message], i) => {
+      const r = runs[i]!;
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `codeai-cache: ${message}\nRun "codeai-cache serve --help" for usage.\n`,
+      );
+    });
+  }, 60_000);
 
   it('--help prints the usage, exit 0', async () => {
     const help = await runServe(['--help']);
