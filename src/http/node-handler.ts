@@ -16,6 +16,7 @@ import {
   applyEdits,
   BackgroundRefresh,
   type FinishWrite,
+  type ForwardEdits,
   forwardEdits,
   nodeHeaderGetter,
   planSelector,
@@ -68,7 +69,7 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
       send(res, outcome.response);
       return;
     }
-    applyEdits(req.headers, forwardEdits(ctx, outcome));
+    editRequest(req, forwardEdits(ctx, outcome));
     const instead = tee(res, outcome.recorder);
     // An origin we call ourselves (no `next`) that throws, or returns a promise that
     // rejects, before its head: a stale must-revalidate entry gets a 504 (RFC 9111 §5.2.2.2).
@@ -163,6 +164,9 @@ function shadowExchange(
   copy.method = 'GET';
   copy.url = url;
   copy.headers = { ...req.headers };
+  // Both views, as node's parser leaves them: an origin that forwards the raw list (the
+  // proxy, `serve`) would otherwise send a request with no fields at all, not even `Host`.
+  copy.rawHeaders = [...req.rawHeaders];
   copy.push(null);
   const res = new ServerResponse(copy);
   res.assignSocket(
@@ -173,6 +177,26 @@ function shadowExchange(
     }) as unknown as Socket,
   );
   return { req: copy, res };
+}
+
+/**
+ * Applies the cache's edits to both of node's views of the request: the record
+ * (`req.headers`) and the raw list (`req.rawHeaders`), so an origin reading either — a proxy
+ * forwards the raw list, for its repeated fields and their casing — sends the request the
+ * cache decided (its validators in, the client's conditionals and Range out). Fields the
+ * edits do not name keep their place, case and repeats; the fields set go last.
+ */
+function editRequest(req: IncomingMessage, edits: ForwardEdits | undefined): void {
+  if (edits === undefined) return;
+  applyEdits(req.headers, edits);
+  const named = new Set(edits.remove);
+  for (let i = 0; i < edits.set.length; i += 2) named.add(edits.set[i]!);
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!named.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  }
+  req.rawHeaders = out.concat(edits.set);
 }
 
 /**

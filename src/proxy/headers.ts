@@ -70,7 +70,12 @@ export function endToEnd(raw: readonly string[], skip?: ReadonlySet<string>): st
   return out;
 }
 
-/** The request fields sent upstream: end-to-end fields plus `X-Forwarded-*` (flat list). */
+/**
+ * The request fields sent upstream: end-to-end fields plus `X-Forwarded-*` (flat list).
+ * Read from `rawHeaders`, which the cache edits as it edits `headers` (node-handler.ts,
+ * `editRequest`: its validators in, the client's conditionals and Range out), so this is the
+ * request the cache decided, with the client's other fields as sent.
+ */
 export function upstreamRequestHeaders(req: IncomingMessage, trustProxy: boolean): string[] {
   const out = endToEnd(req.rawHeaders, trustProxy ? undefined : FORWARDING);
   // A body framed by chunks (no Content-Length) is re-chunked upstream; said explicitly,

@@ -93,6 +93,20 @@ export class Origin {
   readonly calls = new Map<string, number>();
   readonly #gates = new Map<string, Gate>();
   readonly failing = new Set<string>();
+  readonly #now: (() => number) | undefined;
+
+  /**
+   * With `now`, every reply without a `Date` of its own is dated by that clock: the test's,
+   * which `advance` moves for the cache, so the origin's Date moves with it as a real
+   * origin's would. Without it, node's server dates replies by the real clock, and a cache
+   * that reads the field (the proxy sees it; a middleware's recorder does not) would count
+   * every response fetched after an `advance` as already that old (RFC 9111 §4.2.3). The
+   * date is rounded up to the whole second: the field has one-second resolution, and
+   * rounded down it would age a `max-age=1` reply by up to a second on arrival.
+   */
+  constructor(now?: () => number) {
+    this.#now = now;
+  }
 
   /** How many times the origin answered `path` (any method). */
   count(path: string): number {
@@ -114,6 +128,17 @@ export class Origin {
   }
 
   async handle(
+    method: string,
+    url: string,
+    header: (name: string) => string | undefined,
+  ): Promise<OriginReply> {
+    const reply = await this.#answer(method, url, header);
+    if (this.#now === undefined || reply.headers.date !== undefined) return reply;
+    const date = new Date(Math.ceil(this.#now() / 1000) * 1000).toUTCString();
+    return { ...reply, headers: { ...reply.headers, date } };
+  }
+
+  async #answer(
     method: string,
     url: string,
     header: (name: string) => string | undefined,

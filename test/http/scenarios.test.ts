@@ -46,13 +46,15 @@ for (const [backendName, makeCache] of Object.entries(BACKENDS)) {
         const c = await makeCache();
         cache = c;
         let offset = 0;
-        const origin = new Origin();
+        const now = () => Date.now() + offset;
+        // The origin dates its replies by the same clock (see Origin).
+        const origin = new Origin(now);
         const t = await openTarget(
           c,
           {
             ...TABLE_OPTIONS,
             ...scenario.options,
-            clock: { now: () => Date.now() + offset },
+            clock: { now },
           },
           origin,
         );

@@ -57,19 +57,6 @@ export interface Scenario {
 /** Why `serve` skips a row: it has no route policy, the origin's headers alone decide. */
 const NO_POLICY = 'a route policy (ttl, varyBy, ignoreCookies); serve without a spec has none';
 
-/**
- * A known bug of `serve` (reported, src/proxy is not this suite's to change): the forwarder
- * builds the upstream request from `req.rawHeaders` (src/proxy/headers.ts,
- * `upstreamRequestHeaders`), while the caching layer edits `req.headers` (node-handler.ts,
- * `applyEdits`: its validators in, the client's Range and conditionals out) and gives a
- * background refresh a request with `headers` only (`shadowExchange`). Seen here:
- * revalidations go out without validators (the origin sends the whole body again), a Range
- * miss is forwarded as a Range (the 206 part is all the client gets), and a
- * stale-while-revalidate refresh never reaches the origin at all.
- */
-const SERVE_EDITS_LOST =
-  "the proxy forwards req.rawHeaders, not the cache's edits to req.headers (validators, Range)";
-
 /** Middleware options every row runs with. */
 export const TABLE_OPTIONS: CachingMiddlewareOptions = { ignoreCookies: ['_ga', '_ga_*'] };
 
@@ -201,7 +188,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'revalidates a no-cache entry with the origin and serves the stored body on 304',
-    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/validate');
       expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
@@ -522,8 +508,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.2 RFC 5861 §3: stale-while-revalidate answers the first stale request at once and refreshes in the background',
-    // Skipped, not `fails`: the failure is a 10 s wait for a refresh that never comes.
-    skip: { serve: `BUG, ${SERVE_EDITS_LOST}` },
     async run(env) {
       await missThenHit(env, '/swr');
       env.advance(2000);
@@ -643,7 +627,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.2 RFC 9111 §5.2.2.4: no-cache without a policy ttl is stored and revalidated on every use',
-    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/nottl/validate');
       expect([first.xCache, first.text]).toEqual(['MISS', 'validate 1']);
@@ -734,7 +717,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.4 RFC 9111 §4.3: an ETag-only response is stored and revalidated with If-None-Match (origin answers 304)',
-    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       const first = await env.get('/nottl/etag-only');
       expect([first.xCache, first.text]).toEqual(['MISS', 'etag-only 1']);
@@ -747,7 +729,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.4 RFC 9111 §4.3.1, §4.3.4, §3.2: a stale entry is revalidated with If-Modified-Since, the 304 updates its headers, a client conditional is forwarded with the cache validators',
-    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       await missThenHit(env, '/lm-only');
       env.advance(2000);
@@ -816,7 +797,6 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: '#10.4 RFC 9111 §4.3.4: a 304 with a different strong ETag updates nothing; the entry is dropped',
-    fails: { serve: SERVE_EDITS_LOST },
     async run(env) {
       await missThenHit(env, '/etag-moved');
       env.advance(2000);
