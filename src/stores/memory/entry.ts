@@ -37,32 +37,48 @@ export const Queue = {
 /** One of the {@link Queue} values. */
 export type Queue = (typeof Queue)[keyof typeof Queue];
 
-/** A cached key with its private bytes, its accounting and its list links. */
+/**
+ * A cached key with its private bytes, its accounting and its list links. The fields a hit
+ * reads come first, so they share the object's first cache line (V8 lays fields out in
+ * the order they are defined).
+ */
 export class Entry {
-  readonly key: string;
   /**
    * The store's private copy of the value bytes, one char per byte (latin1). A V8 one-byte
    * string is exact-size, immutable and cheaper than a typed array (no ArrayBuffer object,
    * no off-heap allocation); see memory-store.ts.
    */
   value: string;
-  /** Bytes charged against `maxMemory`; see `entryWeight`. */
-  weight: number;
   /** Expiry time in clock milliseconds; 0 means never. */
   expiresAt: number;
+  queue: Queue;
+  /**
+   * Read since it last reached the head of its list (W-TinyLFU's window and protected
+   * segment): the policy moves it to the tail then, rather than on every hit (CLOCK).
+   */
+  referenced: boolean;
+  /**
+   * The entry's own recent reads, kept by policies that count frequency (see tinylfu.ts):
+   * `epoch * 16 + count`, the count (0–15) as of the sketch's aging epoch `epoch`.
+   */
+  hits: number;
+  readonly key: string;
+  /** Bytes charged against `maxMemory`; see `entryWeight`. */
+  weight: number;
   /** The key's sketch hash, set by policies that count frequency. */
   hash: number;
-  queue: Queue;
   prev: Entry | null;
   next: Entry | null;
 
   constructor(key: string, value: string, weight: number, expiresAt: number) {
-    this.key = key;
     this.value = value;
-    this.weight = weight;
     this.expiresAt = expiresAt;
-    this.hash = 0;
     this.queue = Queue.NONE;
+    this.referenced = false;
+    this.hits = 0;
+    this.key = key;
+    this.weight = weight;
+    this.hash = 0;
     this.prev = null;
     this.next = null;
   }
