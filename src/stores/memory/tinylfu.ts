@@ -112,7 +112,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     entry.hits = this.#sketch.epoch * EPOCH;
     this.#window.push(entry);
     const held = this.#window.count + this.#probation.count + this.#protected.count;
-    if (held > this.#sketch.capacity) this.#sketch.ensureCapacity(held * 2);
+    if (held > this.#sketch.capacity) this.#sketch.ensureCapacity(held);
   }
 
   touch(entry: Entry): void {
