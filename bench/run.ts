@@ -1,16 +1,18 @@
 /**
  * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
- * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`, `serve`) runs one suite.
+ * its anchors measured in the same process. `npm run bench -- memory` (or `memory-bound`, `redis`, `http`, `codeai`, `serve`) runs one suite.
  * Benchmarks report; they never gate CI.
  */
 import { benchCodeAI } from './codeai.js';
 import { benchHttp } from './http/run.js';
 import { benchMemory } from './memory.js';
+import { benchMemoryBound } from './memory-bound.js';
 import { benchRedis } from './redis.js';
 import { benchServe } from './serve.js';
 
 const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
+  'memory-bound': benchMemoryBound,
   redis: benchRedis,
   http: () => benchHttp(),
   codeai: benchCodeAI,
