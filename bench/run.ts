@@ -12,11 +12,11 @@ import { benchServe } from './serve.js';
 
 const suites: Record<string, () => Promise<boolean>> = {
   memory: benchMemory,
-  'memory-bound': benchMemoryBound,
   redis: benchRedis,
   http: () => benchHttp(),
   codeai: benchCodeAI,
   serve: () => benchServe(),
+  'memory-bound': benchMemoryBound,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
