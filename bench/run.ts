@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark suite, each printing its figures and the ratios against
- * its anchors measured in the same process. `npm run bench -- memory` (or `redis`, `http`, `codeai`, `serve`, `tiered`) runs one suite.
+ * its anchors measured in the same process. `npm run bench -- memory` (or `memory-bound`, `redis`, `http`, `codeai`, `serve`, `tiered`) runs one suite.
  * Benchmarks report; they never gate CI.
  */
 import { benchCodeAI } from './codeai.js';
 import { benchHttp } from './http/run.js';
 import { benchMemory } from './memory.js';
+import { benchMemoryBound } from './memory-bound.js';
 import { benchRedis } from './redis.js';
 import { benchServe } from './serve.js';
 import { benchTiered } from './tiered.js';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<boolean>> = {
   codeai: benchCodeAI,
   serve: () => benchServe(),
   tiered: benchTiered,
+  'memory-bound': benchMemoryBound,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

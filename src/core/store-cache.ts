@@ -154,6 +154,11 @@ export class StoreCache implements Cache {
       this.#check(signal);
       assertKey(key);
       const found = this.store.get(key, signal);
+      // The hit of an in-process store: one lookup, one counter, nothing allocated but the copy.
+      if (found !== undefined && !(found instanceof Promise) && !hasEnvelope(found)) {
+        this.#meter.hit(key);
+        return found;
+      }
       if (found instanceof Promise) {
         return found.then(
           (bytes) => this.#finishGet(key, bytes, signal),

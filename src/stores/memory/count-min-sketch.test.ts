@@ -36,6 +36,18 @@ describe('CountMinSketch', () => {
     expect(sketch.frequency(h('old-favourite'))).toBeLessThan(10);
   });
 
+  it("takes a held key's count back at once, and ages with sightings counted elsewhere", () => {
+    const sketch = new CountMinSketch(1024);
+    sketch.add(h('returning'), 7);
+    expect(sketch.frequency(h('returning'))).toBe(8); // 7 in the counters + the doorkeeper
+    sketch.add(h('returning'), 100);
+    expect(sketch.frequency(h('returning'))).toBe(16);
+    expect(sketch.epoch).toBe(0);
+    for (let i = 0; i < 10 * sketch.capacity; i++) sketch.tick();
+    expect(sketch.epoch).toBe(1);
+    expect(sketch.frequency(h('returning'))).toBe(7); // halved; the doorkeeper was cleared
+  });
+
   it('grows when asked and forgets on clear', () => {
     const sketch = new CountMinSketch(10);
     const small = sketch.capacity;

@@ -47,6 +47,11 @@ export class CountMinSketch {
   #doorkeeper = new Doorkeeper(1);
   /** The entry count the table is sized for. */
   capacity = 0;
+  /**
+   * Aging passes so far. Counts kept outside the sketch (a held entry's own hits, see
+   * tinylfu.ts) are halved lazily by comparing the epoch they were counted in with this.
+   */
+  epoch = 0;
 
   constructor(expectedEntries: number) {
     this.ensureCapacity(expectedEntries);
@@ -86,6 +91,40 @@ export class CountMinSketch {
     }
   }
 
+  /**
+   * Counts one sighting kept elsewhere (a held entry's hit, counted on the entry): it only
+   * advances the sample, so the sketch ages at the same pace whoever keeps the count.
+   */
+  tick(): void {
+    if (++this.#additions >= this.#sampleSize) this.#age();
+  }
+
+  /**
+   * Adds `n` sightings of the key with hash `h` at once (a held entry leaving hands its own
+   * count back, so the key's history survives it). Does not advance the sample: the
+   * sightings were ticked when they happened.
+   */
+  add(h: number, n: number): void {
+    this.#doorkeeper.put(h);
+    if (n <= 0) return;
+    const table = this.#table;
+    const block = (h & this.#blockMask) << 4;
+    const h2 = rehash(h);
+    for (let i = 0; i < 4; i++) {
+      const bits = h2 >>> (i << 3);
+      const index = block + (i << 2) + (bits & 3);
+      const shift = ((bits >>> 2) & 7) << 2;
+      const word = table[index]!;
+      const count = Math.min(15, ((word >>> shift) & 15) + n);
+      table[index] = (word & ~(15 << shift)) | (count << shift);
+    }
+  }
+
+  /** Bytes held by the table and the doorkeeper. */
+  get bytes(): number {
+    return this.#table.byteLength + this.#doorkeeper.bytes;
+  }
+
   /** The estimated recent count of the key with hash `h`, 0–16. */
   frequency(h: number): number {
     const table = this.#table;
@@ -113,6 +152,7 @@ export class CountMinSketch {
     for (let i = 0; i < table.length; i++) table[i] = (table[i]! >>> 1) & RESET_MASK;
     this.#doorkeeper.clear();
     this.#additions = 0;
+    this.epoch++;
   }
 }
 

@@ -42,6 +42,11 @@ export class Doorkeeper {
     );
   }
 
+  /** Bytes held by the filter. */
+  get bytes(): number {
+    return this.#bits.byteLength;
+  }
+
   clear(): void {
     this.#bits.fill(0);
   }

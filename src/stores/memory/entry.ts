@@ -9,13 +9,21 @@
  */
 
 /**
- * Bytes charged per entry on top of its key and value bytes: an estimate of what V8 spends
- * on the Map slot, the entry object with its list links and boxed expiry, the headers of
- * the key and value strings, and the entry's share of the frequency sketch. Measured on
- * Node 20 (x64) at about 150–180 bytes for 10^5 entries; it is a fixed estimate, not an
- * exact account, but it keeps many tiny entries from looking free.
+ * Bytes charged per entry on top of its key and value bytes, calibrated against the heap
+ * (Node 20, x64; `npm run bench -- memory-bound` measures it). What one entry really costs
+ * besides its key and value bytes:
+ * - the `Entry` object: 24 bytes of header and ten 8-byte fields, 104;
+ * - the key and value string headers (16 each) and their rounding up to 8 bytes, ~40;
+ * - its slot in the `Map`: V8 keeps 28 bytes per slot and between 2 and 4 slots per live
+ *   entry once entries come and go (a deleted slot is reused only when the table is
+ *   rebuilt), 56–112;
+ * - its share of the frequency sketch and doorkeeper, sized to the entries held, 16–32;
+ * - the boxed expiry (16) once any entry has a TTL.
+ * That is 216–304 bytes; 264 keeps measured heap growth within 0.87–1.06 × `maxMemory`
+ * for values from 10 B to 10 KB (the 2 M-write run in bench/README.md). The old 176 let
+ * 64 MiB of 10-byte values take 99 MiB of heap.
  */
-export const ENTRY_OVERHEAD_BYTES = 176;
+export const ENTRY_OVERHEAD_BYTES = 264;
 
 /** The weight an entry is charged against `maxMemory`: UTF-8 key bytes + value bytes + overhead. */
 export function entryWeight(key: string, valueBytes: number): number {
@@ -37,32 +45,48 @@ export const Queue = {
 /** One of the {@link Queue} values. */
 export type Queue = (typeof Queue)[keyof typeof Queue];
 
-/** A cached key with its private bytes, its accounting and its list links. */
+/**
+ * A cached key with its private bytes, its accounting and its list links. The fields a hit
+ * reads come first, so they share the object's first cache line (V8 lays fields out in
+ * the order they are defined).
+ */
 export class Entry {
-  readonly key: string;
   /**
    * The store's private copy of the value bytes, one char per byte (latin1). A V8 one-byte
    * string is exact-size, immutable and cheaper than a typed array (no ArrayBuffer object,
    * no off-heap allocation); see memory-store.ts.
    */
   value: string;
-  /** Bytes charged against `maxMemory`; see `entryWeight`. */
-  weight: number;
   /** Expiry time in clock milliseconds; 0 means never. */
   expiresAt: number;
+  queue: Queue;
+  /**
+   * Read since it last reached the head of its list (W-TinyLFU's window and protected
+   * segment): the policy moves it to the tail then, rather than on every hit (CLOCK).
+   */
+  referenced: boolean;
+  /**
+   * The entry's own recent reads, kept by policies that count frequency (see tinylfu.ts):
+   * `epoch * 16 + count`, the count (0–15) as of the sketch's aging epoch `epoch`.
+   */
+  hits: number;
+  readonly key: string;
+  /** Bytes charged against `maxMemory`; see `entryWeight`. */
+  weight: number;
   /** The key's sketch hash, set by policies that count frequency. */
   hash: number;
-  queue: Queue;
   prev: Entry | null;
   next: Entry | null;
 
   constructor(key: string, value: string, weight: number, expiresAt: number) {
-    this.key = key;
     this.value = value;
-    this.weight = weight;
     this.expiresAt = expiresAt;
-    this.hash = 0;
     this.queue = Queue.NONE;
+    this.referenced = false;
+    this.hits = 0;
+    this.key = key;
+    this.weight = weight;
+    this.hash = 0;
     this.prev = null;
     this.next = null;
   }

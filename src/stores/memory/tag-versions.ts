@@ -4,7 +4,7 @@
  * The core records the versions of an entry's tags inside the entry when it writes it, and
  * treats the entry as invalidated when any current version differs. A tag never bumped
  * reads as the base version (0 until the first `clear`) and takes no space; each bumped tag
- * costs one small map slot (about 100 bytes), kept outside `maxMemory`.
+ * costs one small map slot (about 100 bytes), kept outside `maxMemory` and bounded by `maxTags`.
  *
  * Bumped tags are kept up to a limit (`maxTags`). Forgetting one tag is never safe on its
  * own: a version that reads as the base again would resurrect entries written before its

@@ -54,6 +54,41 @@ describe('W-TinyLFU eviction', () => {
     expect(store.exists('newcomer')).toBe(true);
   });
 
+  it('keeps a key read in the window over an older unread one (the read counts as use)', () => {
+    const evicted: string[] = [];
+    // 200 entries: a window of two; main is filled with keys read often, so newcomers lose.
+    const store = new MemoryStore(
+      { maxMemory: 1e12, maxEntries: 200 },
+      { onEvict: (key) => evicted.push(key) },
+    );
+    for (let i = 0; i < 198; i++) {
+      store.set(`main:${i}`, value, undefined);
+      for (let r = 0; r < 5; r++) store.get(`main:${i}`);
+    }
+    store.set('x', value, undefined);
+    store.set('y', value, undefined);
+    store.get('x'); // x is the window's oldest, but read since it came in
+    store.set('z', value, undefined); // over by one: y, not x, competes and loses
+    expect(evicted).toEqual(['y']);
+    expect(store.exists('x')).toBe(true);
+  });
+
+  it('remembers the reads a key had while held after it leaves, so it wins its way back in', () => {
+    const store = new MemoryStore({ maxMemory: 1e12, maxEntries: 100 });
+    for (let i = 0; i < 99; i++) {
+      store.set(`steady:${i}`, value, undefined);
+      store.get(`steady:${i}`);
+      store.get(`steady:${i}`);
+    }
+    store.set('popular', value, undefined);
+    for (let r = 0; r < 10; r++) store.get('popular');
+    store.delete('popular');
+    if (store.get('popular') === undefined) store.set('popular', value, undefined);
+    // One-off writes push it out of the window: it must beat a key read twice to stay.
+    for (let i = 0; i < 5; i++) store.set(`once:${i}`, value, undefined);
+    expect(store.exists('popular')).toBe(true);
+  });
+
   it('keeps a just-written entry even when it is larger than the window', () => {
     const maxMemory = 20_000;
     const store = new MemoryStore({ maxMemory });

@@ -35,11 +35,21 @@
  * right after it returns, and a value larger than the window still gets admitted — it
  * displaces older entries by the usual rules instead of bouncing off the filter.
  *
- * Cost. Every operation is O(1): a hit is a sketch increment plus a list move or two; a
- * miss hashes the key once (held entries keep their hash). Lists are intrusive (links live
- * on the entries) so nothing is allocated per operation. A key's four counters share one
- * 64-byte block of the sketch, so an update touches one cache line (plus one for the
- * doorkeeper).
+ * Hits touch nothing but the entry. A held key's reads are counted on its entry (`hits`,
+ * halved lazily as the sketch ages) and handed back to the sketch when it leaves, so the
+ * sketch is only updated on misses and the frequency of a held key is the sketch's
+ * estimate from before it was held plus its own exact count. A hit in the window or in
+ * protected only sets `referenced`; the move to the tail that LRU makes on every hit is made
+ * when the entry reaches the head (CLOCK's second chance). Before this, a hit paid a sketch
+ * increment, two doorkeeper bits and a list move: five or six cache lines spread over
+ * megabytes, which made the policy most of the cost of a memory `get` hit. The hit ratio
+ * did not drop (77.2 % before, 77.3 % after on the trace below).
+ *
+ * Cost. Every operation is O(1) (amortized: a head visit pays for the hits that set the
+ * flag): a hit is a counter and a flag on the entry; a miss hashes the key once (held
+ * entries keep their hash). Lists are intrusive (links live on the entries) so nothing is
+ * allocated per operation. A key's four counters share one 64-byte block of the sketch,
+ * so an update touches one cache line (plus one for the doorkeeper).
  *
  * Left out on purpose: Caffeine's hill-climbing window sizing helps recency-heavy traces
  * at the cost of much complexity — a fixed 1 % window already wins on the skewed traces a
@@ -47,7 +57,7 @@
  * to evict at random (the per-instance hash seed defends against crafted collisions).
  *
  * Measured (Zipf 0.99, 10^5 keys, 10^6 requests, 10^4 entries): LRU hits 72.2 %, this
- * policy about 77.2 %; keeping the 10^4 most popular keys would hit 80.0 %.
+ * policy about 77.3 %; keeping the 10^4 most popular keys would hit 80.0 %.
  */
 import { CountMinSketch, hashKey } from './count-min-sketch.js';
 import { type Entry, EntryList, Queue } from './entry.js';
@@ -99,25 +109,26 @@ export class TinyLfuPolicy implements EvictionPolicy {
   add(entry: Entry): void {
     // Not counted here: a cache-aside fill follows the read miss that was already counted.
     entry.hash = hashKey(entry.key, this.#seed);
+    entry.hits = this.#sketch.epoch * EPOCH;
     this.#window.push(entry);
     const held = this.#window.count + this.#probation.count + this.#protected.count;
-    if (held > this.#sketch.capacity) this.#sketch.ensureCapacity(held * 2);
+    if (held > this.#sketch.capacity) this.#sketch.ensureCapacity(held);
   }
 
   touch(entry: Entry): void {
-    this.#sketch.increment(entry.hash);
-    switch (entry.queue) {
-      case Queue.WINDOW:
-        this.#window.moveToTail(entry);
-        break;
-      case Queue.PROBATION:
-        this.#probation.unlink(entry);
-        this.#protected.push(entry);
-        this.#demoteProtectedOverflow();
-        break;
-      case Queue.PROTECTED:
-        this.#protected.moveToTail(entry);
-        break;
+    // Counted on the entry, not in the sketch: no cache line beyond the entry's own.
+    const sketch = this.#sketch;
+    sketch.tick();
+    const epoch = sketch.epoch;
+    const count = agedCount(entry.hits, epoch);
+    entry.hits = epoch * EPOCH + (count < MAX_COUNT ? count + 1 : MAX_COUNT);
+    if (entry.queue === Queue.PROBATION) {
+      this.#probation.unlink(entry);
+      this.#protected.push(entry);
+      this.#demoteProtectedOverflow();
+    } else {
+      // Window and protected: moved to the tail when it reaches the head, not now.
+      entry.referenced = true;
     }
   }
 
@@ -132,6 +143,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 
   remove(entry: Entry): void {
+    // The key's history outlives the entry: its own count goes back to the sketch.
+    this.#sketch.add(entry.hash, agedCount(entry.hits, this.#sketch.epoch));
     this.#lists[entry.queue]!.unlink(entry);
   }
 
@@ -143,13 +156,19 @@ export class TinyLfuPolicy implements EvictionPolicy {
         this.#admit(candidate);
         continue;
       }
+      if (candidate.referenced) {
+        // Read since it entered the window's tail: the move LRU would have made on that hit.
+        candidate.referenced = false;
+        window.moveToTail(candidate);
+        continue;
+      }
       const victim = other(this.#probation.head, keep) ?? other(this.#protected.head, keep);
       if (victim === null) {
         // Main holds nothing to compare with; the candidate is simply too heavy for its share.
         this.#admit(candidate);
         continue;
       }
-      if (this.#sketch.frequency(candidate.hash) > this.#sketch.frequency(victim.hash)) {
+      if (this.#frequency(candidate) > this.#frequency(victim)) {
         this.#admit(candidate);
         return victim;
       }
@@ -171,6 +190,11 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.#sketch.clear();
   }
 
+  /** What the sketch knows of the key from before it was held, plus its reads since. */
+  #frequency(entry: Entry): number {
+    return this.#sketch.frequency(entry.hash) + agedCount(entry.hits, this.#sketch.epoch);
+  }
+
   #mainFits(entry: Entry): boolean {
     const p = this.#probation;
     const q = this.#protected;
@@ -182,6 +206,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   /** Moves the window's oldest entry to probation's most-recent end. */
   #admit(entry: Entry): void {
+    entry.referenced = false;
     this.#window.unlink(entry);
     this.#probation.push(entry);
   }
@@ -190,10 +215,26 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const q = this.#protected;
     while (q.head !== null && over(q, this.#protectedMax)) {
       const demoted = q.head;
+      if (demoted.referenced) {
+        demoted.referenced = false;
+        q.moveToTail(demoted);
+        continue;
+      }
       q.unlink(demoted);
       this.#probation.push(demoted);
     }
   }
+}
+
+/** `Entry.hits` is `epoch * EPOCH + count`. */
+const EPOCH = 16;
+const MAX_COUNT = 15;
+
+/** The count packed in `hits`, halved once per aging pass since it was counted. */
+function agedCount(hits: number, epoch: number): number {
+  const age = epoch - Math.floor(hits / EPOCH);
+  const count = hits % EPOCH;
+  return age === 0 ? count : age >= 4 ? 0 : count >>> age;
 }
 
 function over(list: EntryList, max: Share): boolean {
