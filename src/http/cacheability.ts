@@ -115,6 +115,7 @@ export type NotStoredReason =
   | 'no-freshness'
   | 'too-large'
   | 'request-no-store'
+  | 'precondition'
   | 'head'
   | 'credentials'
   | 'content-range';
@@ -178,9 +179,11 @@ export function storability(
 ): NotStoredReason | undefined {
   const cc = facts.directives;
   const status = facts.status;
-  // §3: only final responses; a 304 is not a response of its own, and a 416 answers the
-  // request's Range (RFC 9110 §15.5.17), which the key does not hold.
-  if (status < 200 || status === 304 || status === 416) return 'status';
+  // §3: only final responses; a 304 is not a response of its own, a 416 answers the
+  // request's Range (RFC 9110 §15.5.17) and a 412 its preconditions (RFC 9110 §13.1.1,
+  // §13.1.4, §15.5.13), which the key does not hold: stored, either would answer every
+  // request of the key (§4) with a failure only one request's fields caused.
+  if (status < 200 || status === 304 || status === 412 || status === 416) return 'status';
   // §3.3: partial content is stored only when its ranges are understood — here one
   // `Content-Range: bytes a-b/length` with the complete length known (partial-content.ts);
   // a multipart/byteranges 206, another unit or an unknown length is not.

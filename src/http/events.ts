@@ -25,7 +25,8 @@ export interface HttpCacheEvents {
 /**
  * Why a response went unstored, decided once per response by the recorder (recorder.ts):
  * - the request: `credentials` (not explicitly shared, RFC 9111 §3.5), `request-no-store`,
- *   `head`;
+ *   `head`, `precondition` (a non-2xx answer to `If-Match` / `If-Unmodified-Since`, RFC
+ *   9110 §13.1.1, §13.1.4: it answers that request's preconditions, not the key's);
  * - the response (cacheability.ts, RFC 9111 §3): `status`, `no-store`, `private`,
  *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`, `content-range` (a 206 whose
  *   ranges are not one understood `Content-Range`, §3.3);

@@ -32,6 +32,12 @@ export interface ReadContext {
   /** The `If-Range` field that goes with `range` (RFC 9110 §13.1.5). */
   readonly ifRange?: string | undefined;
   readonly conditions: Conditions | undefined;
+  /**
+   * The request carries `If-Match` or `If-Unmodified-Since` (RFC 9110 §13.1.1, §13.1.4):
+   * preconditions only the origin evaluates (RFC 9111 §4.3.2), so only a 2xx answer to it
+   * is the representation every request of the key may reuse.
+   */
+  readonly preconditioned: boolean;
   readonly freshness: RequestFreshness | undefined;
   readonly requestTime: number;
 }
@@ -68,6 +74,7 @@ export function readContext(
     range,
     ifRange: range === undefined ? undefined : header('if-range'),
     conditions: readConditions(header),
+    preconditioned: header('if-match') !== undefined || header('if-unmodified-since') !== undefined,
     freshness: cc === undefined ? undefined : requestFreshness(parseCacheControl(cc)),
     requestTime: now,
   };

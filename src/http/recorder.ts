@@ -169,7 +169,9 @@ export class Recorder {
         ? 'request-no-store'
         : ctx.head
           ? 'head'
-          : undefined;
+          : ctx.preconditioned && (status < 200 || status > 299)
+            ? 'precondition'
+            : undefined;
     reason ??= storability(facts, ctx.policy);
     if (reason === undefined && this.#snapshot === undefined) reason = 'cache-error';
     const length = getFlat(headers, 'content-length');

@@ -364,6 +364,27 @@ export class Origin {
           return { status: 304, headers: { etag: '"v2"' }, body: Buffer.alloc(0) };
         }
         return text(200, `moved ${n}`, { 'cache-control': 'max-age=1', etag: '"v1"' });
+      case '/precondition': {
+        // A resource with preconditions (RFC 9110 §13.1.1, §13.1.4): `If-Match` is evaluated
+        // first, then `If-Unmodified-Since`; a failed one gets a 412 that states freshness,
+        // as some origins' error pages do. Without them, a 200 stale after a second and
+        // revalidated with its ETag.
+        const ifMatch = header('if-match');
+        const since = header('if-unmodified-since');
+        const failed =
+          ifMatch !== undefined
+            ? ifMatch.trim() !== '*' && !ifMatch.split(',').some((t) => t.trim() === '"v1"')
+            : since !== undefined && Date.parse(since) < Date.parse(LAST_MODIFIED);
+        if (failed) return text(412, `precondition failed ${n}`, fresh);
+        if (header('if-none-match') === '"v1"') {
+          return { status: 304, headers: { etag: '"v1"' }, body: Buffer.alloc(0) };
+        }
+        return text(200, `precondition ${n}`, {
+          'cache-control': 'max-age=1',
+          etag: '"v1"',
+          'last-modified': LAST_MODIFIED,
+        });
+      }
       case '/lm-only':
         if (header('if-modified-since') === LAST_MODIFIED) {
           return {

@@ -746,6 +746,32 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: '#10.3, #10.4 RFC 9110 §13.1.1, §13.1.4, RFC 9111 §4, §4.3.2: a 412 to If-Match or If-Unmodified-Since is never stored, and never replaces the entry a plain GET is served',
+    async run(env) {
+      const OLD = 'Sat, 01 Jan 2000 00:00:00 GMT';
+      const failed = await env.get('/precondition', { 'if-match': '"other"' });
+      expect([failed.status, failed.xCache]).toEqual([412, 'MISS']);
+      const old = await env.get('/precondition', { 'if-unmodified-since': OLD });
+      expect([old.status, old.xCache]).toEqual([412, 'MISS']);
+      // A plain GET is not served either 412: it goes to the origin.
+      const plain = await env.get('/precondition');
+      expect([plain.status, plain.xCache, plain.text]).toEqual([200, 'MISS', 'precondition 3']);
+      await env.stored(1);
+      await until(() => env.skips().length === 2, 10_000, 'the decisions on the 412s');
+      expect(env.skips()).toEqual(['precondition', 'precondition']);
+      // Stale: the 412 a preconditioned request gets back from the revalidation is the
+      // client's alone; the entry stays, and the next plain GET revalidates it (304).
+      env.advance(2000);
+      const stale = await env.get('/precondition', { 'if-match': '"other"' });
+      expect(stale.status).toBe(412);
+      await until(() => env.skips().length === 3, 10_000, 'the decision on the stale 412');
+      expect(env.skips()[2]).toBe('precondition');
+      const after = await env.get('/precondition');
+      expect([after.status, after.xCache, after.text]).toEqual([200, 'HIT', 'precondition 3']);
+      expect(env.origin.count('/precondition')).toBe(5);
+    },
+  },
+  {
     name: '#10.5 RFC 9110 §14: Range is answered 206 / 416 from a stored complete response; If-Range that does not match gets 200',
     async run(env) {
       await missThenHit(env, '/binary');
