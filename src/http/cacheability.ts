@@ -118,7 +118,8 @@ export type NotStoredReason =
   | 'precondition'
   | 'head'
   | 'credentials'
-  | 'content-range';
+  | 'content-range'
+  | 'trailers';
 
 /** The parts of a response the storage decision reads. */
 export interface ResponseFacts {
@@ -207,6 +208,10 @@ export function storability(
   }
   // §4.1: "Vary: *" always fails to match, so storing it is pointless.
   if (facts.vary.includes('*')) return 'vary-star';
+  // §3.1 lets a cache store trailer fields apart or discard them; this one does neither: a
+  // response announcing trailers (RFC 9110 §6.6.2) is not stored, so every client gets the
+  // origin's own (a checksum, a final status) rather than a replay without them.
+  if (getFlat(facts.headers, 'trailer') !== undefined) return 'trailers';
   return undefined;
 }
 

@@ -155,6 +155,23 @@ describe('CachingMiddleware', () => {
     expect(h.originCalls).toBe(2);
   });
 
+  it('never stores a response announcing trailers (RFC 9110 §6.6.2, RFC 9111 §3.1)', async () => {
+    const headers = ['cache-control', 'max-age=60', 'trailer', 'x-checksum'];
+    await h.request({}, '/t', { headers });
+    expect((await h.request({}, '/t', { headers })).xCache).toBe('MISS');
+    expect(h.decisions).toEqual(['trailers', 'trailers']);
+  });
+
+  it('never stores a 412, nor a non-2xx answer to If-Match / If-Unmodified-Since (RFC 9110 §13.1.1, §13.1.4)', async () => {
+    const fresh = ['cache-control', 'max-age=60'];
+    await h.request({}, '/p', { status: 412, headers: fresh });
+    await h.request({}, '/p', { status: 404, headers: fresh }, { 'if-match': '"a"' });
+    await h.request({}, '/p', { status: 404, headers: fresh }, { 'if-unmodified-since': 'x' });
+    await h.request({}, '/p', { status: 200, headers: fresh }, { 'if-match': '"a"' });
+    expect(h.decisions).toEqual(['status', 'precondition', 'precondition', 'store']);
+    expect((await h.request({}, '/p', {})).xCache).toBe('HIT');
+  });
+
   it('does not store statuses outside the policy', async () => {
     await h.request({ ttl: '1m', statuses: [200] }, '/x', { status: 404 });
     expect(h.mw.stats().stores).toBe(0);

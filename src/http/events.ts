@@ -29,7 +29,8 @@ export interface HttpCacheEvents {
  *   9110 §13.1.1, §13.1.4: it answers that request's preconditions, not the key's);
  * - the response (cacheability.ts, RFC 9111 §3): `status`, `no-store`, `private`,
  *   `set-cookie`, `vary-star`, `no-freshness`, `too-large`, `content-range` (a 206 whose
- *   ranges are not one understood `Content-Range`, §3.3);
+ *   ranges are not one understood `Content-Range`, §3.3), `trailers` (a `Trailer` field, or
+ *   trailer fields sent, RFC 9110 §6.5: never stored, so never replayed without them);
  * - what happened: `stale-if-error` (a stale entry stood in for a 5xx), `origin-error` (a 5xx
  *   behind a stale must-revalidate entry, answered 504, §4.3.3), `cache-error` (no tag
  *   snapshot), `aborted` (the origin failed or the client went away mid-response),

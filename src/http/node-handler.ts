@@ -359,6 +359,15 @@ function tee(res: ServerResponse, recorder: Recorder): (response: ReplayResponse
     return out;
   } as ServerResponse['end'];
 
+  // Trailers (RFC 9110 §6.5), announced or not: the response is not stored (cacheability.ts).
+  const origAddTrailers = res.addTrailers as AnyFn;
+  res.addTrailers = function addTrailers(this: ServerResponse, ...args: unknown[]) {
+    const given = args[0];
+    if (given !== null && typeof given === 'object' && Object.keys(given).length > 0) {
+      recorder.abort('trailers');
+    }
+    return origAddTrailers.apply(this, args);
+  } as ServerResponse['addTrailers'];
   // A reset before the last byte went out (the client's, or the handler destroying the
   // response): nothing is stored. After 'finish' the recorder is done and this is a no-op.
   res.once('close', () => recorder.abort());

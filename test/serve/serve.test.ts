@@ -58,6 +58,23 @@ describe('serve without a spec (the origin headers decide)', () => {
         res.addTrailers({ 'x-checksum': 'abc123' });
         res.end('part two');
       })
+      .on('GET /trailers-fresh', (_req, res) => {
+        res.writeHead(200, {
+          trailer: 'x-checksum',
+          'content-type': 'text/plain',
+          'cache-control': 'max-age=60',
+        });
+        res.write('part one, ');
+        res.addTrailers({ 'x-checksum': `sum ${origin.count('GET /trailers-fresh')}` });
+        res.end('part two');
+      })
+      .on('GET /trailers-undeclared', (_req, res) => {
+        // Trailers without a `Trailer` field announcing them (RFC 9110 §6.6.2 says SHOULD).
+        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' });
+        res.write('part one, ');
+        res.addTrailers({ 'x-checksum': `sum ${origin.count('GET /trailers-undeclared')}` });
+        res.end('part two');
+      })
       .on('GET /short', (_req, res) => {
         // Promises 100 bytes, sends 10, then hangs up.
         res.writeHead(200, { 'content-length': '100', 'cache-control': 'max-age=60' });
@@ -179,6 +196,20 @@ describe('serve without a spec (the origin headers decide)', () => {
     const r = await send(`${proxy.url}/trailers`);
     expect(r.body).toBe('part one, part two');
     expect(r.trailers).toEqual(['x-checksum', 'abc123']);
+  });
+
+  it("never stores a response with trailers: each client gets the origin's own trailers (RFC 9110 §6.5, RFC 9111 §3.1)", async () => {
+    for (const path of ['/trailers-fresh', '/trailers-undeclared']) {
+      const before = origin.count(`GET ${path}`);
+      for (const n of [1, 2]) {
+        const r = await send(`${proxy.url}${path}`);
+        expect(r.headers['x-cache']).toBe('MISS');
+        expect(r.body).toBe('part one, part two');
+        expect(r.trailers).toEqual(['x-checksum', `sum ${before + n}`]);
+        if (path === '/trailers-fresh') expect(r.headers.trailer).toBe('x-checksum');
+      }
+      expect(origin.count(`GET ${path}`)).toBe(before + 2);
+    }
   });
 
   it('regression: a body shorter than its Content-Length, or reset, is cut for the client, never stored, and the proxy lives on', async () => {
