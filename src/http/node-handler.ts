@@ -152,14 +152,15 @@ export function nodeHandler(select: Selector, origin?: NodeOrigin): NodeHandler 
 }
 
 /**
- * A copy of a read for a background refresh: a GET with the same target and headers, no body, and
- * a response whose bytes go nowhere (a sink socket, so node emits 'finish' as usual).
+ * A copy of a read for a background refresh: a GET with the same target and headers, no body, on
+ * a socket with the original connection's facts (see {@link connectionFacts}), and a response
+ * whose bytes go nowhere (a sink socket, so node emits 'finish' as usual).
  */
 function shadowExchange(
   req: IncomingMessage,
   url: string,
 ): { req: IncomingMessage; res: ServerResponse } {
-  const copy = new IncomingMessage(new Socket());
+  const copy = new IncomingMessage(connectionFacts(req.socket));
   // A stale HEAD refreshes the GET it was answered from (HEAD responses are never stored).
   copy.method = 'GET';
   copy.url = url;
@@ -177,6 +178,29 @@ function shadowExchange(
     }) as unknown as Socket,
   );
   return { req: copy, res };
+}
+
+/**
+ * An unconnected socket that reports what `from` tells about the client: the peer's address,
+ * port and family, and `encrypted` when it came over TLS. An origin that reads them — the
+ * proxy's `X-Forwarded-For` / `-Proto`, Express's `req.ip` / `req.protocol` — sees the same
+ * client for the background refresh as for the request that triggered it. Read now, while
+ * that connection is open (a closed socket forgets its peer).
+ */
+function connectionFacts(from: Socket | null): Socket {
+  const socket = new Socket();
+  if (from === null) return socket;
+  const facts: Record<string, unknown> = {
+    remoteAddress: from.remoteAddress,
+    remotePort: from.remotePort,
+    remoteFamily: from.remoteFamily,
+    encrypted: (from as { encrypted?: unknown }).encrypted === true ? true : undefined,
+  };
+  for (const [name, value] of Object.entries(facts)) {
+    // Own properties over the prototype's getters, which would ask the unconnected handle.
+    if (value !== undefined) Object.defineProperty(socket, name, { value, enumerable: true });
+  }
+  return socket;
 }
 
 /**

@@ -163,4 +163,27 @@ describe('serve forwards the request the cache decided', () => {
     expect(values(raw, 'host')).toEqual([host]);
     expect(values(raw, 'x-tag')).toEqual(['a', 'b']);
   });
+
+  it('sends a stale-while-revalidate refresh with the triggering connection’s X-Forwarded-For and -Proto', async () => {
+    const url = await open(() => ({
+      status: 200,
+      headers: { 'cache-control': 'max-age=60, stale-while-revalidate=600' },
+    }));
+    // The client's connection as node:https hands it over: a socket that says `encrypted`
+    // (what the proxy reads for X-Forwarded-Proto), without a certificate in the test.
+    proxy!.server.prependListener('connection', (socket) => {
+      Object.defineProperty(socket, 'encrypted', { value: true });
+    });
+    await get(url, '/swr-fwd');
+    await until(() => proxy!.stats().stores === 1, 10_000, 'the store');
+    offset = 120_000;
+    expect((await get(url, '/swr-fwd')).xCache).toBe('STALE');
+    await until(() => origin!.seen.length === 2, 10_000, 'the background refresh');
+    const [first, refresh] = origin!.seen as [string[], string[]];
+    for (const raw of [first, refresh]) {
+      expect(values(raw, 'x-forwarded-for')).toEqual(['127.0.0.1']);
+      expect(values(raw, 'x-forwarded-proto')).toEqual(['https']);
+      expect(values(raw, 'x-forwarded-host')).toEqual([new URL(url).host]);
+    }
+  });
 });
