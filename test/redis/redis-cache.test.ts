@@ -86,6 +86,22 @@ describe('createCache with Redis', () => {
     expect(Number(await raw.pttl(`${prefix}:k`))).toBeGreaterThan(50_000);
   });
 
+  it('applies the cache-wide jitter of a redis:// URL to getOrSet writes', async () => {
+    const prefix = `jit-${randomUUID()}`;
+    const cache = createCache(`${connectionFor('standalone').url}/0?prefix=${prefix}&jitter=0.5`);
+    stopped.push(cache);
+    const keys = Array.from({ length: 20 }, (_, i) => `j${i}`);
+    for (const key of keys) await cache.getOrSet(key, () => 1, { ttl: '100s' });
+    const raw = (cache as RedisCache).client as Redis;
+    const ttls = await Promise.all(keys.map((k) => raw.pttl(`${prefix}:${k}`)));
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(49_000);
+      expect(ttl).toBeLessThanOrEqual(100_000);
+    }
+    // 20 draws all within one second of each other would mean no jitter (odds ≈ 50^-19).
+    expect(new Set(ttls.map((t) => Math.round(t / 1000))).size).toBeGreaterThan(1);
+  });
+
   it('loads no Redis client for an application that never uses Redis', async () => {
     const script = `
       import { createRequire } from 'node:module';
