@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromUrl } from './create-cache.js';
+import { configFromUrl, createCache } from './create-cache.js';
 
 function messageOf(url: string): string {
   try {
@@ -26,6 +26,45 @@ describe('configFromUrl', () => {
 
   it('names the URL forms it knows when a URL does not parse at all', () => {
     expect(messageOf('redis//127.0.0.1')).toMatch(/memory:\/\/.*redis:\/\/.*rediss:\/\//);
+  });
+
+  it('takes a cache-wide jitter in every backend URL and config, checked the same way', async () => {
+    expect(configFromUrl('memory://?jitter=0.1')).toEqual({ type: 'memory', jitter: 0.1 });
+    expect(configFromUrl('tiered+redis://h?jitter=0.1&l1.ttl=5s')).toEqual({
+      type: 'tiered',
+      url: 'redis://h?jitter=0.1',
+      l1: { ttl: '5s' },
+    });
+    const made = [
+      createCache('memory://?jitter=0.1'),
+      createCache('redis://127.0.0.1:1?jitter=0.1'),
+      createCache('tiered+redis://127.0.0.1:1?jitter=0.1'),
+      createCache({ type: 'memory', jitter: 0.2 }),
+      createCache({ type: 'redis', port: 1, jitter: 0.2 }),
+      createCache({ type: 'tiered', port: 1, jitter: 0.2 }),
+    ];
+    await Promise.all(made.map((c) => c.stop()));
+    for (const bad of [
+      'memory://?jitter=1',
+      'redis://h?jitter=1',
+      'redis://h?jitter=soon',
+      'tiered+redis://h?jitter=-0.5',
+    ]) {
+      expect(() => createCache(bad), bad).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_CONFIG',
+          message: expect.stringContaining('jitter'),
+        }),
+      );
+    }
+    for (const type of ['memory', 'redis', 'tiered'] as const) {
+      expect(() => createCache({ type, jitter: 1 }), type).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_CONFIG',
+          message: expect.stringContaining('jitter'),
+        }),
+      );
+    }
   });
 
   it('still reads well-formed URLs', () => {

@@ -22,6 +22,7 @@ const MEMORY_URL_OPTIONS = [
   'eviction',
   'sweepInterval',
   'maxTags',
+  'jitter',
 ];
 
 /**
@@ -80,7 +81,8 @@ export function configFromUrl(url: string): CacheConfig {
             `unknown option "${name}" in ${url} (known: ${MEMORY_URL_OPTIONS.join(', ')})`,
           );
         }
-        options[name] = name === 'maxEntries' || name === 'maxTags' ? Number(value) : value;
+        const numeric = name === 'maxEntries' || name === 'maxTags' || name === 'jitter';
+        options[name] = numeric ? Number(value) : value;
       }
       return { type: 'memory', ...options };
     }
@@ -93,7 +95,7 @@ export function configFromUrl(url: string): CacheConfig {
 }
 
 /** The query options of a `tiered+redis://` URL that belong to the tiered cache, not to Redis. */
-const TIERED_URL_OPTIONS = ['l1.maxMemory', 'l1.maxEntries', 'l1.ttl', 'l1.serialize', 'jitter'];
+const TIERED_URL_OPTIONS = ['l1.maxMemory', 'l1.maxEntries', 'l1.ttl', 'l1.serialize'];
 
 /**
  * `tiered+redis://host:port/db?l1.maxMemory=16mb&l1.ttl=30s&prefix=app` (or `tiered+rediss://`):
@@ -103,17 +105,15 @@ function tieredConfigFromUrl(url: string): CacheConfig {
   const redisUrl = url.replace(/^tiered\+/i, '');
   const { options: q } = parseRedisUrlWithout(redisUrl);
   const l1: NonNullable<TieredCacheOptions['l1']> = {};
-  let jitter: number | undefined;
   for (const [name, value] of q) {
     if (name === 'l1.maxMemory') l1.maxMemory = value;
     else if (name === 'l1.ttl') l1.ttl = value as Duration;
     else if (name === 'l1.maxEntries') l1.maxEntries = Number(value);
     else if (name === 'l1.serialize') l1.serialize = value !== 'false';
-    else if (name === 'jitter') jitter = Number(value);
   }
   const rest = stripParams(redisUrl, TIERED_URL_OPTIONS);
   parseRedisUrl(rest);
-  return { type: 'tiered', url: rest, l1, ...(jitter === undefined ? {} : { jitter }) };
+  return { type: 'tiered', url: rest, l1 };
 }
 
 /** The tiered options found in a URL's query (the rest is checked by the Redis parser). */

@@ -10,9 +10,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { BENCH_SUITES } from './bench-suites.js';
 import { COMMON_OPTIONS, type Command, CommandError, parseCommandArgs } from './command.js';
 
-const USAGE = `Usage: codeai-cache bench [memory|redis|http|codeai ...]
+const USAGE = `Usage: codeai-cache bench [${BENCH_SUITES.join('|')} ...]
 
 Runs the benchmark suite (every suite, or the ones named), each against its anchors in the
 same process, and prints ratios and PASS / FAIL against the bars. The same as

@@ -217,6 +217,30 @@ describe('jitter', () => {
     expect(ttls).toEqual([10_000, undefined]);
   });
 
+  it('takes the cache-wide jitter as the default; a per-call jitter, 0 included, wins', async () => {
+    const { store, ttls } = recordingStore();
+    const cache = new StoreCache(store, { jitter: 0.5 });
+    const random = vi.spyOn(Math, 'random');
+    random.mockReturnValue(0.999_999);
+    await cache.getOrSet('a', () => 1, { ttl: 10_000 });
+    await cache.getOrSet('b', () => 1, { ttl: 10_000, jitter: 0.1 });
+    await cache.getOrSet('c', () => 1, { ttl: 10_000, jitter: 0 });
+    expect(ttls).toEqual([5_001, 9_001, 10_000]);
+  });
+
+  it('rejects a cache-wide jitter outside [0, 1) when the cache is made, naming it', () => {
+    for (const jitter of [1, -0.1, Number.NaN, '0.1']) {
+      expect(
+        () => new StoreCache(new MemoryStore({ maxMemory: 1 << 20 }), { jitter } as never),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_CONFIG',
+          message: expect.stringContaining('jitter'),
+        }),
+      );
+    }
+  });
+
   it('rejects a jitter outside [0, 1) and a lock TTL of 0, naming the option', async () => {
     const cache = new StoreCache(new MemoryStore({ maxMemory: 1 << 20 }));
     for (const jitter of [1, -0.1, Number.NaN]) {

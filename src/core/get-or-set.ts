@@ -164,7 +164,7 @@ export class GetOrSet {
   }
 
   #plan(options: GetOrSetOptions): Plan {
-    const { defaultTtlMs } = this.#host.options();
+    const { defaultTtlMs, jitter: cacheJitter } = this.#host.options();
     const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, 'grace');
     let failSafeMs = 0;
     if (options.failSafe === true) failSafeMs = DEFAULT_FAIL_SAFE_MS;
@@ -181,7 +181,7 @@ export class GetOrSet {
       if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
     }
     if (options.tags !== undefined) assertTags(options.tags);
-    const jitter = options.jitter ?? 0;
+    const jitter = options.jitter ?? cacheJitter;
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
       throw new CacheError(
         'INVALID_ARGUMENT',

@@ -16,6 +16,11 @@ export interface CommonCacheOptions {
    * reject. `getOrSet` always falls back to its factory. Default `true`.
    */
   failOpen?: boolean;
+  /**
+   * The default of `getOrSet`'s per-call `jitter`: a fraction in [0, 1) by which each write's
+   * TTL is shortened at random, so keys filled together do not all expire together. Default 0.
+   */
+  jitter?: number;
 }
 
 /** {@link CommonCacheOptions} after validation, with defaults applied. */
@@ -24,6 +29,7 @@ export interface ResolvedCommonOptions {
   prefix: string;
   clock: Clock;
   failOpen: boolean;
+  jitter: number;
 }
 
 /** The defaults, one line of doc each. */
@@ -36,6 +42,8 @@ export const COMMON_DEFAULTS = {
   clock: { now: Date.now } satisfies Clock,
   /** Reads fail open. */
   failOpen: true,
+  /** No jitter: getOrSet writes with the TTL asked. */
+  jitter: 0,
 } as const;
 
 /** Validates the common options, naming the option in every error. */
@@ -60,7 +68,14 @@ export function resolveCommonOptions(options: CommonCacheOptions = {}): Resolved
   if (typeof failOpen !== 'boolean') {
     throw new CacheError('INVALID_CONFIG', 'failOpen must be a boolean');
   }
-  return { defaultTtlMs, prefix, clock, failOpen };
+  const jitter = options.jitter ?? COMMON_DEFAULTS.jitter;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
+    throw new CacheError(
+      'INVALID_CONFIG',
+      `jitter must be a number in [0, 1), got ${String(jitter)}`,
+    );
+  }
+  return { defaultTtlMs, prefix, clock, failOpen, jitter };
 }
 
 /**

@@ -90,7 +90,8 @@ export interface GetOrSetOptions extends CallOptions {
   /**
    * A fraction in [0, 1): each write's freshness lifetime is `ttl` shortened by a random
    * amount up to this share of it (0.1: between 90 % and 100 % of `ttl`), so entries written
-   * together do not all expire, and refresh, in the same instant. Default 0.
+   * together do not all expire, and refresh, in the same instant. Default: the cache's own
+   * `jitter` option (0 unless set).
    */
   jitter?: number;
   /** The cross-process lock of a shared backend (Redis); see {@link LockOptions}. */

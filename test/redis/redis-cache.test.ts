@@ -1,7 +1,7 @@
 /**
  * RedisCache beyond the conformance suite: construction through createCache without
  * connecting, a client the user owns, clear() and tags, a cache without a prefix (it owns
- * the database), and pattern deletes that never stall the server.
+ * the database), and pattern deletes made of bounded commands only.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +12,38 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Cache, createCache, RedisCache } from '../../src/index.js';
 import { resolveRedisOptions } from '../../src/stores/redis/redis-options.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import { SCAN_COUNT } from '../../src/stores/redis/scan.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
 import { connectionFor } from './util.js';
+
+/** A SLOWLOG entry: id, unix time, duration in µs, argv, client address, client name. */
+type SlowEntry = [number, number, number, Buffer[], Buffer, Buffer];
+
+/** Room for every command of a 100k-key deletePattern (about 130 SCANs and as many UNLINKs). */
+const SLOWLOG_MAX_LEN = 100_000;
+
+/**
+ * Most keys one UNLINK may carry: one SCAN reply. COUNT is a hint — a SCAN returns whole
+ * hash buckets, so a reply can run a few keys past it, never anywhere near all 100k.
+ */
+const MAX_BATCH_KEYS = 2 * SCAN_COUNT;
+
+/**
+ * A command as SLOWLOG recorded it. SLOWLOG keeps at most 32 arguments and replaces the rest
+ * with one "... (N more arguments)", so the true argument count is rebuilt from that.
+ */
+function describeCommand(argv: readonly Buffer[]) {
+  const args = argv.map(String);
+  const more = /^\.\.\. \((\d+) more arguments\)$/.exec(args.at(-1) ?? '');
+  const argc = more ? args.length - 1 + Number(more[1]) : args.length;
+  const countAt = args.findIndex((a) => a.toUpperCase() === 'COUNT');
+  return {
+    name: (args[0] ?? '').toLowerCase(),
+    argc,
+    count: countAt >= 0 ? Number(args[countAt + 1]) : undefined,
+    text: `${args.slice(0, 6).join(' ')}${args.length > 6 ? ' …' : ''} (${argc} arguments)`,
+  };
+}
 
 const stopped: (Cache | Redis)[] = [];
 afterEach(async () => {
@@ -54,6 +84,22 @@ describe('createCache with Redis', () => {
     const raw = (cache as RedisCache).client as Redis;
     expect(await raw.get(`${prefix}:k`)).toBe('v');
     expect(Number(await raw.pttl(`${prefix}:k`))).toBeGreaterThan(50_000);
+  });
+
+  it('applies the cache-wide jitter of a redis:// URL to getOrSet writes', async () => {
+    const prefix = `jit-${randomUUID()}`;
+    const cache = createCache(`${connectionFor('standalone').url}/0?prefix=${prefix}&jitter=0.5`);
+    stopped.push(cache);
+    const keys = Array.from({ length: 20 }, (_, i) => `j${i}`);
+    for (const key of keys) await cache.getOrSet(key, () => 1, { ttl: '100s' });
+    const raw = (cache as RedisCache).client as Redis;
+    const ttls = await Promise.all(keys.map((k) => raw.pttl(`${prefix}:${k}`)));
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(49_000);
+      expect(ttl).toBeLessThanOrEqual(100_000);
+    }
+    // 20 draws all within one second of each other would mean no jitter (odds ≈ 50^-19).
+    expect(new Set(ttls.map((t) => Math.round(t / 1000))).size).toBeGreaterThan(1);
   });
 
   it('loads no Redis client for an application that never uses Redis', async () => {
@@ -197,7 +243,11 @@ describe('on a private server', () => {
     }
   }, 60_000);
 
-  it('deletes 100k keys by pattern without any single command stalling Redis', async () => {
+  it('deletes 100k keys by pattern in bounded commands: SCAN with a COUNT, UNLINK of one batch', async () => {
+    // The guarantee is the shape of the work, not a duration: no command deletePattern sends
+    // touches an unbounded number of keys. SLOWLOG, told to log every command, records each
+    // command's arguments; the cache's connection is told apart by its client name. (A time
+    // bound on the same commands fails whenever a loaded machine preempts redis-server.)
     await server.cli('FLUSHALL');
     const cache = new RedisCache({ url: server.url, prefix: 'big' });
     stopped.push(cache);
@@ -206,13 +256,36 @@ describe('on a private server', () => {
         Object.fromEntries(Array.from({ length: 5_000 }, (_, j) => [`k:${i + j}`, 'x'])),
       );
     }
-    // 10 ms in µs: well above one batch (about 1 ms), well below one command over all keys
-    // (KEYS or a 100k-key UNLINK take 20-50 ms); the margin absorbs a busy test machine.
-    await server.cli('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    const name = `deleter-${randomUUID().slice(0, 8)}`;
+    await (cache.client as Redis).client('SETNAME', name);
+    await server.cli('CONFIG', 'SET', 'slowlog-max-len', String(SLOWLOG_MAX_LEN));
+    await server.cli('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
     await server.cli('SLOWLOG', 'RESET');
-    expect(await cache.deletePattern('k:*')).toBe(100_000);
-    const slow = await server.cli('SLOWLOG', 'GET', '10');
-    expect(slow, slow).toBe('');
+    try {
+      expect(await cache.deletePattern('k:*')).toBe(100_000);
+    } finally {
+      await server.cli('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    }
+    const admin = new Redis(server.url);
+    stopped.push(admin);
+    const log = (await admin.slowlog('GET', '-1')) as SlowEntry[];
+    expect(log.length, 'SLOWLOG overflowed: raise SLOWLOG_MAX_LEN').toBeLessThan(SLOWLOG_MAX_LEN);
+    const sent = log.filter((e) => String(e[5]) === name).map((e) => describeCommand(e[3]));
+    // A COUNT so large that one SCAN walks most of the keyspace would be a stall of its own.
+    expect(SCAN_COUNT).toBeLessThanOrEqual(10_000);
+    expect(sent.filter((c) => c.name === 'scan').length).toBeGreaterThan(0);
+    let unlinked = 0;
+    for (const c of sent) {
+      if (c.name === 'scan') {
+        expect(c.count, c.text).toBeDefined();
+        expect(c.count, c.text).toBeLessThanOrEqual(SCAN_COUNT);
+      } else {
+        expect(['unlink', 'del'], c.text).toContain(c.name);
+        expect(c.argc - 1, c.text).toBeLessThanOrEqual(MAX_BATCH_KEYS);
+        unlinked += c.argc - 1;
+      }
+    }
+    expect(unlinked).toBeGreaterThanOrEqual(100_000);
     expect(await server.cli('DBSIZE')).toBe('0');
   }, 60_000);
 });

@@ -1,10 +1,12 @@
 /**
  * TieredCache across real processes on the shared 3-master cluster: one factory run for
  * 4 processes × 250 concurrent getOrSet on a cold key, and invalidations (published on one
- * node, delivered from any) reaching another process's L1.
+ * node, delivered from any) reaching another process's L1; and, in this process, an mget
+ * over keys on every master filling L1.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TieredCache } from '../../src/index.js';
 import { eventually } from '../eventually.js';
 import { startWorkers, type Worker } from './processes.js';
 
@@ -54,6 +56,28 @@ describe('TieredCache on a cluster, across processes', () => {
         for (const key of keys) expect(await w.call('get', key)).toBe(null);
         expect(await w.call('get', 'tagged')).toBe(null);
       });
+    }
+  });
+});
+
+describe('TieredCache mget on a cluster', () => {
+  it('fills L1 from keys spread over every master (one pipeline per slot)', async () => {
+    const prefix = `tiered-mget-${randomUUID()}`;
+    const caches = [0, 1].map(
+      () => new TieredCache({ cluster: { nodes: inject('clusterNodes') }, prefix }),
+    );
+    const [writer, reader] = caches as [TieredCache, TieredCache];
+    try {
+      await Promise.all(caches.map((c) => c.start()));
+      const keys = Array.from({ length: 12 }, (_, i) => `spread:${i}`);
+      await writer.mset(Object.fromEntries(keys.map((k) => [k, k])), '1h');
+      // A read overlapping the write's message stores nothing (by design): let it land first.
+      await eventually(() => expect(reader.bus.received).toBeGreaterThan(0));
+      const read = await reader.mget([...keys, 'absent']);
+      expect(read.map((v) => v?.toString())).toEqual([...keys, undefined]);
+      expect(reader.stats().entries).toBe(keys.length);
+    } finally {
+      await Promise.all(caches.map((c) => c.stop()));
     }
   });
 });

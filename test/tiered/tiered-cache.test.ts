@@ -67,6 +67,46 @@ describe('TieredCache L1 lifetime', () => {
   });
 });
 
+describe('TieredCache mget', () => {
+  it('fills L1 from what L2 answers, each copy bounded by its Redis TTL', async () => {
+    const [a] = await instances(1, { l1: { ttl: '1h' } });
+    const client = a.client!;
+    // Written behind the cache's back: only a fill can put them in L1.
+    await client.set(`${keyPrefix(a)}long`, 'l', 'PX', 3_600_000);
+    await client.set(`${keyPrefix(a)}short`, 's', 'PX', 300);
+    const first = await a.mget(['long', 'short', 'absent']);
+    expect(first.map((v) => v?.toString())).toEqual(['l', 's', undefined]);
+    expect(a.stats().entries).toBe(2);
+    // Served from L1 now: a change behind its back (no message) is not seen...
+    await client.set(`${keyPrefix(a)}long`, 'changed', 'PX', 3_600_000);
+    expect((await a.mget(['long']))[0]?.toString()).toBe('l');
+    // ...and the short copy went with its Redis entry, not after l1.ttl.
+    await eventually(async () => expect((await a.mget(['short']))[0]).toBeUndefined());
+  });
+
+  it('stores no copy of a key invalidated while its read was in flight', async () => {
+    const [a, b] = await instances(2, { commandTimeout: '30s' });
+    await a.mset({ k1: 'old', k2: 'two' });
+    await eventually(() => expect(b.bus.received).toBeGreaterThan(0));
+    // B's L2 connection answers in order: a BLPOP ahead of the mget holds its reply back
+    // until A's write and its invalidation message have reached B.
+    const list = `${keyPrefix(b)}hold`;
+    const held = b.client!.blpop(list, 20);
+    const read = b.mget(['k1', 'k2']);
+    const received = b.bus.received;
+    await a.set('k1', 'new');
+    await eventually(() => expect(b.bus.received).toBeGreaterThan(received));
+    await a.client!.lpush(list, 'go');
+    await held;
+    expect((await read).map((v) => v?.toString())).toEqual(['new', 'two']);
+    // k2 was filled, k1 was not: the next read of k1 goes to Redis and sees a later change.
+    expect(b.stats().entries).toBe(1);
+    await a.client!.set(`${keyPrefix(a)}k2`, 'behind', 'PX', 60_000);
+    await a.client!.set(`${keyPrefix(a)}k1`, 'behind');
+    expect((await b.mget(['k1', 'k2'])).map((v) => v?.toString())).toEqual(['behind', 'two']);
+  });
+});
+
 describe('TieredCache object L1 (serialize: false)', () => {
   it('hands every caller the same frozen object, computed once', async () => {
     const [a] = await instances(1, { l1: { serialize: false, freeze: true } });

@@ -36,6 +36,7 @@ const KNOWN = new Set([
   'prefix',
   'clock',
   'failOpen',
+  'jitter',
   'maxMemory',
   'maxEntries',
   'sweepInterval',

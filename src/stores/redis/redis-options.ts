@@ -96,6 +96,7 @@ const KNOWN = new Set([
   'prefix',
   'clock',
   'failOpen',
+  'jitter',
   'url',
   'host',
   'port',
@@ -137,6 +138,7 @@ export function resolveRedisOptions(input: RedisCacheOptions): {
     prefix: input.prefix ?? q.prefix,
     clock: input.clock,
     failOpen: input.failOpen ?? q.failOpen,
+    jitter: input.jitter ?? q.jitter,
   };
   const commandTimeoutMs = timeout(input.commandTimeout ?? q.commandTimeout, 'commandTimeout');
   const connectTimeoutMs = timeout(input.connectTimeout ?? q.connectTimeout, 'connectTimeout');

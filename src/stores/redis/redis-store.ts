@@ -178,6 +178,36 @@ export class RedisStore implements Store {
     });
   }
 
+  /**
+   * `getWithTtl` for many keys: MGET and one PTTL per key, sent as one pipeline (one per
+   * hash slot on a Cluster), counted by the breaker as one `mget`.
+   */
+  getManyWithTtl(
+    keys: readonly string[],
+  ): Promise<({ value: Buffer; ttlMs: number | undefined } | undefined)[]> {
+    return this.#run('mget', async (c) => {
+      const redisKeys = keys.map((k) => this.#codec.key(k));
+      const out = new Array<{ value: Buffer; ttlMs: number | undefined } | undefined>(keys.length);
+      const groups = isCluster(c) ? groupBySlot(redisKeys) : [redisKeys.map((_, i) => i)];
+      await Promise.all(
+        groups.map(async (group) => {
+          const pipe = c.pipeline().mgetBuffer(group.map((i) => redisKeys[i]!));
+          for (const i of group) pipe.pttl(redisKeys[i]!);
+          const results = await pipe.exec();
+          throwFirst(results);
+          const values = results![0]![1] as (Buffer | null)[];
+          group.forEach((index, j) => {
+            const value = values[j];
+            const ttl = Number(results![j + 1]![1]);
+            if (value == null || ttl === -2) return;
+            out[index] = { value, ttlMs: ttl < 0 ? undefined : ttl };
+          });
+        }),
+      );
+      return out;
+    });
+  }
+
   set(key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
     const c = this.#conn.ready;
     if (c !== undefined && this.#breaker.closed) {

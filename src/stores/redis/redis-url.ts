@@ -12,6 +12,7 @@ export const REDIS_URL_OPTIONS = [
   'commandTimeout',
   'connectTimeout',
   'failOpen',
+  'jitter',
 ] as const;
 
 /** What a Redis URL says. */
@@ -29,6 +30,7 @@ export interface RedisUrlParts {
     commandTimeout?: string;
     connectTimeout?: string;
     failOpen?: boolean;
+    jitter?: number;
   };
 }
 
@@ -108,6 +110,18 @@ export function parseRedisUrl(url: string): RedisUrlParts {
         }
         options.failOpen = value === 'true';
         break;
+      case 'jitter': {
+        // The range is checked with the other common options.
+        const jitter = Number(value);
+        if (value.trim() === '' || !Number.isFinite(jitter)) {
+          throw new CacheError(
+            'INVALID_CONFIG',
+            `jitter in a Redis URL must be a number in [0, 1), got "${value}"`,
+          );
+        }
+        options.jitter = jitter;
+        break;
+      }
       default:
         throw new CacheError(
           'INVALID_CONFIG',

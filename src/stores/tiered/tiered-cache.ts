@@ -14,20 +14,19 @@ import { TieredStore } from './tiered-store.js';
  * A MemoryCache L1 in each process in front of a RedisCache L2 shared by all, kept coherent
  * by invalidation messages over Redis Pub/Sub (see tiered-store.ts and invalidation-bus.ts).
  * The whole Cache contract, as RedisCache has it; repeated reads are answered in process.
- * Options: those of RedisCache, plus `l1` (the in-process tier's bounds) and `jitter`.
+ * Options: those of RedisCache, plus `l1` (the in-process tier's bounds).
  */
 export class TieredCache extends StoreCache {
   readonly #tiered: TieredStore;
   readonly #redis: RedisStore;
   readonly #objects: ObjectTier | undefined;
-  readonly #jitter: number;
   #objectHits = 0;
   #stopped = false;
   /** The last connection error reported: ioredis may hand the same one over twice. */
   #lastConnectionError: unknown;
 
   constructor(options: TieredCacheOptions = {}) {
-    const { l1, jitter, redis: redisInput } = resolveTieredOptions(options);
+    const { l1, redis: redisInput } = resolveTieredOptions(options);
     const { redis, common } = resolveRedisOptions(redisInput);
     const { prefix, clock } = resolveCommonOptions(common);
     const l2 = new RedisStore(redis, prefix, {
@@ -56,7 +55,6 @@ export class TieredCache extends StoreCache {
     super(store, common);
     this.#tiered = store;
     this.#redis = l2;
-    this.#jitter = jitter;
     if (!l1.serialize) {
       const objects = new ObjectTier(
         {
@@ -100,7 +98,7 @@ export class TieredCache extends StoreCache {
   }
 
   /**
-   * `Cache.getOrSet`, with the TTL `jitter` applied, and with `l1: { serialize: false }`
+   * `Cache.getOrSet`, with `l1: { serialize: false }`
    * answered from the object L1 when it holds the key: the same (frozen) object for every
    * caller.
    */
@@ -124,7 +122,7 @@ export class TieredCache extends StoreCache {
         return Promise.resolve(kept.value as Jsonified<T>);
       }
     }
-    const result = super.getOrSet(key, factory, this.#jittered(options));
+    const result = super.getOrSet(key, factory, options);
     if (objects === undefined) return result;
     return result.then((value) => {
       const kept = objects.remember(key);
@@ -136,12 +134,6 @@ export class TieredCache extends StoreCache {
     const stats = super.stats();
     stats.hits += this.#objectHits;
     return stats;
-  }
-
-  /** The cache-wide `jitter` as the default of getOrSet's own per-call `jitter`. */
-  #jittered(options: GetOrSetOptions | undefined): GetOrSetOptions | undefined {
-    if (this.#jitter === 0 || options?.jitter !== undefined) return options;
-    return { ...options, jitter: this.#jitter };
   }
 
   #report(operation: string, err: unknown): void {

@@ -31,11 +31,6 @@ export interface TieredL1Options {
 /** Options of {@link TieredCache}: where Redis is (as for `RedisCache`) plus the L1's. */
 export interface TieredCacheOptions extends RedisCacheOptions {
   l1?: TieredL1Options;
-  /**
-   * A fraction in [0, 1): each `getOrSet` write's TTL is shortened by up to this fraction at
-   * random, so keys filled together do not all expire (and refill) together. Default 0.
-   */
-  jitter?: number;
 }
 
 /** The defaults, one line of doc each. */
@@ -48,8 +43,6 @@ export const TIERED_DEFAULTS = {
   maxObjects: 10_000,
   /** Bytes by default: the Cache contract's copy-on-read. */
   serialize: true,
-  /** No jitter: TTLs as asked. */
-  jitter: 0,
 } as const;
 
 /** {@link TieredL1Options} after validation. */
@@ -70,21 +63,17 @@ const invalid = (message: string): CacheError => new CacheError('INVALID_CONFIG'
 /** Splits and validates the tiered options; the rest goes to the Redis side as given. */
 export function resolveTieredOptions(options: TieredCacheOptions): {
   l1: ResolvedL1Options;
-  jitter: number;
   redis: RedisCacheOptions;
 } {
   if (typeof options !== 'object' || options === null) {
     throw invalid('tiered cache options must be an object');
   }
-  const { l1 = {}, jitter = TIERED_DEFAULTS.jitter, ...redis } = options;
+  const { l1 = {}, ...redis } = options;
   if (typeof l1 !== 'object' || l1 === null) throw invalid('l1 must be an object');
   for (const name of Object.keys(l1)) {
     if (!L1_KNOWN.includes(name)) {
       throw invalid(`unknown l1 option "${name}" (known: ${L1_KNOWN.join(', ')})`);
     }
-  }
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
-    throw invalid(`jitter must be a number in [0, 1), got ${String(jitter)}`);
   }
   const maxMemory = parseBytes(l1.maxMemory ?? TIERED_DEFAULTS.maxMemory, 'l1.maxMemory');
   const { maxEntries } = l1;
@@ -111,7 +100,6 @@ export function resolveTieredOptions(options: TieredCacheOptions): {
       freeze,
       maxObjects: maxEntries ?? TIERED_DEFAULTS.maxObjects,
     },
-    jitter,
     redis,
   };
 }

@@ -8,7 +8,7 @@
  *   remaining Redis TTL (PTTL, read with the value) and `l1.ttl`, so an L1 copy never
  *   outlives the L2 entry. A fill is skipped when an invalidation of its key overlapped the
  *   read (fill-guard.ts) or while the bus is down (nothing could invalidate the copy).
- *   `mget` reads through without filling (it would need a PTTL per key).
+ *   `mget` fills the same way: L1's misses go to L2 as one MGET plus a PTTL per key.
  * - **Writes** (`set`, `setMany`) go to L2, then to this L1, then a message tells the other
  *   instances to drop their copies. Deletes, `incr`/`decr`, pattern deletes, `clear()` and tag
  *   invalidations drop the L1 copies first (so this instance never serves what it is
@@ -195,13 +195,38 @@ export class TieredStore implements Store {
     const missing: number[] = [];
     for (let i = 0; i < out.length; i++) if (out[i] === undefined) missing.push(i);
     if (missing.length === 0) return out;
+    return this.#readManyThrough(
+      missing.map((i) => keys[i] as string),
+      missing,
+      out,
+    );
+  }
+
+  /** `#readThrough` for L1's misses of a `getMany`: one L2 round trip, one guarded fill each. */
+  async #readManyThrough(
+    keys: readonly string[],
+    indexes: readonly number[],
+    out: (Buffer | undefined)[],
+  ): Promise<(Buffer | undefined)[]> {
     this.#wake();
-    return this.#l2.getMany(missing.map((i) => keys[i] as string)).then((found) => {
-      missing.forEach((index, j) => {
-        out[index] = found[j];
-      });
-      return out;
-    });
+    const token = this.#fills.begin();
+    let found: Awaited<ReturnType<RedisStore['getManyWithTtl']>>;
+    try {
+      found = await this.#l2.getManyWithTtl(keys);
+    } catch (err) {
+      this.#fills.done();
+      throw err;
+    }
+    const live = this.bus.live;
+    for (let j = 0; j < keys.length; j++) {
+      const hit = found[j];
+      if (hit === undefined) continue;
+      const key = keys[j] as string;
+      if (live && this.#fills.allows(token, key)) this.#fillL1(key, hit.value, hit.ttlMs);
+      out[indexes[j] as number] = hit.value;
+    }
+    this.#fills.done();
+    return out;
   }
 
   async set(key: string, value: Buffer, ttlMs: number | undefined): Promise<void> {
