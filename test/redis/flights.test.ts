@@ -6,6 +6,7 @@
  * released) does not hold waiters past the lock's own expiry.
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Clock, type GetOrSetOptions, RedisCache } from '../../src/index.js';
 import { flightChannel } from '../../src/stores/redis/keys.js';
@@ -48,12 +49,31 @@ function gate(): { promise: Promise<void>; open: () => void } {
  */
 async function waiters(cache: RedisCache, prefix: string): Promise<number> {
   const client = cache.client!;
-  const nodes = 'nodes' in client ? client.nodes('all') : [client];
   const channel = flightChannel(0, `${prefix}:`);
+  if (!('nodes' in client)) {
+    const [, n] = (await client.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+    return Number(n);
+  }
+  // NUMSUB is per node, and a Cluster subscriber may sit on any node, replicas included,
+  // which the cache's own client may not have connected to: ask every node CLUSTER NODES lists.
+  const listing = (await client.call('CLUSTER', 'NODES')) as string;
+  const addresses = listing
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.split(' ')[1]!.split('@')[0]!);
   const counts = await Promise.all(
-    nodes.map((n) => n.call('PUBSUB', 'NUMSUB', channel) as Promise<[string, number]>),
+    addresses.map(async (address) => {
+      const [host, port] = address.split(':');
+      const node = new Redis({ host, port: Number(port), lazyConnect: true });
+      try {
+        const [, n] = (await node.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+        return Number(n);
+      } finally {
+        node.disconnect();
+      }
+    }),
   );
-  return counts.reduce((sum, [, n]) => sum + Number(n), 0);
+  return counts.reduce((sum, n) => sum + n, 0);
 }
 
 describe.each(['standalone', 'cluster'] as const)('cross-process getOrSet (%s)', (topology) => {
