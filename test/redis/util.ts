@@ -18,30 +18,45 @@ export function connectionFor(topology: Topology): RedisCacheOptions {
     : { cluster: { nodes: inject('clusterNodes') } };
 }
 
+/** What {@link namespaced} needs of a cache: start and stop. */
+interface NamespacedCache {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
- * A `makeCache` for the conformance suite: every cache made during one test shares a fresh
- * random namespace, and the prefix the test asks for goes inside it — so two caches of one
- * test with prefixes `same:` and `same` still share keys, as the suite expects, while
- * nothing leaks between tests.
+ * A `makeCache` for the conformance suite, for any Redis-backed cache class: every cache
+ * made during one test shares a fresh random namespace, and the prefix the test asks for
+ * goes inside it — so two caches of one test with prefixes `same:` and `same` still share
+ * keys, as the suite expects, while nothing leaks between tests.
  */
-export function namespacedCaches(topology: Topology, extra: RedisCacheOptions = {}) {
+export function namespaced<O extends RedisCacheOptions, C extends NamespacedCache>(
+  make: (options: O) => C,
+  topology: Topology,
+  extra: O,
+) {
   let namespace = '';
-  const made: RedisCache[] = [];
+  const made: C[] = [];
   beforeEach(() => {
     namespace = `t${randomUUID()}:`;
   });
   afterEach(async () => {
     await Promise.all(made.splice(0).map((c) => c.stop()));
   });
-  return async (options: CommonCacheOptions = {}): Promise<RedisCache> => {
-    const cache = new RedisCache({
+  return async (options: CommonCacheOptions = {}): Promise<C> => {
+    const cache = make({
       ...connectionFor(topology),
       ...extra,
       ...options,
       prefix: namespace + (options.prefix ?? ''),
-    });
+    } as O);
     made.push(cache);
     await cache.start();
     return cache;
   };
+}
+
+/** {@link namespaced} RedisCaches. */
+export function namespacedCaches(topology: Topology, extra: RedisCacheOptions = {}) {
+  return namespaced((o: RedisCacheOptions) => new RedisCache(o), topology, extra);
 }
