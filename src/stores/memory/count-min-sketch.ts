@@ -78,17 +78,7 @@ export class CountMinSketch {
     // A first sighting only marks the doorkeeper.
     if (!this.#doorkeeper.put(h)) return;
     if (++this.#additions >= this.#sampleSize) this.#age();
-    const table = this.#table;
-    const block = (h & this.#blockMask) << 4;
-    const h2 = rehash(h);
-    for (let i = 0; i < 4; i++) {
-      // Row i owns words i*4 … i*4+3 of the block; 2 bits pick the word, 3 the nibble.
-      const bits = h2 >>> (i << 3);
-      const index = block + (i << 2) + (bits & 3);
-      const shift = ((bits >>> 2) & 7) << 2;
-      const word = table[index]!;
-      if (((word >>> shift) & 15) !== 15) table[index] = word + (1 << shift);
-    }
+    this.#addToRows(h, 1);
   }
 
   /**
@@ -106,11 +96,16 @@ export class CountMinSketch {
    */
   add(h: number, n: number): void {
     this.#doorkeeper.put(h);
-    if (n <= 0) return;
+    if (n > 0) this.#addToRows(h, n);
+  }
+
+  /** Adds `n` to each of the key's four counters, saturating at 15. */
+  #addToRows(h: number, n: number): void {
     const table = this.#table;
     const block = (h & this.#blockMask) << 4;
     const h2 = rehash(h);
     for (let i = 0; i < 4; i++) {
+      // Row i owns words i*4 … i*4+3 of the block; 2 bits pick the word, 3 the nibble.
       const bits = h2 >>> (i << 3);
       const index = block + (i << 2) + (bits & 3);
       const shift = ((bits >>> 2) & 7) << 2;
