@@ -19,6 +19,7 @@ const CLUSTER = [
   'test/multiprocess/cluster.test.ts',
   'test/tiered/conformance.cluster.test.ts',
   'test/tiered/cluster.test.ts',
+  'test/faults/cluster-*.test.ts',
 ];
 
 /** Test folders that need a Redis server; every other test file is a unit test. */
@@ -31,6 +32,10 @@ const NEEDS_REDIS = [
   'test/harness/**',
   'test/multiprocess/**',
   'test/tiered/**',
+  'test/faults/**',
+  'test/properties/**',
+  'test/security/**',
+  'test/load/**',
 ];
 
 export default defineConfig({
