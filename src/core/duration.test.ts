@@ -27,6 +27,23 @@ describe('parseDuration', () => {
   );
 });
 
+describe('parseDuration on a hot path (strings are remembered)', () => {
+  it('answers a remembered string as the first time, and rejects a bad one every time', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(parseDuration('1h')).toBe(3_600_000);
+      expect(parseDuration('1.5s')).toBe(1500);
+      expect(() => parseDuration('soon', 'ttl')).toThrow(
+        expect.objectContaining({ code: 'INVALID_TTL', message: expect.stringContaining('ttl') }),
+      );
+    }
+  });
+
+  it('stays right past the number of strings it remembers', () => {
+    for (let i = 0; i < 1000; i++) expect(parseDuration(`${i}s`)).toBe(i * 1000);
+    for (let i = 0; i < 1000; i++) expect(parseDuration(`${i}ms`)).toBe(i);
+  });
+});
+
 describe('the Duration type agrees with parseDuration', () => {
   // Each of these compiles as a Duration (the array's type checks it) and parses.
   const compiles: Duration[] = ['5m', '250ms', '1.5s', '.5s', '7d', '24H', '2Ms', '100', ' 3 s', 0];

@@ -27,6 +27,14 @@ export type DurationUnit =
 export type Duration = number | `${number}` | `${number}${DurationUnit}`;
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/**
+ * Strings already parsed: the same few TTLs (`"1h"`) come with every call on a hot path, and
+ * a regular expression per call costs more than the rest of a cache hit's option handling.
+ * Only valid strings are kept, so a bad one is reported every time.
+ */
+const parsed = new Map<string, number>();
+const MAX_PARSED = 256;
+
 const DURATION_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i;
 
 /**
@@ -49,6 +57,8 @@ export function parseDuration(value: Duration | string, what = 'duration'): numb
       `${what} must be a number of ms or a string like "30s", got ${typeof value}`,
     );
   }
+  const known = parsed.get(value);
+  if (known !== undefined) return known;
   const match = DURATION_RE.exec(value);
   if (!match) {
     throw new CacheError(
@@ -61,6 +71,9 @@ export function parseDuration(value: Duration | string, what = 'duration'): numb
   if (!Number.isFinite(ms)) {
     throw new CacheError('INVALID_TTL', `${what} "${value}" is too large`);
   }
+  // Crude but bounded: a full memo starts over rather than tracking recency.
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(value, ms);
   return ms;
 }
 

@@ -11,7 +11,7 @@ export interface EntryState {
 }
 
 /** True while an entry is fresh at `now` (an entry without a logical expiry always is). */
-export function isFresh(entry: EntryState, now: number): boolean {
+export function isFresh(entry: Pick<EntryState, 'freshUntil'>, now: number): boolean {
   return entry.freshUntil === 0 || now < entry.freshUntil;
 }
 

@@ -37,12 +37,13 @@ import { parseDuration } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
 import { compileGlob } from './glob.js';
-import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
+import { decodeJSON, decodeJSONText, encodeJSON, type Jsonified } from './json.js';
 import type { CacheMeter } from './meter.js';
 import type { ResolvedCommonOptions } from './options.js';
 import type { InvalidationOutbox } from './outbox.js';
+import type { TextEntry } from './shared-read.js';
 import { type Flight, SingleFlight } from './single-flight.js';
-import type { HeldFlight, Store } from './store.js';
+import type { HeldFlight, MaybePromise, Store } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 import { assertKey, assertTags, resolveTtl } from './validate.js';
 
@@ -61,6 +62,12 @@ export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
 /** What the engine needs from its cache. */
 export interface GetOrSetHost {
   store: Store;
+  /**
+   * The entry at `key` as this process holds it, without a copy, its payload as a one-byte
+   * string (shared-read.ts), or `undefined` when none is held here (then `store.get`
+   * answers). getOrSet parses what it reads, so it never needs a private copy.
+   */
+  readText?: (key: string) => MaybePromise<TextEntry | undefined>;
   /** Tag versions as this cache must see them (pending invalidations included); see outbox.ts. */
   tags: InvalidationOutbox;
   options(): ResolvedCommonOptions;
@@ -78,6 +85,16 @@ interface Plan {
   jitter: number;
   lockTtlMs: number;
   lockWaitMs: number;
+}
+
+/** What getOrSet's read finds: a payload as bytes or as a one-byte string, and its expiry. */
+type StoredEntry = EntryState | TextEntry;
+
+/** Parses a stored payload, whichever form the read handed out. */
+function decodeStored<T>(payload: Buffer | string, key: string): T {
+  return typeof payload === 'string'
+    ? decodeJSONText<T>(payload, key)
+    : decodeJSON<T>(payload, key);
 }
 
 /** The result of one factory run: the JSON text, or `undefined` for a factory that returned it. */
@@ -137,9 +154,14 @@ export class GetOrSet {
     const host = this.#host;
     const { clock } = host.options();
 
-    let entry: EntryState | undefined;
+    let entry: StoredEntry | undefined;
     try {
-      entry = await readEntry(host.tags, key, await host.store.get(key), options.signal);
+      // Awaited only when the store answers later: a memory hit takes no promise hop here.
+      // What this process holds first; `undefined` there is not an answer for a store with
+      // a remote tier (nor an invalidated local copy): it is read through `get`.
+      let read: MaybePromise<StoredEntry | undefined> = host.readText?.(key);
+      if (read === undefined) read = this.#read(key, options.signal);
+      entry = read instanceof Promise ? await read : read;
     } catch (err) {
       host.meter.failure('getOrSet', key, err);
     }
@@ -148,9 +170,9 @@ export class GetOrSet {
       const now = clock.now();
       if (isFresh(entry, now)) {
         this.#hit(key);
-        return decodeJSON<Jsonified<T>>(entry.payload, key);
+        return decodeStored<Jsonified<T>>(entry.payload, key);
       }
-      const stale = decodeJSON<Jsonified<T>>(entry.payload, key);
+      const stale = decodeStored<Jsonified<T>>(entry.payload, key);
       if (now - entry.freshUntil < plan.graceMs) {
         this.#hit(key);
         this.#stale(key, 'grace');
@@ -161,6 +183,14 @@ export class GetOrSet {
     }
     host.meter.miss(key);
     return this.#await(key, factory, plan, options.signal, undefined);
+  }
+
+  /** The entry at `key` through the store's plain `get` (a copy, then the envelope). */
+  #read(key: string, signal: AbortSignal | undefined): MaybePromise<EntryState | undefined> {
+    const tags = this.#host.tags;
+    const bytes = this.#host.store.get(key);
+    if (bytes instanceof Promise) return bytes.then((b) => readEntry(tags, key, b, signal));
+    return readEntry(tags, key, bytes, signal);
   }
 
   #plan(options: GetOrSetOptions): Plan {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJSON, encodeJSON } from './json.js';
+import { decodeJSON, decodeJSONText, encodeJSON } from './json.js';
 
 describe('encodeJSON', () => {
   it('encodes what JSON keeps faithfully, Dates as ISO strings', () => {
@@ -20,5 +20,28 @@ describe('decodeJSON', () => {
     expect(() => decodeJSON(Buffer.from('{'), 'k')).toThrow(
       expect.objectContaining({ code: 'SERIALIZATION', message: expect.stringContaining('"k"') }),
     );
+  });
+});
+
+describe('decodeJSONText (bytes held as a one-byte string)', () => {
+  const held = (value: unknown): string =>
+    Buffer.from(JSON.stringify(value), 'utf8').toString('latin1');
+
+  it('parses ASCII as it is and decodes anything else from UTF-8 first', () => {
+    for (const value of [
+      { ascii: 'plain', n: 1 },
+      { accents: 'café crème', cjk: '日本語', astral: '𝄞 🎉' },
+      ['\u0080', '\u00ff', '\u0100', '\uffff'],
+      'a string with a \u00e9 at the end é',
+    ]) {
+      expect(decodeJSONText(held(value), 'k')).toEqual(value);
+    }
+  });
+
+  it('rejects corrupt bytes with SERIALIZATION naming the key', () => {
+    expect(() => decodeJSONText('{', 'k')).toThrow(
+      expect.objectContaining({ code: 'SERIALIZATION' }),
+    );
+    expect(() => decodeJSONText('{', 'the-key')).toThrow(/"the-key"/);
   });
 });

@@ -74,6 +74,25 @@ export function decodeJSON<T>(bytes: Buffer, key: string): T {
 }
 
 /**
+ * {@link decodeJSON} for bytes held as a one-byte string (one char per byte, see
+ * shared-read.ts): pure ASCII — most JSON — is already its own text and is parsed as it is;
+ * anything else is decoded from UTF-8 first.
+ */
+export function decodeJSONText<T>(bytes: string, key: string): T {
+  const text =
+    Buffer.byteLength(bytes, 'utf8') === bytes.length
+      ? bytes
+      : Buffer.from(bytes, 'latin1').toString('utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new CacheError('SERIALIZATION', `the value under "${key}" is not valid JSON`, {
+      cause: err,
+    });
+  }
+}
+
+/**
  * What a value of type `T` reads back as after a trip through JSON — the type of
  * `getOrSet`'s and `getJSON`'s results. A `Date` (or anything with `toJSON()`) becomes what
  * its `toJSON()` returns; in objects, properties that are functions, symbols or `undefined`

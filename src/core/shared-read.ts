@@ -42,6 +42,12 @@ const MAX_REMEMBERED_BYTES = 16 * 1024;
 /** At most this many decoded envelopes (so at most 4 MiB of held strings) are remembered. */
 const MAX_REMEMBERED = 256;
 
+/** A stored payload as a one-byte string, and its logical expiry (0: fresh until the TTL). */
+export interface TextEntry {
+  readonly payload: string;
+  readonly freshUntil: number;
+}
+
 interface DecodedEntry {
   /** The stored string this was decoded from; reused only while the store returns it. */
   readonly raw: string;
@@ -67,13 +73,13 @@ export function canPeek(store: Store): store is PeekingStore {
 
 /** Zero-copy reads over one in-process store. */
 export class SharedReader {
-  readonly #store: PeekingStore;
+  readonly #store: Pick<PeekingStore, 'peek'>;
   readonly #tags: TagReader;
   readonly #now: () => number;
   readonly #remembered = new Map<string, DecodedEntry>();
 
   /** `tags` answers tag versions (the cache's outbox, which knows pending invalidations). */
-  constructor(store: PeekingStore, now: () => number, tags: TagReader = store) {
+  constructor(store: Pick<PeekingStore, 'peek'>, now: () => number, tags: TagReader) {
     this.#store = store;
     this.#tags = tags;
     this.#now = now;
@@ -107,6 +113,21 @@ export class SharedReader {
     const value = entry.decoded as T;
     if (entry.tags.length === 0) return value;
     return whileTagsValid(this.#tags, key, entry.tags, entry.versions, value);
+  }
+
+  /**
+   * getOrSet's read: the payload at `key` with its logical expiry, fresh or stale (the
+   * caller decides), or `undefined` when absent or its tags were invalidated. Throws what
+   * the store throws.
+   */
+  readEntry(key: string): MaybePromise<TextEntry | undefined> {
+    const raw = this.#store.peek(key);
+    if (raw === undefined) return undefined;
+    if (!hasEnvelopeString(raw)) return { payload: raw, freshUntil: 0 };
+    const entry = this.#decoded(key, raw);
+    if (entry === undefined) return { payload: raw, freshUntil: 0 };
+    if (entry.tags.length === 0) return entry;
+    return whileTagsValid(this.#tags, key, entry.tags, entry.versions, entry);
   }
 
   /** Forgets every remembered decode. */

@@ -15,6 +15,8 @@ function flakyStore(): { store: Store; down: (on: boolean) => void } {
       if (typeof value !== 'function' || prop === 'kind') return value;
       return (...args: unknown[]) => {
         if (isDown && prop !== 'stop' && prop !== 'start' && prop !== 'size') {
+          // `peek` is synchronous by contract: a failing one throws.
+          if (prop === 'peek') throw new CacheError('CONNECTION', 'backend unreachable');
           return Promise.reject(new CacheError('CONNECTION', 'backend unreachable'));
         }
         return value.apply(target, args);

@@ -6,7 +6,7 @@ import { type EntryState, isFresh, readEntry, readEntryHead } from './entry.js';
 import { hasEnvelope } from './envelope.js';
 import { abortError, CacheError } from './errors.js';
 import type { CacheEmitter } from './events.js';
-import { ALL_KEYS, GetOrSet } from './get-or-set.js';
+import { ALL_KEYS, GetOrSet, type GetOrSetHost } from './get-or-set.js';
 import { decodeJSON, encodeJSON, type Jsonified } from './json.js';
 import { CacheMeter, isInputError } from './meter.js';
 import {
@@ -77,8 +77,12 @@ export class StoreCache implements Cache {
         if (isOutage(err)) throw err;
       }),
     );
+    this.#shared = canPeek(store)
+      ? new SharedReader(store, () => this.options.clock.now(), this.#outbox)
+      : undefined;
     this.#host = {
       store,
+      readText: this.#localReader(store),
       tags: this.#outbox,
       meter: this.#meter,
       options: () => this.options,
@@ -92,9 +96,23 @@ export class StoreCache implements Cache {
       finishGet: (key, bytes, signal) => this.#finishGet(key, bytes, signal),
     };
     this.#getOrSet = new GetOrSet(this.#host);
-    this.#shared = canPeek(store)
-      ? new SharedReader(store, () => this.options.clock.now(), this.#outbox)
-      : undefined;
+  }
+
+  /**
+   * getOrSet's copy-free read of what this process holds (see `GetOrSetHost.readText`):
+   * the whole store when it lives in process, the local tier of one that has one.
+   */
+  #localReader(store: Store): GetOrSetHost['readText'] {
+    const shared = this.#shared;
+    if (shared !== undefined) return (key) => shared.readEntry(key);
+    const peekLocal = store.peekLocal;
+    if (peekLocal === undefined) return undefined;
+    const local = new SharedReader(
+      { peek: (key) => peekLocal.call(store, key) },
+      () => this.options.clock.now(),
+      this.#outbox,
+    );
+    return (key) => local.readEntry(key);
   }
 
   /** Called by stores (through their hooks) when they evict on their own. */

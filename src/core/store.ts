@@ -37,6 +37,13 @@ export interface Store {
    */
   peek?(key: string): string | undefined;
   /**
+   * Stores with an in-process copy in front of a remote one (TieredCache): the local copy
+   * as {@link peek} would return it, or `undefined` when none is held here (the key may
+   * still exist remotely: read it with `get`). Lets getOrSet parse a local hit without a
+   * copy.
+   */
+  peekLocal?(key: string): string | undefined;
+  /**
    * Remote stores: at most the first `maxBytes` of the value (`undefined` when absent), so
    * `exists` can read an entry's envelope without moving a large payload.
    */

@@ -33,6 +33,30 @@ export function getOrSetContracts(makeCache: MakeCache): void {
       expect(await cache.getJSON('k')).toEqual({ n: 1 });
     });
 
+    it('hands back any text exactly on a hit, fresh or stale, each caller its own copy', async () => {
+      const cache = await use();
+      const value = {
+        ascii: 'plain',
+        latin: 'café ÿ',
+        cjk: '日本語',
+        astral: '𝄞 🎉',
+        ctl: '\u0000\u007f\u0080',
+      };
+      const factory = () => value;
+      expect(await cache.getOrSet('plain', factory, { ttl: '1m' })).toEqual(value);
+      const first = await cache.getOrSet('plain', factory, { ttl: '1m' });
+      const second = await cache.getOrSet('plain', factory, { ttl: '1m' });
+      expect(first).toEqual(value);
+      expect(first).not.toBe(second);
+      // An enveloped entry (grace keeps a logical expiry) reads back the same.
+      expect(await cache.getOrSet('graced', factory, { ttl: '1m', grace: '1m' })).toEqual(value);
+      expect(await cache.getOrSet('graced', factory, { ttl: '1m', grace: '1m' })).toEqual(value);
+      expect(await cache.getOrSet('tagged', factory, { ttl: '1m', tags: ['t'] })).toEqual(value);
+      expect(
+        await cache.getOrSet('tagged', () => ({ other: 1 }), { ttl: '1m', tags: ['t'] }),
+      ).toEqual(value);
+    });
+
     it('resolves once its write has landed: getJSON right after sees every value', async () => {
       const cache = await use();
       // Many keys (on Cluster, many nodes), tagged: the write and the lock release go to

@@ -100,6 +100,11 @@ export class TieredStore implements Store {
     return this.#l1.peek(key);
   }
 
+  /** `Store.peekLocal`: the L1 copy, so a getOrSet hit in L1 parses it without a copy. */
+  peekLocal(key: string): string | undefined {
+    return this.#l1.peek(key);
+  }
+
   onRecovery(hook: (direct: Pick<Store, 'bumpTags'>) => Promise<void>): void {
     this.#l2.onRecovery(async (direct) => {
       // Redis was unreachable: invalidations published meanwhile never reached us.
