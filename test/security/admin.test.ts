@@ -12,7 +12,7 @@
 import { type IncomingMessage, request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxy, type Proxy } from '../../src/proxy/proxy.js';
+import { createProxy, type Proxy as CachingProxy } from '../../src/proxy/proxy.js';
 import { cli } from '../cli/run-cli.js';
 import { findFreePort, startRedis } from '../harness/redis.js';
 import { TestOrigin } from '../serve/util.js';
@@ -53,7 +53,7 @@ function call(
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 let origin: TestOrigin | undefined;
-let proxy: Proxy | undefined;
+let proxy: CachingProxy | undefined;
 
 afterEach(async () => {
   await proxy?.close(1_000);
