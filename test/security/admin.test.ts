@@ -12,7 +12,7 @@
 import { type IncomingMessage, request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxy, type Proxy as CachingProxy } from '../../src/proxy/proxy.js';
+import { type Proxy as CachingProxy, createProxy } from '../../src/proxy/proxy.js';
 import { cli } from '../cli/run-cli.js';
 import { findFreePort, startRedis } from '../harness/redis.js';
 import { TestOrigin } from '../serve/util.js';

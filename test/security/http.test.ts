@@ -385,3 +385,22 @@ for (const backend of ['memory', 'redis']) {
     });
   }
 }
+
+describe('ignoreHeaders: a front proxy that owns a field takes it out of the key', () => {
+  it('leaves only the named field out; the other risky fields stay keyed; a bad name is named', async () => {
+    const env = await openEnv('node:http', 'memory', { ignoreHeaders: ['X-Forwarded-For'] });
+    try {
+      const a = await env.get('/sec/reflect/own', { 'x-forwarded-for': '10.0.0.1' });
+      await env.stored(1);
+      const b = await env.get('/sec/reflect/own', { 'x-forwarded-for': '10.0.0.2' });
+      expect([a.xCache, b.xCache]).toEqual(['MISS', 'HIT']);
+      const forged = await env.get('/sec/reflect/own', { 'x-forwarded-host': 'evil.example' });
+      expect(forged.xCache).toBe('MISS');
+    } finally {
+      await env.close();
+    }
+    await expect(openEnv('node:http', 'memory', { ignoreHeaders: ['bad name'] })).rejects.toThrow(
+      /options\.ignoreHeaders\[0\]/,
+    );
+  });
+});
