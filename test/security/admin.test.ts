@@ -9,8 +9,10 @@
  * loaded 2-core machine would prove nothing). Nothing under `/__cache/` is ever forwarded to
  * the origin or stored, and no URL password reaches an answer, a log line or CLI output.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, request } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Proxy as CachingProxy, createProxy } from '../../src/proxy/proxy.js';
 import { cli } from '../cli/run-cli.js';
@@ -267,6 +269,9 @@ describe('no Redis password in answers, logs or CLI output', () => {
     try {
       const live = `redis://:${PASSWORD}@127.0.0.1:${server.port}`;
       const dead = `redis://:${PASSWORD}@127.0.0.1:${await findFreePort()}`;
+      // A spec that names its Redis with the password in the URL.
+      const spec = join(await mkdtemp(join(tmpdir(), 'sec-spec-')), 'app.cai');
+      await writeFile(spec, `config { cache: "redis" cache_url: "${live}" }\n`);
       const runs = await Promise.all([
         cli(['stats', '--cache', live]),
         cli(['stats', '--json', '--cache', live]),
@@ -275,12 +280,15 @@ describe('no Redis password in answers, logs or CLI output', () => {
         cli(['stats', '--cache', dead]),
         cli(['keys', '--cache', dead, '*']),
         cli(['stats', '--json'], { REDIS_URL: dead }),
+        cli(['plan', spec, '--json']),
+        cli(['plan', spec]),
       ]);
       expect(runs[0]!.code).toBe(0);
       for (const [i, run] of runs.entries()) {
         expect(`${run.stdout}\n${run.stderr}`, `run ${i}`).not.toContain(PASSWORD);
       }
       expect(runs[0]!.stdout).toContain('***');
+      expect(runs.at(-2)!.stdout).toContain('***');
     } finally {
       await server.stop();
     }
