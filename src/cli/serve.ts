@@ -41,7 +41,8 @@ Options:
   --verbose                 Stack traces on failures.
   -h, --help                Show this help.
 
-Admin: GET /__cache/health, GET /__cache/metrics, POST /__cache/invalidate {"tags":[…]} or {"path":"/…"}.
+Admin: GET /__cache/health, GET /__cache/metrics, POST /__cache/invalidate {"tags":[…]} or {"path":"/…"}
+(Content-Type: application/json). Without --admin-token: this machine only (not relayed, loopback Host).
 Signals: SIGINT / SIGTERM finish in-flight requests (at most 10 s), then exit 0.
 SIGHUP reloads the --spec file; one that does not load keeps the running plan. The cache
 itself (where it lives, its prefix and default TTL) changes only with a restart.

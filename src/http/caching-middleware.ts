@@ -75,6 +75,14 @@ export interface CachingMiddlewareOptions {
    */
   ignoreCookies?: readonly string[];
   /**
+   * Request fields of the always-keyed list (`X-Forwarded-For`, `X-Real-IP`, `Forwarded`,
+   * `X-Forwarded-Host`, …: `UNKEYED_RISKY_HEADERS`) to leave out of the key. Only for an app
+   * behind a front proxy that sets the field itself, overwriting what clients send, and whose
+   * responses never reflect it; a forged value then reaches no response. A field a policy's
+   * `varyBy` names stays keyed. Default: none.
+   */
+  ignoreHeaders?: readonly string[];
+  /**
    * Targeted cache-control fields this cache obeys, highest priority first (RFC 9213): the
    * first one a response carries with a valid value replaces its `Cache-Control` and
    * `Expires` here (e.g. `['CodeAI-Cache-Control', 'CDN-Cache-Control']`). The fields are
@@ -111,17 +119,20 @@ function entryReader(cache: Cache): (key: string) => Decoded | Promise<Decoded> 
 /** Validates the `targetedFields` option: field names, lowercased. */
 function targetedFieldsOption(fields: readonly string[] | undefined): readonly string[] {
   if (fields === undefined) return DEFAULT_TARGETED_FIELDS;
+  return fieldNamesOption(fields, 'options.targetedFields');
+}
+
+/** Validates an option that lists header field names; returns them lowercased. */
+function fieldNamesOption(fields: readonly string[] | undefined, what: string): string[] {
+  if (fields === undefined) return [];
   if (!Array.isArray(fields)) {
-    throw new CacheError(
-      'INVALID_CONFIG',
-      'options.targetedFields must be an array of field names',
-    );
+    throw new CacheError('INVALID_CONFIG', `${what} must be an array of field names`);
   }
   return fields.map((name: unknown, i) => {
     if (typeof name !== 'string' || !TOKEN.test(name)) {
       throw new CacheError(
         'INVALID_CONFIG',
-        `options.targetedFields[${i}] must be a header field name, got ${JSON.stringify(name)}`,
+        `${what}[${i}] must be a header field name, got ${JSON.stringify(name)}`,
       );
     }
     return name.toLowerCase();
@@ -136,6 +147,7 @@ export class CachingMiddleware {
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
   readonly #targetedFields: readonly string[];
+  readonly #ignoreHeaders: ReadonlySet<string>;
   readonly #host: RouteHost;
   /** Backend outages (timeouts, lost connections) the cache has reported; see route.ts. */
   #outages = 0;
@@ -178,6 +190,7 @@ export class CachingMiddleware {
       'INVALID_CONFIG',
     );
     this.#targetedFields = targetedFieldsOption(options.targetedFields);
+    this.#ignoreHeaders = new Set(fieldNamesOption(options.ignoreHeaders, 'options.ignoreHeaders'));
     const meter = this.#meter;
     const flights = this.#flights;
     const host: RouteHost = {
@@ -226,6 +239,7 @@ export class CachingMiddleware {
         maxBodySize: this.#maxBodySize,
         ignoreCookies: this.#ignoreCookies,
         targetedFields: this.#targetedFields,
+        ignoreHeaders: this.#ignoreHeaders,
       }),
     );
   }

@@ -73,5 +73,6 @@ function canonicalHost(value: string): string {
   } catch {
     throw bad();
   }
-  return normalizeHost(value);
+  // The operator's own name: `shop.example.` is meant as `shop.example`.
+  return normalizeHost(value).replace(/\.$/, '');
 }

@@ -18,9 +18,16 @@ import { normaliseVaryValue } from './vary-normalise.js';
  * Request fields that change what many origins (or the frameworks in front of them) answer
  * but that caches traditionally leave out of the key — the classic cache-poisoning vectors.
  * When present they always enter the key, so a forged value only ever poisons its own entry.
+ * The client-address fields are among them: a page that shows or acts on the address
+ * (`req.ip` behind `trust proxy`) reflects whatever a client put there. The middleware's
+ * `ignoreHeaders` option takes a field out for an app whose front proxy sets it.
  */
 export const UNKEYED_RISKY_HEADERS: readonly string[] = [
   'forwarded',
+  'x-forwarded-for',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
   'x-forwarded-host',
   'x-forwarded-proto',
   'x-forwarded-port',
@@ -65,11 +72,15 @@ function paramName(param: string): string {
   return eq === -1 ? param : param.slice(0, eq);
 }
 
-/** Lowercases a host and drops a trailing dot; '' when the request had none. */
+/**
+ * Lowercases a host; '' when the request had none. Case is all RFC 9110 §4.2.3 makes
+ * equivalent: a trailing dot is kept, since an origin may answer `a.example.` with another
+ * virtual host (an exact-match vhost falls through to the default one) — folded together,
+ * that answer would be served for `a.example`.
+ */
 export function normalizeHost(host: string | undefined): string {
   if (!host) return '';
-  const lower = host.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return host.toLowerCase();
 }
 
 /** The path with a trailing slash removed (except for `/`), so `/posts/` and `/posts` share a tag. */

@@ -97,6 +97,8 @@ export interface PolicyDefaults {
   ignoreCookies: IgnoredCookies;
   /** The middleware's `targetedFields`, lowercase. Default: `CDN-Cache-Control`. */
   targetedFields?: readonly string[];
+  /** The middleware's `ignoreHeaders`, lowercase: risky fields left out of the key. */
+  ignoreHeaders?: ReadonlySet<string>;
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): what header and cookie names are made of. */
@@ -140,7 +142,8 @@ export function resolvePolicy(policy: CachePolicy, defaults: PolicyDefaults): Re
       throw new CacheError('INVALID_ARGUMENT', `policy.tags[${i}] must be a non-empty string`);
     }
   }
-  const keyHeaders = [...new Set([...varyBy, ...UNKEYED_RISKY_HEADERS])];
+  const risky = UNKEYED_RISKY_HEADERS.filter((h) => defaults.ignoreHeaders?.has(h) !== true);
+  const keyHeaders = [...new Set([...varyBy, ...risky])];
   return {
     ttlMs: ttlMs === 0 ? undefined : ttlMs,
     varyBy,

@@ -1,8 +1,16 @@
 /**
  * `/__cache/*`: health, metrics and invalidation. Reachable from loopback clients only, or,
  * with an admin token, only with `Authorization: Bearer <token>` (from anywhere).
+ *
+ * "Loopback" means a person on this machine, so without a token three things that look
+ * local but are not are refused: a request relayed by a reverse proxy on this machine (it
+ * carries `Forwarded`, `X-Forwarded-For`, `X-Real-IP` or `Via`: the client is elsewhere), a
+ * browser page of another site reaching 127.0.0.1 through DNS rebinding (its `Host` names
+ * that site, not a loopback address), and a cross-site form posting to the invalidation
+ * route (it cannot send `Content-Type: application/json` without a CORS preflight, which
+ * this server never grants).
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The prefix the proxy keeps for itself; never forwarded. */
@@ -21,21 +29,33 @@ export interface AdminHost {
 /** Largest invalidation body read: a list of tags, not an upload. */
 const MAX_BODY = 64 * 1024;
 
+/** Fields a relaying proxy adds: with one of them, a loopback peer is not the client. */
+const RELAYED = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'via'];
+
+/** `localhost`, `127.x.x.x` or `[::1]`, with or without a port. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/** SHA-256 of `text`: equal-length buffers for a comparison whose time says nothing. */
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
 /** Whether `req` may use the admin routes. */
 export function allowed(req: IncomingMessage, token: string | undefined): boolean {
   if (token !== undefined) {
+    // Digests, so neither the token's bytes nor its length shape the comparison's time.
     const given = req.headers.authorization ?? '';
-    const want = Buffer.from(`Bearer ${token}`);
-    const got = Buffer.from(given);
-    return got.length === want.length && timingSafeEqual(got, want);
+    return timingSafeEqual(sha256(given), sha256(`Bearer ${token}`));
   }
   const peer = req.socket.remoteAddress ?? '';
-  return (
+  const local =
     peer === '127.0.0.1' ||
     peer === '::1' ||
     peer.startsWith('::ffff:127.') ||
-    peer.startsWith('127.')
-  );
+    peer.startsWith('127.');
+  if (!local) return false;
+  if (RELAYED.some((name) => req.headers[name] !== undefined)) return false;
+  return req.headers.host === undefined || LOOPBACK_HOST.test(req.headers.host);
 }
 
 /** Answers one `/__cache/*` request. */
@@ -63,6 +83,13 @@ export async function admin(
     }
     if (path === '/__cache/invalidate') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      // Without a token: a JSON content type cannot come from a cross-site form or a no-cors
+      // fetch (it needs a CORS preflight). With one, the browser cannot add it cross-site.
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (host.token === undefined && type !== 'application/json') {
+        req.resume();
+        return json(res, 415, { error: 'send the body as Content-Type: application/json' });
+      }
       const body = await readJson(req);
       const tags: string[] = [];
       if (Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string' && t !== '')) {

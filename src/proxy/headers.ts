@@ -25,13 +25,40 @@ const HOP_BY_HOP = new Set([
 /** The `Via` entry this proxy adds (RFC 9110 §7.6.3: protocol version and a pseudonym). */
 export const VIA = '1.1 codeai-cache';
 
-/** Fields that `X-Forwarded-*` / `Forwarded` carry: rewritten from the connection unless trusted. */
+/**
+ * What a proxy in front claims about the client and the URL it used: from a client nobody
+ * vouches for, each is a forgery (a poisoned `X-Forwarded-Host` in every absolute link, a
+ * spoofed address). Unless the proxy in front is trusted they are removed before the cache
+ * reads the request (so they neither reach the origin nor split the cache's keys), and
+ * `X-Forwarded-For / -Proto / -Host` are set again from the connection.
+ */
 const FORWARDING = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-scheme',
   'forwarded',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
 ]);
+
+/** Removes the forwarding fields nobody vouches for from `req.headers` (see FORWARDING). */
+export function dropUntrustedForwarding(req: IncomingMessage): void {
+  const h = req.headers;
+  for (const name of FORWARDING) if (h[name] !== undefined) delete h[name];
+}
+
+/** Whether the request has more than one `Host` line (RFC 9112 §3.2: answered 400). */
+export function repeatedHost(req: IncomingMessage): boolean {
+  let seen = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') seen++;
+  }
+  return seen > 1;
+}
 
 /** The hop-by-hop names of one message: the fixed list plus those its `Connection` names (§7.6.1). */
 function dropped(raw: readonly string[]): Set<string> {

@@ -26,6 +26,7 @@ import { parseTarget, pathTag } from '../http/key.js';
 import type { NodeHandler } from '../http/node-handler.js';
 import { ADMIN_PREFIX, admin } from './admin.js';
 import { Forwarder } from './forward.js';
+import { dropUntrustedForwarding, repeatedHost } from './headers.js';
 import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { type ProxyOptions, resolveProxyOptions } from './options.js';
 
@@ -135,6 +136,15 @@ export function createProxy(options: ProxyOptions): Proxy {
       void admin(req, res, adminHost);
       return;
     }
+    // RFC 9112 §3.2: two Host lines are refused, never resolved: the cache would file the
+    // answer under one and an origin that reads the other would make it for another host.
+    if (repeatedHost(req)) {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('more than one Host field\n');
+      return;
+    }
+    if (!resolved.trustProxy) dropUntrustedForwarding(req);
     // Draining: each response closes its connection, so the drain ends when they do.
     if (closing !== undefined) res.shouldKeepAlive = false;
     const started = performance.now();

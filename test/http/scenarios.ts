@@ -423,8 +423,10 @@ export const SCENARIOS: Scenario[] = [
       const evil = { 'x-forwarded-host': 'evil.example' };
       await missThenHit(env, '/cached', evil);
       const clean = await env.get('/cached');
-      expect(clean.xCache).toBe('MISS');
-      expect(env.origin.count('/cached')).toBe(2);
+      // serve drops a forwarding field nobody vouches for before the cache reads the request
+      // (the origin never sees it), so both requests are the same request there.
+      expect(clean.xCache).toBe(env.adapter === 'serve' ? 'HIT' : 'MISS');
+      expect(env.origin.count('/cached')).toBe(env.adapter === 'serve' ? 1 : 2);
       const override = await env.get('/cached', { 'x-http-method-override': 'DELETE' });
       expect(override.xCache).toBe('MISS');
     },

@@ -238,10 +238,15 @@ describe('serve without a spec (the origin headers decide)', () => {
     expect(inv.status).toBe(200);
     expect((await send(`${proxy.url}/fresh?inv=1`)).headers['x-cache']).toBe('MISS');
 
-    const bad = await send(`${proxy.url}/__cache/invalidate`, { method: 'POST', body: 'nope' });
+    const bad = await send(`${proxy.url}/__cache/invalidate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'nope',
+    });
     expect(bad.status).toBe(400);
     const tags = await send(`${proxy.url}/__cache/invalidate`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ tags: ['products'] }),
     });
     expect(JSON.parse(tags.body)).toEqual({ invalidated: ['products'] });
