@@ -34,7 +34,7 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
         'kill',
         KILL,
       );
-      console.log(kind, JSON.stringify(load.counts), breakerStates.join(","));
+      console.log(kind, JSON.stringify(load.counts), breakerStates.join(','));
       expect(load.violations).toEqual([]);
       expect(healthDuring).toBe('unhealthy');
       // Refused connections count like timeouts: the breaker opened, and closed again.

@@ -106,7 +106,10 @@ export async function outageUnderLoad(
     if (load.counts.setsFailed <= failed) throw new Error('no write failed during the outage');
     const healthDuring = (await cache.health()).status;
     await fault.end(server);
-    await until('health to be healthy again', async () => (await cache.health()).status === 'healthy');
+    await until(
+      'health to be healthy again',
+      async () => (await cache.health()).status === 'healthy',
+    );
     const acked = load.counts.setsAcked;
     const hits = load.counts.getHits;
     await until(
@@ -119,6 +122,44 @@ export async function outageUnderLoad(
     if (stored !== 'after') throw new Error(`Redis holds ${JSON.stringify(stored)} for the probe`);
     load.assertNoHang();
     return { load, healthDuring, breakerStates };
+  } finally {
+    await load.stop();
+  }
+}
+
+/**
+ * A cache whose Redis is not there yet (`server` was started and killed: its port is known
+ * and nothing listens on it): `start()` rejects with CONNECTION, the load runs against the
+ * same object with every call bounded, then the server comes up and the cache — not
+ * recreated — starts using it.
+ */
+export async function lateStartUnderLoad(
+  server: RedisServer,
+  cache: Cache,
+  prefix: string,
+): Promise<{ load: ModelLoad; startError: unknown; healthBefore: string }> {
+  const startError = await cache.start().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  const load = new ModelLoad(cache, { boundMs: BOUND_MS });
+  try {
+    await until('the load to run into the missing server', () => load.counts.setsFailed > 200);
+    await watchFor(load, FAULT_MS);
+    const healthBefore = (await cache.health()).status;
+    await server.restart();
+    await until('health to be healthy', async () => (await cache.health()).status === 'healthy');
+    const acked = load.counts.setsAcked;
+    const hits = load.counts.getHits;
+    await until(
+      'acknowledged writes and hits',
+      () => load.counts.setsAcked > acked + 100 && load.counts.getHits > hits + 100,
+    );
+    await cache.set('probe', 'after');
+    const stored = await server.cli('GET', `${prefix}:probe`);
+    if (stored !== 'after') throw new Error(`Redis holds ${JSON.stringify(stored)} for the probe`);
+    load.assertNoHang();
+    return { load, startError, healthBefore };
   } finally {
     await load.stop();
   }

@@ -58,6 +58,8 @@ export interface LoadCounts {
   getOrSets: number;
   factoryRuns: number;
   slowestMs: number;
+  /** Rejected writes (`set`, `delete`) by CacheError code. */
+  writeErrors: Record<string, number>;
 }
 
 /** A running load on one cache; `stop()` ends it and waits for every loop. */
@@ -74,6 +76,7 @@ export class ModelLoad {
     getOrSets: 0,
     factoryRuns: 0,
     slowestMs: 0,
+    writeErrors: {},
   };
   readonly #cache: Cache;
   readonly #o: Required<LoadOptions>;
@@ -156,12 +159,18 @@ export class ModelLoad {
         this.#acked.set(key, n);
         this.counts.setsAcked++;
       } catch (error) {
-        // Writes fail loud: expected during a fault. Only a cache error is acceptable.
-        if ((error as Error).name !== 'CacheError') this.#violate(`set threw ${String(error)}`);
+        this.#writeFailed('set', error);
         this.counts.setsFailed++;
       }
       await tick();
     }
+  }
+
+  #writeFailed(op: string, error: unknown): void {
+    // Writes fail loud: expected during a fault. Only a cache error is acceptable.
+    if ((error as Error).name !== 'CacheError') this.#violate(`${op} threw ${String(error)}`);
+    const code = String((error as { code?: unknown }).code);
+    this.counts.writeErrors[code] = (this.counts.writeErrors[code] ?? 0) + 1;
   }
 
   async #reader(): Promise<void> {
@@ -232,7 +241,7 @@ export class ModelLoad {
         if (issuedAt > before) this.#deleteAcked.set(key, issuedAt);
         this.counts.deletesAcked++;
       } catch (error) {
-        if ((error as Error).name !== 'CacheError') this.#violate(`delete threw ${String(error)}`);
+        this.#writeFailed('delete', error);
         this.counts.deletesFailed++;
       }
       // Deletes are rarer than reads: a few per key per second.
@@ -249,7 +258,8 @@ export async function until(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
