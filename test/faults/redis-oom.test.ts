@@ -5,7 +5,8 @@
  * message), reads keep answering from what is stored, getOrSet answers (a value from Redis
  * or its factory), the multi-key writes are all-or-nothing (an `mset` with a TTL is one
  * MULTI/EXEC, a tagged `set` reads its tag versions first: nothing half-written), and once
- * memory is freed writes land again — same cache object.
+ * memory is freed writes land again — same cache object. An invalidation with `retry` that
+ * Redis refused is kept, bypassed meanwhile, and lands once memory is freed.
  *
  * The server starts with `--maxmemory 8mb`, and one 8 MB key written behind the cache's back
  * pushes it over; deleting that key frees the memory. (Not `1mb`: an empty Redis 7 uses
@@ -59,8 +60,14 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
         // A tagged write: refused, and nothing of it in Redis.
         await expect(c.set('tagged2', 'new', '5m', { tags: ['t2'] })).rejects.toMatchObject(OOM);
         expect(await server.cli('EXISTS', 'oom:tagged2')).toBe('0');
-        // An invalidation is refused loudly (README: an OOM reply rejects, even with retry).
+        // An invalidation is refused loudly; with `retry` (what the HTTP middleware uses)
+        // it is kept and retried, and meanwhile this instance bypasses the tag's entries
+        // (regression: the refusal rejected, and every HTTP write's invalidation was lost).
         await expect(c.invalidateTags(['t'])).rejects.toMatchObject(OOM);
+        expect(await c.get('tagged')).toBeDefined();
+        expect(await c.invalidateTags(['t'], { retry: true })).toEqual({ queued: true });
+        expect(await c.get('tagged')).toBeUndefined();
+        expect(await c.health()).toMatchObject({ status: 'degraded', details: { outbox: 1 } });
         // Reads still answer, and never a mix: both old (RedisCache), or both the refused
         // values a TieredCache keeps in its own L1 (README: a failed set lands in L1).
         const [m1, m2] = (await c.mget(['m1', 'm2'])).map(String);
@@ -72,8 +79,14 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
         await until('writes to land again', () => load.counts.setsAcked > acked + 100);
         await c.mset({ m1: 'new', m2: 'new' }, '5m');
         expect(await server.cli('MGET', 'oom:m1', 'oom:m2')).toBe('new\nnew');
-        await c.invalidateTags(['t']);
+        // The kept invalidation lands by itself once Redis takes writes again.
+        await until(
+          'the invalidation to land',
+          async () => (await c.health()).status === 'healthy',
+        );
         expect(await c.get('tagged')).toBeUndefined();
+        await c.set('tagged', 'new', '5m', { tags: ['t'] });
+        expect((await c.get('tagged'))?.toString()).toBe('new');
         load.assertNoHang();
       } finally {
         await load.stop();

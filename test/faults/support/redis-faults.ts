@@ -164,3 +164,17 @@ export async function lateStartUnderLoad(
     await load.stop();
   }
 }
+
+/** Server arguments for the out-of-memory fault: a bound, and writes refused at it. */
+export const OOM_ARGS = ['--maxmemory', '16mb', '--maxmemory-policy', 'noeviction'];
+
+/** Out of memory: a key behind the cache's back fills `OOM_ARGS`' bound; deleting it frees it. */
+export const OUT_OF_MEMORY: Fault = {
+  name: 'out of memory (noeviction)',
+  begin: async (s) => {
+    await s.cli('SETRANGE', 'filler', String(16 << 20), 'x');
+  },
+  end: async (s) => {
+    await s.cli('DEL', 'filler');
+  },
+};
