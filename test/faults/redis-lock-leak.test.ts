@@ -4,8 +4,8 @@
  * release was held in Redis.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheError, RedisCache, StoreCache } from '../../src/index.js';
 import type { FlightLocks, HeldFlight, Store } from '../../src/core/store.js';
+import { CacheError, RedisCache, StoreCache } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory/memory-store.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
 

@@ -16,7 +16,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/index.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
-import { BOUND_MS, CACHE_KINDS } from './support/redis-faults.js';
+import { BOUND_MS, CACHE_KINDS, report } from './support/redis-faults.js';
 import { ModelLoad, until } from './support/redis-load.js';
 
 let server: RedisServer | undefined;
@@ -91,7 +91,7 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
       } finally {
         await load.stop();
       }
-      console.log(kind, JSON.stringify(load.counts));
+      report([`${kind} out of memory: ${JSON.stringify(load.counts)}`]);
       expect(load.violations).toEqual([]);
       expect(Object.keys(load.counts.writeErrors)).toEqual(['BACKEND']);
     }, 60_000);

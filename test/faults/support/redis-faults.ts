@@ -39,16 +39,16 @@ export const CACHE_KINDS = {
 } as const;
 
 /**
- * Keeps checking that no call of `load` is in flight beyond the bound, for `ms` (the
+ * Keeps checking that no call of the `loads` is in flight beyond the bound, for `ms` (the
  * fault's length): a hung call is caught while the fault lasts.
  */
-export async function watchFor(load: ModelLoad, ms: number): Promise<void> {
+export async function watchFor(loads: { assertNoHang(): void }[], ms: number): Promise<void> {
   const end = performance.now() + ms;
-  while (performance.now() < end) {
-    load.assertNoHang();
+  for (;;) {
+    for (const load of loads) load.assertNoHang();
+    if (performance.now() >= end) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  load.assertNoHang();
 }
 
 /** A fault to inflict on a running server, and how to end it. */
@@ -75,95 +75,117 @@ export const PAUSE: Fault = {
 /** How long a fault lasts: longer than the bound, so a call that waits it out is caught. */
 export const FAULT_MS = BOUND_MS + 700;
 
-/** What one outage scenario saw, for the assertions and the report. */
-export interface OutageResult {
+/** A cache under test, and the prefix it was made with. */
+export interface Subject {
+  kind: string;
+  cache: Cache;
+  prefix: string;
+}
+
+/** What one cache saw through a fault, for the assertions. */
+export interface SubjectResult {
+  kind: string;
   load: ModelLoad;
+  /** `health().status` near the end of the fault. */
   healthDuring: string;
   breakerStates: string[];
+  /** What `start()` rejected with (only for a late start). */
+  startError: unknown;
 }
 
 /**
- * One outage under load: warm the cache, inflict `fault` for {@link FAULT_MS} with the
- * load running (watching for hung calls), end it, and wait — without recreating the cache —
- * until it is healthy and serving Redis hits and acknowledged writes again.
+ * One fault under load, on several caches at once (each with its own load and prefix, on
+ * one server, so one fault tests them all in the time of one): start each cache, warm it,
+ * inflict `fault` for {@link FAULT_MS} while watching for hung calls, end it, and wait —
+ * without recreating anything — until each cache is healthy and serves hits and
+ * acknowledged writes again, its writes reaching Redis itself (a TieredCache could serve
+ * hits from its L1 alone).
+ *
+ * With `lateStart`, the server is already down: `start()` is expected to reject, the load
+ * runs on the same objects from the first call, and `fault.end` brings the server up.
  */
-export async function outageUnderLoad(
+export async function faultUnderLoad(
   server: RedisServer,
-  cache: Cache,
-  prefix: string,
+  subjects: Subject[],
   fault: Fault,
-): Promise<OutageResult> {
-  const breakerStates: string[] = [];
-  cache.on('breaker', (e) => breakerStates.push(e.state));
-  const load = new ModelLoad(cache, { boundMs: BOUND_MS });
+  { lateStart = false } = {},
+): Promise<SubjectResult[]> {
+  const results: SubjectResult[] = [];
+  for (const { kind, cache } of subjects) {
+    const breakerStates: string[] = [];
+    cache.on('breaker', (e) => breakerStates.push(e.state));
+    let startError: unknown;
+    if (lateStart)
+      startError = await cache.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    else await cache.start();
+    const load = new ModelLoad(cache, { boundMs: BOUND_MS });
+    results.push({ kind, load, healthDuring: '', breakerStates, startError });
+  }
+  const loads = results.map((r) => r.load);
   try {
-    await until('the load to warm the cache', () => load.counts.getHits > 100);
-    await until('many calls in flight', () => load.inFlight >= 40);
-    await fault.begin(server);
-    const failed = load.counts.setsFailed;
-    await watchFor(load, FAULT_MS);
-    // Writes fail loud: the outage was seen by the load (not just skipped over).
-    if (load.counts.setsFailed <= failed) throw new Error('no write failed during the outage');
-    const healthDuring = (await cache.health()).status;
+    if (lateStart) {
+      await until('the load to run into the missing server', () =>
+        loads.every((l) => l.counts.setsFailed > 200),
+      );
+    } else {
+      await until('the load to warm the caches', () => loads.every((l) => l.counts.getHits > 100));
+      await until('many calls in flight', () => loads.every((l) => l.inFlight >= 40));
+      await fault.begin(server);
+    }
+    const failed = loads.map((l) => l.counts.setsFailed);
+    await watchFor(loads, FAULT_MS);
+    for (const [i, r] of results.entries()) {
+      // Writes fail loud: the fault reached the load (it was not skipped over).
+      if (r.load.counts.setsFailed <= (failed[i] ?? 0)) {
+        throw new Error(`${r.kind}: no write failed during the fault`);
+      }
+      r.healthDuring = (await (subjects[i] as Subject).cache.health()).status;
+    }
     await fault.end(server);
-    await until(
-      'health to be healthy again',
-      async () => (await cache.health()).status === 'healthy',
-    );
-    const acked = load.counts.setsAcked;
-    const hits = load.counts.getHits;
-    await until(
-      'acknowledged writes and hits again',
-      () => load.counts.setsAcked > acked + 100 && load.counts.getHits > hits + 100,
-    );
-    // The writes reach Redis itself (a TieredCache could serve hits from its L1 alone).
-    await cache.set('probe', 'after');
-    const stored = await server.cli('GET', `${prefix}:probe`);
-    if (stored !== 'after') throw new Error(`Redis holds ${JSON.stringify(stored)} for the probe`);
-    load.assertNoHang();
-    return { load, healthDuring, breakerStates };
+    for (const [i, { cache, prefix }] of subjects.entries()) {
+      const { load } = results[i] as SubjectResult;
+      await until('health to be healthy', async () => (await cache.health()).status === 'healthy');
+      const acked = load.counts.setsAcked;
+      const hits = load.counts.getHits;
+      await until(
+        'acknowledged writes and hits again',
+        () => load.counts.setsAcked > acked + 100 && load.counts.getHits > hits + 100,
+      );
+      await cache.set('probe', 'after');
+      const stored = await server.cli('GET', `${prefix}:probe`);
+      if (stored !== 'after')
+        throw new Error(`Redis holds ${JSON.stringify(stored)} for the probe`);
+      load.assertNoHang();
+    }
+    return results;
   } finally {
-    await load.stop();
+    await Promise.all(loads.map((l) => l.stop()));
+    report(results.map((r) => `${r.kind} ${fault.name}: ${JSON.stringify(r.load.counts)}`));
   }
 }
 
-/**
- * A cache whose Redis is not there yet (`server` was started and killed: its port is known
- * and nothing listens on it): `start()` rejects with CONNECTION, the load runs against the
- * same object with every call bounded, then the server comes up and the cache — not
- * recreated — starts using it.
- */
-export async function lateStartUnderLoad(
-  server: RedisServer,
-  cache: Cache,
-  prefix: string,
-): Promise<{ load: ModelLoad; startError: unknown; healthBefore: string }> {
-  const startError = await cache.start().then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  const load = new ModelLoad(cache, { boundMs: BOUND_MS });
-  try {
-    await until('the load to run into the missing server', () => load.counts.setsFailed > 200);
-    await watchFor(load, FAULT_MS);
-    const healthBefore = (await cache.health()).status;
-    await server.restart();
-    await until('health to be healthy', async () => (await cache.health()).status === 'healthy');
-    const acked = load.counts.setsAcked;
-    const hits = load.counts.getHits;
-    await until(
-      'acknowledged writes and hits',
-      () => load.counts.setsAcked > acked + 100 && load.counts.getHits > hits + 100,
-    );
-    await cache.set('probe', 'after');
-    const stored = await server.cli('GET', `${prefix}:probe`);
-    if (stored !== 'after') throw new Error(`Redis holds ${JSON.stringify(stored)} for the probe`);
-    load.assertNoHang();
-    return { load, startError, healthBefore };
-  } finally {
-    await load.stop();
-  }
+/** The caches of {@link CACHE_KINDS} on `server`, each under its own prefix. */
+export function allKinds(server: RedisServer, prefix: string): Subject[] {
+  return Object.entries(CACHE_KINDS).map(([kind, make]) => {
+    const p = `${prefix}-${kind}`;
+    return { kind, prefix: p, cache: make(server.url, p) };
+  });
 }
+
+/** Prints what a scenario saw when `FAULTS_REPORT` is set (the numbers in docs/reliability.md). */
+export function report(lines: string[]): void {
+  if (process.env.FAULTS_REPORT) for (const line of lines) console.log(line);
+}
+
+/** The server comes up where nothing listened (`lateStart`: it was killed beforehand). */
+export const COME_UP: Fault = {
+  name: 'unreachable at start-up, then up',
+  begin: async () => {},
+  end: (s) => s.restart(),
+};
 
 /** Server arguments for the out-of-memory fault: a bound, and writes refused at it. */
 export const OOM_ARGS = ['--maxmemory', '16mb', '--maxmemory-policy', 'noeviction'];

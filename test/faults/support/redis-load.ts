@@ -20,7 +20,7 @@
  * Every call is timed against `boundMs`; `assertNoHang` also checks the calls still in
  * flight, so a call that never ends is caught while the fault lasts, not only once it ends.
  */
-import type { Cache } from '../../../src/index.js';
+import type { Cache, Duration } from '../../../src/index.js';
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
@@ -36,7 +36,7 @@ export interface LoadOptions {
   /** The longest any one call may take (a hang is anything beyond it). */
   boundMs: number;
   /** TTL of every write. */
-  ttl?: string;
+  ttl?: Duration;
   /** Run deleters on the getOrSet keys. */
   deleters?: boolean;
 }
