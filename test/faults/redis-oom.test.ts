@@ -42,6 +42,7 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
       await c.start();
       await c.mset({ m1: 'old', m2: 'old' }, '5m');
       await c.set('tagged', 'old', '5m', { tags: ['t'] });
+      await c.set('n', '5');
       const load = new ModelLoad(c, { boundMs: BOUND_MS });
       try {
         await until('the load to warm the cache', () => load.counts.getHits > 100);
@@ -60,6 +61,10 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
         // A tagged write: refused, and nothing of it in Redis.
         await expect(c.set('tagged2', 'new', '5m', { tags: ['t2'] })).rejects.toMatchObject(OOM);
         expect(await server.cli('EXISTS', 'oom:tagged2')).toBe('0');
+        // incr is INCRBY and a GET in one MULTI: refused whole, in Redis and in an L1 alike.
+        await expect(c.incr('n')).rejects.toMatchObject(OOM);
+        expect(await server.cli('GET', 'oom:n')).toBe('5');
+        expect((await c.get('n'))?.toString()).toBe('5');
         // An invalidation is refused loudly; with `retry` (what the HTTP middleware uses)
         // it is kept and retried, and meanwhile this instance bypasses the tag's entries
         // (regression: the refusal rejected, and every HTTP write's invalidation was lost).

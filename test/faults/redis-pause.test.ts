@@ -31,6 +31,10 @@ describe('Redis paused mid-load and continued (RedisCache and TieredCache)', () 
       expect([r.kind, r.load.violations]).toEqual([r.kind, []]);
       expect([r.kind, r.healthDuring]).toEqual([r.kind, 'unhealthy']);
       expect(r.breakerStates).toContain('open');
+      // The breaker stops paying the timeout: without it every call of the fault would wait
+      // one (about 64 loops × 2.8 s / 0.2 s ≈ 900 calls, all slow); with it, the calls in
+      // flight when the pause began and a few more wait, the thousands after do not.
+      expect(r.duringFault.slow).toBeLessThan(r.duringFault.calls / 5);
       expect(r.breakerStates.at(-1)).toBe('closed');
       expect(r.load.counts.getOrSets).toBeGreaterThan(100);
     }

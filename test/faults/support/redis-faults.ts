@@ -91,6 +91,8 @@ export interface SubjectResult {
   breakerStates: string[];
   /** What `start()` rejected with (only for a late start). */
   startError: unknown;
+  /** Calls that ended during the fault, and how many of those waited a command timeout. */
+  duringFault: { calls: number; slow: number };
 }
 
 /**
@@ -121,8 +123,15 @@ export async function faultUnderLoad(
         (e: unknown) => e,
       );
     else await cache.start();
-    const load = new ModelLoad(cache, { boundMs: BOUND_MS });
-    results.push({ kind, load, healthDuring: '', breakerStates, startError });
+    const load = new ModelLoad(cache, { boundMs: BOUND_MS, slowMs: COMMAND_TIMEOUT_MS });
+    results.push({
+      kind,
+      load,
+      healthDuring: '',
+      breakerStates,
+      startError,
+      duringFault: { calls: 0, slow: 0 },
+    });
   }
   const loads = results.map((r) => r.load);
   try {
@@ -136,8 +145,14 @@ export async function faultUnderLoad(
       await fault.begin(server);
     }
     const failed = loads.map((l) => l.counts.setsFailed);
+    const before = loads.map((l) => ({ calls: l.counts.calls, slow: l.counts.slowCalls }));
     await watchFor(loads, FAULT_MS);
     for (const [i, r] of results.entries()) {
+      const b = before[i] as { calls: number; slow: number };
+      r.duringFault = {
+        calls: r.load.counts.calls - b.calls,
+        slow: r.load.counts.slowCalls - b.slow,
+      };
       // Writes fail loud: the fault reached the load (it was not skipped over).
       if (r.load.counts.setsFailed <= (failed[i] ?? 0)) {
         throw new Error(`${r.kind}: no write failed during the fault`);
@@ -163,7 +178,12 @@ export async function faultUnderLoad(
     return results;
   } finally {
     await Promise.all(loads.map((l) => l.stop()));
-    report(results.map((r) => `${r.kind} ${fault.name}: ${JSON.stringify(r.load.counts)}`));
+    report(
+      results.map(
+        (r) =>
+          `${r.kind} ${fault.name}: ${JSON.stringify(r.load.counts)} during: ${JSON.stringify(r.duringFault)}`,
+      ),
+    );
   }
 }
 

@@ -35,6 +35,8 @@ export interface LoadOptions {
   gosCallers?: number;
   /** The longest any one call may take (a hang is anything beyond it). */
   boundMs: number;
+  /** A call this long or longer counts as slow (it waited for Redis): the command timeout. */
+  slowMs?: number;
   /** TTL of every write. */
   ttl?: Duration;
   /** Run deleters on the getOrSet keys. */
@@ -58,6 +60,8 @@ export interface LoadCounts {
   getOrSets: number;
   factoryRuns: number;
   slowestMs: number;
+  /** Calls that took at least `slowMs` (they waited for Redis). */
+  slowCalls: number;
   /** Rejected writes (`set`, `delete`) by CacheError code. */
   writeErrors: Record<string, number>;
 }
@@ -76,6 +80,7 @@ export class ModelLoad {
     getOrSets: 0,
     factoryRuns: 0,
     slowestMs: 0,
+    slowCalls: 0,
     writeErrors: {},
   };
   readonly #cache: Cache;
@@ -103,6 +108,7 @@ export class ModelLoad {
       gosCallers: 24,
       ttl: '5m',
       deleters: true,
+      slowMs: Number.POSITIVE_INFINITY,
       ...options,
     };
     for (let i = 0; i < this.#o.setKeys; i++) this.#loops.push(this.#writer(`s${i}`));
@@ -145,6 +151,7 @@ export class ModelLoad {
       const ms = performance.now() - flight.startedAt;
       this.counts.calls++;
       if (ms > this.counts.slowestMs) this.counts.slowestMs = ms;
+      if (ms >= this.#o.slowMs) this.counts.slowCalls++;
       if (ms > this.#o.boundMs) this.#violate(`${op} took ${Math.round(ms)} ms`);
     }
   }
