@@ -406,7 +406,17 @@ export class GetOrSet {
         if (held !== undefined) {
           // Double-checked: another process may have written the entry and released its
           // lock between our read (a miss) and our lock; then its value is the answer.
-          const fresh = await this.#freshText(key);
+          // A check that fails must not lose the lock: it is ours and renewed until
+          // released, so dropping the handle here held it for as long as the process
+          // lived, and every other process waited `lock.wait` for that key on each miss.
+          // Not knowing, we compute under it.
+          let fresh: string | undefined;
+          try {
+            fresh = await this.#freshText(key);
+          } catch (err) {
+            host.meter.failure('getOrSet', key, err);
+            return held;
+          }
           if (fresh === undefined) return held;
           await held.release();
           return fresh;

@@ -1,6 +1,7 @@
 import { isOutage } from './breaker.js';
 import type { CacheHost } from './cache-host.js';
 import { writeEntry } from './entry.js';
+import { isCacheError } from './errors.js';
 import type {
   CallOptions,
   InvalidateOptions,
@@ -45,8 +46,11 @@ async function versionsFor(
 
 /**
  * `Cache.invalidateTags`: bumps the tags' versions, so every entry written under them reads
- * as absent. With `retry`, a bump the backend did not take (unreachable, timed out) goes to
- * the cache's outbox instead of rejecting (see outbox.ts); other failures still reject.
+ * as absent. With `retry`, a bump the backend did not take goes to the cache's outbox
+ * instead of rejecting (see outbox.ts): unreachable, timed out, or refused (an `OOM` reply
+ * from a full Redis — rejecting it lost the invalidation of every HTTP write made while
+ * Redis was full, since the middleware cannot do more with a rejection than count it). Only
+ * a stopped cache or an aborted call still rejects.
  */
 export async function invalidateTags(
   host: CacheHost,
@@ -61,7 +65,9 @@ export async function invalidateTags(
     await host.store.bumpTags(tags, options?.signal);
   } catch (err) {
     const error = host.meter.failure('invalidateTags', undefined, err);
-    if (options?.retry !== true || !isOutage(error)) throw error;
+    if (options?.retry !== true || !(isOutage(error) || isCacheError(error, 'BACKEND'))) {
+      throw error;
+    }
     host.tags.enqueue(tags, error);
     return QUEUED;
   } finally {

@@ -91,10 +91,29 @@ export class RedisFlightLocks implements FlightLocks {
     try {
       reply = await client.set(lock, token, 'PX', ttlMs, 'NX');
     } catch (err) {
+      this.#unlockUnanswered(client, key, lock, token);
       throw toCacheError(err, 'lock');
     }
     if (reply === null) return undefined;
     return this.#held(client, key, lock, token, ttlMs);
+  }
+
+  /**
+   * A `SET NX` that timed out may still land — a paused server applies it when it resumes —
+   * and leave a lock nobody holds: every process would then wait for it to run out
+   * (`lock.ttl`) before computing that key again. So release it now, by its token, on the
+   * same connection: commands apply in order, so the release lands right after the lock if
+   * the lock lands at all, and wakes whoever started waiting on it meanwhile. Best effort:
+   * when the connection is gone, neither lands.
+   */
+  #unlockUnanswered(client: Redis | Cluster, key: string, lock: Buffer, token: string): void {
+    const channel = flightChannel(dbOf(client), this.#host.codec.sep);
+    // EVAL, not EVALSHA: sent blind, it times out too, so a NOSCRIPT answer (a restarted
+    // server) could not be followed by the source.
+    const argv = [lock, token, channel, this.#host.codec.key(key)];
+    client.eval(RELEASE_LOCK.lua, 1, argv).catch(
+      () => {}, // The lock never landed, or will run out by itself: nothing more to do.
+    );
   }
 
   /** The handle of a lock just taken, renewing it until released or lost. */

@@ -38,6 +38,13 @@ export function toCacheError(err: unknown, operation: string): CacheError {
     );
   }
   if ((err as Error | undefined)?.name === 'ReplyError') {
+    // A transaction refused whole says why only in the replies to its queued commands
+    // (an `OOM`, a `READONLY`): the first of them decides the code and the message.
+    const queued = (err as { previousErrors?: unknown[] }).previousErrors?.[0];
+    if (message.startsWith('EXECABORT') && queued instanceof Error) {
+      const why = toCacheError(queued, operation);
+      return new CacheError(why.code, why.message, { cause: err });
+    }
     const step = setupStep(err as ReplyLike, message);
     if (step !== undefined) {
       return new CacheError(
