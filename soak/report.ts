@@ -85,6 +85,16 @@ export interface SoakReport {
   passed: boolean;
   /** `loadavg` at the start and at the end: how busy the machine was. */
   load: { start: number[]; end: number[] };
+  /** Requests the origin answered: what the caches kept off it. */
+  origin: { reads: number; writes: number };
+  /** Per instance: RSS in the first and last window, and the highest seen, in bytes. */
+  memorySummary: {
+    instance: number;
+    firstRss: number;
+    lastRss: number;
+    peakRss: number;
+    peakHeapUsed: number;
+  }[];
 }
 
 const zero = (): Counts => ({
@@ -175,6 +185,7 @@ export class Recorder {
     durationMs: number;
     config: Record<string, unknown>;
     load: SoakReport['load'];
+    origin: SoakReport['origin'];
   }): SoakReport {
     const windows = this.#windows.map((w, i) => ({
       from: (i * this.#windowMs) / 1000,
@@ -220,6 +231,17 @@ export class Recorder {
       bars,
       passed: bars.every((b) => b.met),
       load: meta.load,
+      origin: meta.origin,
+      memorySummary: [0, 1].map((instance) => {
+        const mine = this.#memory.filter((m) => m.instance === instance);
+        return {
+          instance,
+          firstRss: mine[0]?.rss ?? 0,
+          lastRss: mine[mine.length - 1]?.rss ?? 0,
+          peakRss: Math.max(0, ...mine.map((m) => m.rss)),
+          peakHeapUsed: Math.max(0, ...mine.map((m) => m.heapUsed)),
+        };
+      }),
     };
   }
 }
@@ -321,6 +343,15 @@ export function formatReport(r: SoakReport): string {
   );
   lines.push(
     `reads: ${t.hits[0] + t.hits[1]} HIT (A ${t.hits[0]}, B ${t.hits[1]}), ${t.misses} MISS, ${t.staleServed} STALE, ${t.bypass} BYPASS`,
+  );
+  lines.push(
+    `origin: ${r.origin.reads} reads, ${r.origin.writes} writes; ` +
+      r.memorySummary
+        .map(
+          (m) =>
+            `serve ${m.instance === 0 ? 'A' : 'B'} RSS ${mb(m.firstRss)} → ${mb(m.lastRss)} MB (peak ${mb(m.peakRss)}, heap peak ${mb(m.peakHeapUsed)})`,
+        )
+        .join(', '),
   );
   lines.push(
     `load average: ${r.load.start.map((n) => n.toFixed(1)).join(' ')} at the start, ${r.load.end.map((n) => n.toFixed(1)).join(' ')} at the end`,

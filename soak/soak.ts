@@ -139,6 +139,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         serve: 'codeai-cache serve (src/cli/main.ts through tsx), two processes, one redis-server',
       },
       load: { start: loadStart, end: loadavg() },
+      origin: { ...origin.counts },
     });
   } finally {
     await Promise.all(instances.map((i) => i.stop()));
