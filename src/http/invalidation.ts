@@ -27,11 +27,28 @@ export function writeTags(
   const tags = new Set<string>([pathTag(host, path)]);
   const collection = collectionPath(path);
   if (collection !== undefined) tags.add(pathTag(host, collection));
+  for (const tag of locationTags(host, path, location, contentLocation, authority)) tags.add(tag);
+  return [...tags];
+}
+
+/**
+ * The path tags of a write's same-host `Location` / `Content-Location` (§4.4), resolved
+ * against the write's `path`: a `POST /posts` answering `Location: /posts/9` drops a `404`
+ * stored for `/posts/9` before the post existed.
+ */
+export function locationTags(
+  host: string,
+  path: string,
+  location: string | undefined,
+  contentLocation: string | undefined,
+  authority: string = host,
+): string[] {
+  const tags: string[] = [];
   for (const ref of [location, contentLocation]) {
     const sameHostPath = sameHostPathOf(host, authority, path, ref);
-    if (sameHostPath !== undefined) tags.add(pathTag(host, sameHostPath));
+    if (sameHostPath !== undefined) tags.push(pathTag(host, sameHostPath));
   }
-  return [...tags];
+  return tags;
 }
 
 /**

@@ -56,7 +56,7 @@ export function planSelector(routes: PlanRoutes): Selector {
     const d = routes.decide(method, url, header);
     if (d.kind === 'pass') return PASS;
     if (d.kind === 'read') return stepOf(d.route, d.route.begin(method, url, header));
-    return { kind: 'write', finish: (status) => d.finish(status) };
+    return { kind: 'write', finish: d.finish };
   };
 }
 

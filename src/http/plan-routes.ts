@@ -18,6 +18,8 @@
  *   `/authors/8`.
  * - `@invalidates`: the target's concrete path when it has no parameters, else its endpoint
  *   tag `codeai:<id>` (a cross-resource link binds no values, so all its entries go).
+ * - A same-host `Location` / `Content-Location` of the answer: that path (RFC 9111 §4.4), so
+ *   a `POST /authors` answering `Location: /authors/9` drops a 404 stored for `/authors/9`.
  * Tags are versions in the backend, so all of this holds on every instance sharing it.
  *
  * Matching is a segment trie per method, literal segments before parameters (the usual
@@ -27,7 +29,7 @@ import type { CodeAIPlan, PlanEndpoint } from '../codeai/plan.js';
 import { type Segment, splitTemplate } from '../codeai/route-path.js';
 import type { CachingMiddleware } from './caching-middleware.js';
 import type { HeaderGetter } from './headers.js';
-import { invalidatesOn } from './invalidation.js';
+import { invalidatesOn, locationTags } from './invalidation.js';
 import { normalizeHost, parseTarget, pathTag } from './key.js';
 import type { HttpCacheRoute } from './route.js';
 
@@ -37,11 +39,18 @@ export type PlanDecision =
   | { readonly kind: 'pass' }
   /** A GET / HEAD of a cached endpoint: drive `route` as for any cached route. */
   | { readonly kind: 'read'; readonly endpoint: PlanEndpoint; readonly route: HttpCacheRoute }
-  /** A write the plan links to cached GETs: call `finish` with the status, wait for it before ending. */
+  /**
+   * A write the plan links to cached GETs: call `finish` with the status and the response's
+   * `Location` / `Content-Location`, wait for it before ending.
+   */
   | {
       readonly kind: 'write';
       readonly endpoint: PlanEndpoint;
-      finish(status: number): Promise<void> | undefined;
+      finish(
+        status: number,
+        location?: string,
+        contentLocation?: string,
+      ): Promise<void> | undefined;
     };
 
 interface MatchNode {
@@ -145,9 +154,15 @@ export class PlanRoutes {
     return {
       kind: 'write',
       endpoint,
-      finish: (status) => {
+      finish: (status, location, contentLocation) => {
         if (!invalidatesOn(status)) return undefined;
-        return this.#mw.invalidateTags(writeTags(links, host, segments));
+        const tags = writeTags(links, host, segments);
+        // §4.4, as a policy route does: a created resource's path (a POST's `Location`) may
+        // hold a 404 stored before it existed, which no link of the plan reaches.
+        for (const tag of locationTags(host, path, location, contentLocation)) {
+          if (!tags.includes(tag)) tags.push(tag);
+        }
+        return this.#mw.invalidateTags(tags);
       },
     };
   }

@@ -49,20 +49,31 @@ function loadPlan(): CodeAIPlan {
   return result.plan;
 }
 
-/** The app behind the cache: counts calls per path, answers JSON; `?fail` makes a write fail. */
+/**
+ * The app behind the cache: counts calls per path, answers JSON; `?fail` makes a write fail,
+ * `?created=9` makes a POST answer `Location: <path>/9`.
+ */
 class App {
   readonly calls = new Map<string, number>();
   count(path: string): number {
     return this.calls.get(path) ?? 0;
   }
-  answer(method: string, url: string, auth: string | undefined): { status: number; body: string } {
+  answer(
+    method: string,
+    url: string,
+    auth: string | undefined,
+  ): { status: number; body: string; headers: Record<string, string> } {
     const path = url.split('?')[0]!;
     const n = this.count(path) + 1;
     this.calls.set(path, n);
-    if (url.includes('fail')) return { status: 500, body: '{"error":true}' };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (url.includes('fail')) return { status: 500, body: '{"error":true}', headers };
+    const created = /[?&]created=(\d+)/.exec(url)?.[1];
+    if (created !== undefined) headers.location = `${path}/${created}`;
     return {
       status: method === 'POST' ? 201 : 200,
       body: JSON.stringify({ method, path, n, auth }),
+      headers,
     };
   }
 }
@@ -78,7 +89,7 @@ const ADAPTERS: Record<string, Adapter> = {
   'node:http': async (mw, plan, app) => {
     const origin = (req: IncomingMessage, res: ServerResponse) => {
       const r = app.answer(req.method ?? 'GET', req.url ?? '/', req.headers.authorization);
-      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.writeHead(r.status, r.headers);
       res.end(r.body);
     };
     return createServer(mw.forPlan(plan, origin));
@@ -88,7 +99,7 @@ const ADAPTERS: Record<string, Adapter> = {
     ex.use(mw.forPlan(plan));
     ex.all('/{*rest}', (req, res) => {
       const r = app.answer(req.method, req.originalUrl, req.headers.authorization);
-      res.status(r.status).type('application/json').send(r.body);
+      res.status(r.status).set(r.headers).send(r.body);
     });
     return createServer(ex);
   },
@@ -97,7 +108,7 @@ const ADAPTERS: Record<string, Adapter> = {
     await f.register(fastifyPlanCache(mw, plan));
     f.all('/*', (req, reply) => {
       const r = app.answer(req.method, req.url, req.headers.authorization);
-      reply.code(r.status).type('application/json').send(r.body);
+      reply.code(r.status).headers(r.headers).send(r.body);
     });
     await f.ready();
     cleanups.push(() => f.close());
@@ -109,7 +120,7 @@ const ADAPTERS: Record<string, Adapter> = {
     h.all('*', (c) => {
       const url = new URL(c.req.url);
       const r = app.answer(c.req.method, url.pathname + url.search, c.req.header('authorization'));
-      return c.body(r.body, r.status as 200, { 'content-type': 'application/json' });
+      return c.body(r.body, r.status as 200, r.headers);
     });
     return createAdaptorServer({ fetch: h.fetch }) as Server;
   },
@@ -257,6 +268,16 @@ for (const [backendName, backend] of Object.entries(BACKENDS)) {
         await send(b.url, '/api/v1/authors/7', { method: 'PUT', headers: H });
         expect(await xCache(a, '/api/v1/authors/7')).toBe('MISS');
         expect(await xCache(a, '/api/v1/authors/7/books')).toBe('MISS');
+      });
+
+      it('POST /authors answering Location: /authors/9 drops /authors/9 on the other instance (regression: in plan mode a 404 stored before a POST created the resource outlived the creation)', async () => {
+        const app = new App();
+        const [a, b] = await start(adapter, backend, app);
+        await warm(a, ['/api/v1/authors/9', '/api/v1/authors/10']);
+        const post = await send(b.url, '/api/v1/authors?created=9', { method: 'POST', headers: H });
+        expect(post.status).toBe(201);
+        expect(await xCache(a, '/api/v1/authors/9')).toBe('MISS');
+        expect(await xCache(a, '/api/v1/authors/10')).toBe('HIT');
       });
 
       it('keys an authenticated endpoint by Authorization: one user never gets another’s response', async () => {
