@@ -168,9 +168,11 @@ export function getOrSetContracts(makeCache: MakeCache): void {
       const cache = await use({ clock });
       let runs = 0;
       const gate = deferred<void>();
-      const options: GetOrSetOptions = { ttl: 60, grace: '10s' };
+      // The refreshed value must stay fresh however slow the machine is between its write and
+      // the reads after it: a minute, skipped past on the clock rather than waited for.
+      const options: GetOrSetOptions = { ttl: '1m', grace: '10m' };
       await cache.getOrSet('g', () => `v${++runs}`, options);
-      clock.advance(120);
+      clock.advance(120_000);
       const slow = async () => {
         runs++;
         await gate.promise;
@@ -206,9 +208,10 @@ export function getOrSetContracts(makeCache: MakeCache): void {
     it('soft timeout: returns stale while the factory finishes, which then lands', async () => {
       const clock = skewedClock();
       const cache = await use({ clock });
-      const options: GetOrSetOptions = { ttl: 60, failSafe: '10s', timeout: { soft: 30 } };
+      // As above: the value that lands stays fresh for a minute, however slow the machine.
+      const options: GetOrSetOptions = { ttl: '1m', failSafe: '10m', timeout: { soft: 30 } };
       await cache.getOrSet('s', () => 'old', options);
-      clock.advance(120);
+      clock.advance(120_000);
       const gate = deferred<void>();
       let started = false;
       const slow = async () => {
