@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Cache, escapeGlob } from '../../src/index.js';
 import { keyArb } from './arbitraries.js';
-import { onEach, rawKeys, runs, same, timeoutFor, type Trio, useTrio } from './util.js';
+import { onEach, rawKeys, runs, same, type Trio, timeoutFor, useTrio } from './util.js';
 
 const trio = useTrio();
 
