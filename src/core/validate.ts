@@ -88,9 +88,21 @@ export function resolveTtl(
 /** About 285 000 years: far beyond any real TTL, safely inside Redis's PX range. */
 export const MAX_TTL_MS = 2 ** 53;
 
-/** The bytes of a value: strings as UTF-8; Uint8Arrays copied so the caller can't reach the stored bytes. */
+/**
+ * The bytes of a value: strings as UTF-8; Uint8Arrays copied so the caller can't reach the
+ * stored bytes. A string with a lone UTF-16 surrogate is refused: UTF-8 would store it as
+ * U+FFFD and read back another string.
+ */
 export function toBytes(value: CacheValue): Buffer {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (typeof value === 'string') {
+    if (!(value as WellFormedCheck).isWellFormed()) {
+      throw new CacheError(
+        'INVALID_ARGUMENT',
+        'a string value must be well-formed text: it holds a lone UTF-16 surrogate, which has no UTF-8 form (store bytes, or use setJSON)',
+      );
+    }
+    return Buffer.from(value, 'utf8');
+  }
   if (value instanceof Uint8Array) return Buffer.from(value);
   throw new CacheError(
     'INVALID_ARGUMENT',
