@@ -33,7 +33,7 @@
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
  */
-import { parseDuration } from './duration.js';
+import { parseDuration, timerDelay } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
 import { compileGlob } from './glob.js';
@@ -180,6 +180,10 @@ export class GetOrSet {
       if (t.soft !== undefined) softMs = parseDuration(t.soft, 'timeout.soft');
       if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
     }
+    // 0 means no timeout, as a ttl of 0 means the default: a 0 ms timer would race the
+    // factory, and the winner would depend on the backend's latency.
+    if (softMs === 0) softMs = undefined;
+    if (hardMs === 0) hardMs = undefined;
     if (options.tags !== undefined) assertTags(options.tags);
     const jitter = options.jitter ?? cacheJitter;
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
@@ -252,7 +256,7 @@ export class GetOrSet {
             if (flight.early !== undefined) return resolve(parse(flight.early.value));
             this.#stale(key, 'soft-timeout');
             resolve(stale.value);
-          }, plan.softMs),
+          }, timerDelay(plan.softMs)),
         );
       }
       if (plan.hardMs !== undefined) {
@@ -263,7 +267,7 @@ export class GetOrSet {
             reject(
               new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`),
             );
-          }, plan.hardMs),
+          }, timerDelay(plan.hardMs)),
         );
       }
       flight.promise.then(

@@ -14,7 +14,7 @@ export function assertKey(key: unknown, what = 'key'): asserts key is string {
   if (key.length === 0) {
     throw new CacheError('INVALID_ARGUMENT', `${what} must not be empty`);
   }
-  if (!(key as WellFormedCheck).isWellFormed()) {
+  if (!(key as unknown as WellFormedCheck).isWellFormed()) {
     throw new CacheError(
       'INVALID_ARGUMENT',
       `${what} must be well-formed text: it holds a lone UTF-16 surrogate, which has no UTF-8 form`,
@@ -95,7 +95,7 @@ export const MAX_TTL_MS = 2 ** 53;
  */
 export function toBytes(value: CacheValue): Buffer {
   if (typeof value === 'string') {
-    if (!(value as WellFormedCheck).isWellFormed()) {
+    if (!(value as unknown as WellFormedCheck).isWellFormed()) {
       throw new CacheError(
         'INVALID_ARGUMENT',
         'a string value must be well-formed text: it holds a lone UTF-16 surrogate, which has no UTF-8 form (store bytes, or use setJSON)',
