@@ -33,7 +33,7 @@
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
  */
-import { parseDuration, timerDelay } from './duration.js';
+import { type Duration, parseDuration, timerDelay } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
 import { compileGlob } from './glob.js';
@@ -164,6 +164,9 @@ export class GetOrSet {
   }
 
   #plan(options: GetOrSetOptions): Plan {
+    if (typeof options !== 'object' || options === null) {
+      throw new CacheError('INVALID_ARGUMENT', 'getOrSet options must be an object');
+    }
     const { defaultTtlMs, jitter: cacheJitter } = this.#host.options();
     const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, 'grace');
     let failSafeMs = 0;
@@ -174,8 +177,9 @@ export class GetOrSet {
     let softMs: number | undefined;
     let hardMs: number | undefined;
     const t = options.timeout;
-    if (typeof t === 'number' || typeof t === 'string') {
-      softMs = hardMs = parseDuration(t, 'timeout');
+    if (t !== undefined && (typeof t !== 'object' || t === null)) {
+      // A duration, or something else parseDuration refuses with INVALID_TTL.
+      softMs = hardMs = parseDuration(t as Duration, 'timeout');
     } else if (t !== undefined) {
       if (t.soft !== undefined) softMs = parseDuration(t.soft, 'timeout.soft');
       if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
@@ -195,6 +199,9 @@ export class GetOrSet {
     let lockTtlMs = DEFAULT_LOCK_TTL_MS;
     let lockWaitMs = DEFAULT_LOCK_WAIT_MS;
     if (options.lock !== undefined) {
+      if (typeof options.lock !== 'object' || options.lock === null) {
+        throw new CacheError('INVALID_ARGUMENT', 'lock must be an object { ttl?, wait? }');
+      }
       const { ttl, wait } = options.lock;
       if (ttl !== undefined) lockTtlMs = Math.ceil(parseDuration(ttl, 'lock.ttl'));
       if (wait !== undefined) lockWaitMs = parseDuration(wait, 'lock.wait');

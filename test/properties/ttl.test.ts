@@ -147,6 +147,25 @@ describe('TTLs: taken as documented or INVALID_TTL, the same on every backend', 
     }
   });
 
+  // Regression (shrunk counterexample ["timeout", null]): a null timeout, lock or options
+  // object was read as an object and threw a bare TypeError.
+  it('getOrSet refuses null options with a CacheError on every backend', async () => {
+    const t = trio();
+    for (const [options, code] of [
+      [{ timeout: null }, 'INVALID_TTL'],
+      [{ timeout: true }, 'INVALID_TTL'],
+      [{ lock: null }, 'INVALID_ARGUMENT'],
+      [{ lock: 5 }, 'INVALID_ARGUMENT'],
+      [null, 'INVALID_ARGUMENT'],
+    ] as const) {
+      const o = same(
+        await onEach(t, (c) => c.getOrSet('nul', () => 1, options as never)),
+        JSON.stringify(options),
+      );
+      expect(o).toEqual({ ok: false, code });
+    }
+  });
+
   // Timer overflow: Node fires a setTimeout longer than 2^31 − 1 ms after 1 ms. Waiting 50 ms
   // here gives such a timer ample time to fire; a correct cache has no timer due for days.
   it('an entry with a TTL beyond 2^31 − 1 ms does not vanish at once', async () => {
@@ -186,18 +205,34 @@ describe('TTLs: taken as documented or INVALID_TTL, the same on every backend', 
     const t = trio();
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('grace', 'failSafe', 'timeout', 'lock.ttl', 'lock.wait'),
+        fc.constantFrom(
+          'grace',
+          'failSafe',
+          'timeout',
+          'timeout.soft',
+          'timeout.hard',
+          'lock',
+          'lock.ttl',
+          'lock.wait',
+          'options',
+        ),
         ttlArb,
         async (option, value) => {
+          const [outer, inner] = option.split('.');
           const options =
-            option === 'lock.ttl'
-              ? { lock: { ttl: value } }
-              : option === 'lock.wait'
-                ? { lock: { wait: value } }
-                : { [option]: value };
+            option === 'options'
+              ? value
+              : inner === undefined
+                ? { [outer!]: value }
+                : { [outer!]: { [inner]: value } };
           const outcomes = await onEach(t, (c) => c.getOrSet('opt', () => 1, options as never));
           const want = documented(value);
-          if (option === 'timeout' && 'ms' in want && want.ms !== undefined && want.ms < LONG) {
+          if (
+            option.startsWith('timeout') &&
+            'ms' in want &&
+            want.ms !== undefined &&
+            want.ms < LONG
+          ) {
             // A short timeout may fire before a backend answers: time decides, not the value.
             for (const o of outcomes) {
               expect([
