@@ -51,7 +51,7 @@ const FRAGMENTS = [
   'ttl: ',
   'vary_by: [',
   '${',
-  '${ENV}',
+  '$' + '{ENV}',
   '\\',
   '\\u',
   '😀',
