@@ -126,7 +126,11 @@ const piece = fc.constantFrom(
   '[',
 );
 
-const pathArb = fc.array(piece, { maxLength: 6 }).map((p) => `/${p.join('')}`);
+const pathArb = fc.oneof(
+  { arbitrary: fc.array(piece, { maxLength: 6 }).map((p) => `/${p.join('')}`), weight: 6 },
+  // Absolute-form and asterisk-form targets, and a target without its leading slash.
+  fc.constantFrom('http://h/a', 'http://hx/a/b', 'HTTP://h/a', '*', 'a/b', '//h/a'),
+);
 const queryArb = fc.option(
   fc
     .array(
@@ -160,33 +164,42 @@ const hostArb = fc.constantFrom(
 
 type Extra = [string, string];
 const headerArb: fc.Arbitrary<Extra> = fc.oneof(
-  fc.constantFrom<Extra>(
-    ['X-A', '1'],
-    ['X-A', '2'],
-    ['Accept', 'text/html'],
-    ['Accept-Encoding', 'gzip'],
-    ['Accept-Encoding', 'br, gzip'],
-    ['Accept-Language', 'fr'],
-    ['Cache-Control', 'no-cache'],
-    ['Cache-Control', 'max-age=0'],
-    ['Cache-Control', 'only-if-cached'],
-    ['Pragma', 'no-cache'],
-    ['X-Forwarded-Host', 'evil'],
-    ['X-Original-URL', '/other'],
-    ['Authorization', 'Bearer t'],
-    ['Cookie', 'sid=1'],
-    ['If-None-Match', '*'],
-    ['Range', 'bytes=0-3'],
-    ['Range', 'bytes=-1'],
-    ['Range', 'bytes=9-1'],
-    ['X-Bad', 'a\rb'],
-    ['X-Bad', 'a\nb'],
-    ['X-Bad', 'a\r\nX-Injected: 1'],
-    ['X-Bad', 'a\0b'],
-    ['X-Bad', '\u00e9\u00ff'],
-    ['Content-Length', '0'],
-    ['Transfer-Encoding', 'chunked'],
-  ),
+  {
+    // Headers node's parser refuses or that frame a body: the request never reaches us.
+    arbitrary: fc.constantFrom<Extra>(
+      ['X-Bad', 'a\rb'],
+      ['X-Bad', 'a\nb'],
+      ['X-Bad', 'a\r\nX-Injected: 1'],
+      ['X-Bad', 'a\0b'],
+      ['X-Bad', '\u00e9\u00ff'],
+      ['Content-Length', '0'],
+      ['Transfer-Encoding', 'chunked'],
+    ),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.constantFrom<Extra>(
+      ['X-A', '1'],
+      ['X-A', '2'],
+      ['Accept', 'text/html'],
+      ['Accept-Encoding', 'gzip'],
+      ['Accept-Encoding', 'br, gzip'],
+      ['Accept-Language', 'fr'],
+      ['Cache-Control', 'no-cache'],
+      ['Cache-Control', 'max-age=0'],
+      ['Cache-Control', 'only-if-cached'],
+      ['Pragma', 'no-cache'],
+      ['X-Forwarded-Host', 'evil'],
+      ['X-Original-URL', '/other'],
+      ['Authorization', 'Bearer t'],
+      ['Cookie', 'sid=1'],
+      ['If-None-Match', '*'],
+      ['Range', 'bytes=0-3'],
+      ['Range', 'bytes=-1'],
+      ['Range', 'bytes=9-1'],
+    ),
+    weight: 5,
+  },
   fc.nat(20_000).map((n): Extra => ['X-Huge', 'h'.repeat(n)]),
 );
 
