@@ -50,12 +50,17 @@ export function parseSpec(
 
 const posOf = (t: Token): Pos => ({ line: t.line, column: t.column });
 
+/** The deepest a value may nest (blocks, lists, calls): far beyond any real spec. */
+const MAX_NESTING = 200;
+
 class Parser {
   readonly diagnostics: Diagnostic[] = [];
   readonly #t: Token[];
   readonly #strict: boolean;
   /** For each `{` token, the index of its `}` (or the token count when unterminated). */
   #match: Int32Array;
+  /** How deep #value is nested now; see {@link MAX_NESTING}. */
+  #depth = 0;
 
   constructor(tokens: Token[], strict: boolean) {
     this.#t = tokens;
@@ -394,6 +399,23 @@ class Parser {
 
   /** One value starting at `j`; returns it and the index after it. Never reads past `end`. */
   #value(j: number, end: number): [Value, number] {
+    if (this.#depth >= MAX_NESTING) {
+      // Values nest by recursion: a spec nested thousands deep would overflow the stack.
+      // The rest of the enclosing range is skipped with one error.
+      const at = this.#t[Math.min(j, this.#t.length - 1)];
+      const pos = at ? posOf(at) : { line: 1, column: 1 };
+      this.#error(pos, `values nested deeper than ${MAX_NESTING} levels`);
+      return [{ kind: 'other', pos }, Math.max(end, j + 1)];
+    }
+    this.#depth++;
+    try {
+      return this.#valueAt(j, end);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #valueAt(j: number, end: number): [Value, number] {
     const t = this.#t;
     const tok = t[j];
     if (!tok || j >= end) {

@@ -24,7 +24,7 @@
  * uniform, so consecutive failures say enough), and letting a user's call be the probe
  * (that call would wait the full timeout whenever the backend is still down).
  */
-import { type Duration, parseDuration } from './duration.js';
+import { type Duration, parseDuration, timerDelay } from './duration.js';
 import { CacheError, isCacheError } from './errors.js';
 
 import type { BreakerState } from './types.js';
@@ -103,7 +103,7 @@ export interface Timers {
 
 /** Real timers that never keep the process alive on their own. */
 export const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  setTimeout: (fn, ms) => setTimeout(fn, timerDelay(ms)).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

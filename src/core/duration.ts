@@ -77,6 +77,17 @@ export function parseDuration(value: Duration | string, what = 'duration'): numb
   return ms;
 }
 
+/**
+ * The longest delay Node's `setTimeout` / `setInterval` honour: 2^31 − 1 ms, about 24.8 days.
+ * A longer one fires after 1 ms (with only a warning), so a huge timeout would expire at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A delay safe to give a timer: one beyond {@link MAX_TIMER_MS} waits that long instead of firing at once. */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 const SIZE_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$/i;
 

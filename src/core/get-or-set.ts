@@ -33,7 +33,7 @@
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
  */
-import { parseDuration } from './duration.js';
+import { type Duration, parseDuration, timerDelay } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';
 import { compileGlob } from './glob.js';
@@ -194,6 +194,9 @@ export class GetOrSet {
   }
 
   #plan(options: GetOrSetOptions): Plan {
+    if (typeof options !== 'object' || options === null) {
+      throw new CacheError('INVALID_ARGUMENT', 'getOrSet options must be an object');
+    }
     const { defaultTtlMs, jitter: cacheJitter } = this.#host.options();
     const graceMs = options.grace === undefined ? 0 : parseDuration(options.grace, 'grace');
     let failSafeMs = 0;
@@ -204,12 +207,17 @@ export class GetOrSet {
     let softMs: number | undefined;
     let hardMs: number | undefined;
     const t = options.timeout;
-    if (typeof t === 'number' || typeof t === 'string') {
-      softMs = hardMs = parseDuration(t, 'timeout');
+    if (t !== undefined && (typeof t !== 'object' || t === null)) {
+      // A duration, or something else parseDuration refuses with INVALID_TTL.
+      softMs = hardMs = parseDuration(t as Duration, 'timeout');
     } else if (t !== undefined) {
       if (t.soft !== undefined) softMs = parseDuration(t.soft, 'timeout.soft');
       if (t.hard !== undefined) hardMs = parseDuration(t.hard, 'timeout.hard');
     }
+    // 0 means no timeout, as a ttl of 0 means the default: a 0 ms timer would race the
+    // factory, and the winner would depend on the backend's latency.
+    if (softMs === 0) softMs = undefined;
+    if (hardMs === 0) hardMs = undefined;
     if (options.tags !== undefined) assertTags(options.tags);
     const jitter = options.jitter ?? cacheJitter;
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
@@ -221,6 +229,9 @@ export class GetOrSet {
     let lockTtlMs = DEFAULT_LOCK_TTL_MS;
     let lockWaitMs = DEFAULT_LOCK_WAIT_MS;
     if (options.lock !== undefined) {
+      if (typeof options.lock !== 'object' || options.lock === null) {
+        throw new CacheError('INVALID_ARGUMENT', 'lock must be an object { ttl?, wait? }');
+      }
       const { ttl, wait } = options.lock;
       if (ttl !== undefined) lockTtlMs = Math.ceil(parseDuration(ttl, 'lock.ttl'));
       if (wait !== undefined) lockWaitMs = parseDuration(wait, 'lock.wait');
@@ -282,7 +293,7 @@ export class GetOrSet {
             if (flight.early !== undefined) return resolve(parse(flight.early.value));
             this.#stale(key, 'soft-timeout');
             resolve(stale.value);
-          }, plan.softMs),
+          }, timerDelay(plan.softMs)),
         );
       }
       if (plan.hardMs !== undefined) {
@@ -293,7 +304,7 @@ export class GetOrSet {
             reject(
               new CacheError('TIMEOUT', `getOrSet("${key}") factory took over ${plan.hardMs} ms`),
             );
-          }, plan.hardMs),
+          }, timerDelay(plan.hardMs)),
         );
       }
       flight.promise.then(

@@ -7,6 +7,7 @@
  * A flight belongs to one middleware instance. A local invalidation of the flight's path
  * detaches it, so requests arriving after a write never join a read that began before it.
  */
+import { timerDelay } from '../core/duration.js';
 
 /** One in-flight origin request. */
 export interface Flight<T> {
@@ -70,7 +71,7 @@ export class Flights<T> {
 /** Waits for a flight's result for at most `ms`; `undefined` on timeout. */
 export function waitFor<T>(flight: Flight<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
+    const timer = setTimeout(() => resolve(undefined), timerDelay(ms));
     timer.unref?.();
     flight.result.then((value) => {
       clearTimeout(timer);

@@ -83,6 +83,18 @@ export function normalizeHost(host: string | undefined): string {
   return host.toLowerCase();
 }
 
+/**
+ * Whether a read can be keyed without ambiguity. Keys and path tags are the host followed by
+ * the target, so the host must hold none of `/ ? # @ \` or whitespace and the target must be
+ * origin-form (start with `/`): otherwise `Host: h/a` + `/b` and `Host: h` + `/a/b` would
+ * share one entry, and a forged Host could store an answer for another URL. Such a request
+ * (no browser sends one) is passed through uncached.
+ */
+export function keyable(host: string, url: string): boolean {
+  return url.startsWith('/') && !HOST_DELIMITERS.test(host);
+}
+const HOST_DELIMITERS = /[/?#@\\\s]/;
+
 /** The path with a trailing slash removed (except for `/`), so `/posts/` and `/posts` share a tag. */
 export function normalizePath(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;

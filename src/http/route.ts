@@ -18,7 +18,7 @@ import { usability } from './freshness.js';
 import type { FlatHeaders, HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
-import { headerHash, variantKey } from './key.js';
+import { headerHash, keyable, variantKey } from './key.js';
 import { type HeldParts, heldAnswer } from './partial-content.js';
 import type { ResolvedPolicy } from './policy.js';
 import { type ReadContext, readContext, readTags } from './read-context.js';
@@ -107,18 +107,15 @@ export class HttpCacheRoute {
     const host = this.#host;
     const cls = classifyRequest(method, header, this.policy);
     if (cls.kind === 'read') {
-      return {
-        kind: 'read',
-        ctx: readContext(
-          host.namespace,
-          this.policy,
-          url,
-          header,
-          cls,
-          host.hostOf(header, url),
-          host.now(),
-        ),
-      };
+      const name = host.hostOf(header, url);
+      if (keyable(name, url)) {
+        return {
+          kind: 'read',
+          ctx: readContext(host.namespace, this.policy, url, header, cls, name, host.now()),
+        };
+      }
+      host.meter.count('bypass');
+      return BYPASS;
     }
     host.meter.count('bypass');
     if (cls.kind === 'bypass' || !this.policy.invalidate) return BYPASS;

@@ -24,6 +24,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import { timerDelay } from '../core/duration.js';
 import { endToEnd, mergeRepeated, upstreamRequestHeaders } from './headers.js';
 
 /** What the forwarder needs to know. */
@@ -97,7 +98,7 @@ export class Forwarder {
       origin(504);
       fail(504, 'Gateway Timeout', 'upstream did not answer in time\n');
       out.destroy();
-    }, this.#timeoutMs);
+    }, timerDelay(this.#timeoutMs));
 
     const fail = (status: number, reason: string, body: string) => {
       clearTimeout(timer);
@@ -137,7 +138,7 @@ export class Forwarder {
       // reuse would add one.
       const socket = up.socket;
       const onIdle = () => up.destroy(new Error('upstream body timeout'));
-      socket.setTimeout(this.#timeoutMs);
+      socket.setTimeout(timerDelay(this.#timeoutMs));
       socket.on('timeout', onIdle);
       const release = () => {
         socket.off('timeout', onIdle);

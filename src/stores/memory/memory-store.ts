@@ -1,4 +1,5 @@
 import { constants } from 'node:buffer';
+import { timerDelay } from '../../core/duration.js';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { Store, StoreHooks } from '../../core/store.js';
 import type { Clock, HealthReport } from '../../core/types.js';
@@ -55,7 +56,7 @@ export class MemoryStore implements Store {
   async start(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortError(signal);
     if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.#sweep(), this.#sweepIntervalMs);
+    this.#timer = setInterval(() => this.#sweep(), timerDelay(this.#sweepIntervalMs));
     this.#timer.unref();
   }
 

@@ -11,6 +11,7 @@
  * they are sent, so the store adds a deadline there).
  */
 import type { Cluster, Redis } from 'ioredis';
+import { timerDelay } from '../../core/duration.js';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { HealthReport } from '../../core/types.js';
 import { createClient, isCluster } from './connect.js';
@@ -255,7 +256,7 @@ export class RedisConnection {
         done(
           new CacheError('CONNECTION', `redis not ready after ${ms} ms (state: ${c.status})${why}`),
         );
-      }, ms);
+      }, timerDelay(ms));
       c.on('ready', onReady);
       c.on('error', onError);
       if (failFast) {

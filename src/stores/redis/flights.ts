@@ -44,6 +44,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { timerDelay } from '../../core/duration.js';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { FlightLocks, HeldFlight } from '../../core/store.js';
 import { closeNow, isCluster } from './connect.js';
@@ -153,7 +154,7 @@ export class RedisFlightLocks implements FlightLocks {
       () => {
         renew().catch((err) => this.#host.onError(err));
       },
-      Math.max(1, Math.floor(ttlMs / 3)),
+      timerDelay(Math.max(1, Math.floor(ttlMs / 3))),
     );
     timer.unref();
     this.#renewals.add(timer);
@@ -198,7 +199,7 @@ export class RedisFlightLocks implements FlightLocks {
       const waiters = this.#waiters.get(dataKey);
       if (waiters === undefined) this.#waiters.set(dataKey, new Set([wake]));
       else waiters.add(wake);
-      timer = setTimeout(wake, timeoutMs);
+      timer = setTimeout(wake, timerDelay(timeoutMs));
       // The lock's remaining life bounds the wait: a crashed holder never publishes.
       client.pttl(lock).then(
         (ms) => {
@@ -206,7 +207,7 @@ export class RedisFlightLocks implements FlightLocks {
           if (left < 0) return finish(); // -2: already released; -1 cannot happen (always PX).
           if (settled || Date.now() + left >= deadline) return;
           clearTimeout(timer);
-          timer = setTimeout(wake, left + 1);
+          timer = setTimeout(wake, timerDelay(left + 1));
         },
         () => finish(), // Cannot tell: stop waiting, the caller re-reads and decides.
       );

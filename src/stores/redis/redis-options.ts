@@ -133,8 +133,10 @@ export function resolveRedisOptions(input: RedisCacheOptions): {
   const url = input.url === undefined ? undefined : parseRedisUrl(checkString(input.url, 'url'));
   const q = url?.options ?? {};
   const common: CommonCacheOptions = {
-    // The URL's text is checked by parseDuration with the other common options.
-    defaultTTL: input.defaultTTL ?? (q.defaultTTL as Duration | undefined),
+    // The URL's text is checked by parseDuration with the other common options. Only an
+    // omitted option falls back to the URL: `null` is checked (and refused) as MemoryCache does.
+    defaultTTL:
+      input.defaultTTL !== undefined ? input.defaultTTL : (q.defaultTTL as Duration | undefined),
     prefix: input.prefix ?? q.prefix,
     clock: input.clock,
     failOpen: input.failOpen ?? q.failOpen,
