@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ManualTimers, settle } from '../../test/harness/manual-timers.js';
-import { type BreakerState, CircuitBreaker, resolveBreakerOptions } from './breaker.js';
+import {
+  type BreakerState,
+  CircuitBreaker,
+  resolveBreakerOptions,
+  URGENT_PROBE_MS,
+} from './breaker.js';
 import { CacheError } from './errors.js';
 
 const timeout = () => new CacheError('TIMEOUT', 'timed out');
@@ -53,6 +58,36 @@ describe('CircuitBreaker', () => {
     expect(probes).toBe(1);
     expect(b.state).toBe('closed');
     expect(states).toEqual(['open', 'half-open', 'closed']);
+  });
+
+  it('hurry: probes every URGENT_PROBE_MS while work waits, then back to the cool-down once closed', async () => {
+    let probes = 0;
+    let answering = false;
+    const { b, timers } = breaker(async () => {
+      probes++;
+      if (!answering) throw timeout();
+    });
+    for (let i = 0; i < 3; i++) b.failed(timeout());
+    await timers.advance(100);
+    b.hurry(); // an invalidation was queued: the 2nd half of the cool-down is not waited
+    await timers.advance(URGENT_PROBE_MS - 1);
+    expect(probes).toBe(0);
+    await timers.advance(1);
+    expect(probes).toBe(1);
+    expect(b.state).toBe('open');
+    await timers.advance(URGENT_PROBE_MS); // still down: probed again soon, not after 1 s
+    expect(probes).toBe(2);
+    answering = true;
+    await timers.advance(URGENT_PROBE_MS);
+    expect(probes).toBe(3);
+    expect(b.state).toBe('closed');
+    // The work has landed: the next outage waits the whole cool-down again.
+    answering = false;
+    for (let i = 0; i < 3; i++) b.failed(timeout());
+    await timers.advance(999);
+    expect(probes).toBe(3);
+    await timers.advance(1);
+    expect(probes).toBe(4);
   });
 
   it('refuses calls while the probe runs, and opens again for a cool-down when it fails', async () => {

@@ -31,6 +31,12 @@ import type { BreakerState } from './types.js';
 
 export type { BreakerState };
 
+/**
+ * How often an open breaker probes while a write's invalidation waits on the backend
+ * ({@link CircuitBreaker.hurry}): one PING, and only while such work is pending.
+ */
+export const URGENT_PROBE_MS = 200;
+
 /** Options of a backend's circuit breaker; `false` turns it off. */
 export interface BreakerOptions {
   /** Consecutive timeouts or connection errors that open the breaker. Default 5. */
@@ -131,6 +137,8 @@ export class CircuitBreaker {
   #lastError: unknown;
   #timer: unknown;
   #stopped = false;
+  /** Work waits on the backend (see {@link CircuitBreaker.hurry}): probe soon, not after the cool-down. */
+  #urgent = false;
 
   constructor(options: ResolvedBreakerOptions, hooks: BreakerHooks, timers: Timers = REAL_TIMERS) {
     this.#threshold = options.threshold;
@@ -178,6 +186,22 @@ export class CircuitBreaker {
     );
   }
 
+  /**
+   * Something must reach the backend as soon as it answers again (a write's invalidation,
+   * see outbox.ts): while open, probe every {@link URGENT_PROBE_MS} instead of after the
+   * whole cool-down, until a probe closes the breaker. Other instances whose breakers close
+   * first would otherwise serve what the write replaced for up to a cool-down more.
+   */
+  hurry(): void {
+    if (this.#urgent) return;
+    this.#urgent = true;
+    if (this.#state === 'open' && this.#timer !== undefined) {
+      this.#timers.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#schedule();
+    }
+  }
+
   /** Cancels a pending probe; the breaker then stays as it is. */
   stop(): void {
     this.#stopped = true;
@@ -201,10 +225,13 @@ export class CircuitBreaker {
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = this.#timers.setTimeout(() => {
-      this.#timer = undefined;
-      void this.#probe();
-    }, this.#cooldownMs);
+    this.#timer = this.#timers.setTimeout(
+      () => {
+        this.#timer = undefined;
+        void this.#probe();
+      },
+      this.#urgent ? Math.min(this.#cooldownMs, URGENT_PROBE_MS) : this.#cooldownMs,
+    );
   }
 
   async #probe(): Promise<void> {
@@ -221,6 +248,7 @@ export class CircuitBreaker {
     if (this.#stopped) return;
     this.#state = 'closed';
     this.#failures = 0;
+    this.#urgent = false;
     this.#hooks.onChange('closed', undefined);
   }
 }

@@ -151,6 +151,8 @@ export class InvalidationOutbox implements TagReader {
     const dropAt = bound === Number.POSITIVE_INFINITY ? bound : this.#clock().now() + bound;
     for (const tag of tags) this.#pending.set(tag, { generation, dropAt });
     this.#emit('queued', tags, error);
+    // A breaker that is open would refuse the retries below: ask it to probe soon.
+    this.#store.hurryRecovery?.();
     if (this.#timer === undefined && this.#flushing === undefined) this.#schedule();
   }
 

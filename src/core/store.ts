@@ -95,6 +95,11 @@ export interface Store {
   readonly flights?: FlightLocks;
 
   /**
+   * Stores with a circuit breaker: an invalidation is waiting to reach the backend (the
+   * outbox queued it), so probe soon rather than after the whole cool-down.
+   */
+  hurryRecovery?(): void;
+  /**
    * Stores that cut themselves off during an outage (a circuit breaker) register `hook` here
    * and run it when the backend answers again, before they serve again, with a view of
    * themselves that bypasses the cut-off. A rejected hook keeps the store cut off. The core

@@ -189,3 +189,38 @@ describe('invalidateTags(tags, { retry: true }) with Redis paused', () => {
     expect(await cache.health()).toMatchObject({ status: 'healthy', details: { outbox: 0 } });
   });
 });
+
+describe('a queued invalidation while another instance recovers first', () => {
+  it('lands soon after Redis answers, not after the writer’s whole cool-down', async () => {
+    // The writer's cool-down is a minute: only the hurried probe (URGENT_PROBE_MS) can land
+    // its invalidation within the wait below. The reader recovers on its own short cool-down
+    // and would otherwise serve the replaced entry from Redis all that minute.
+    const writer = await started({
+      commandTimeout: 300,
+      breaker: { threshold: 1, cooldown: '1m' },
+    });
+    const reader = await started({
+      commandTimeout: 300,
+      breaker: { threshold: 1, cooldown: '100ms' },
+    });
+    const writerStates = breakerStates(writer);
+    const readerStates = breakerStates(reader);
+    await writer.set('product:2', 'old', '1h', { tags: ['products'] });
+    expect((await reader.get('product:2'))?.toString()).toBe('old');
+
+    server.pause();
+    await writer.get('product:2'); // One timeout opens the writer's breaker.
+    await reader.get('product:2'); // …and the reader's.
+    expect(writerStates).toEqual(['open']);
+    expect(readerStates).toEqual(['open']);
+    // The write's invalidation: refused by the open breaker, kept in the outbox.
+    expect(await writer.invalidateTags(['products'], { retry: true })).toEqual({ queued: true });
+    server.resume();
+
+    await waitFor('the reader to recover', async () => readerStates.includes('closed'));
+    await waitFor('the writer’s invalidation to land', async () => {
+      return (await reader.get('product:2')) === undefined;
+    });
+    expect(writerStates).toContain('closed');
+  });
+});

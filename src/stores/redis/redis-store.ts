@@ -123,6 +123,10 @@ export class RedisStore implements Store {
     this.#recovery = hook;
   }
 
+  hurryRecovery(): void {
+    this.#breaker.hurry();
+  }
+
   /** The ioredis client once created (by `start()` or the first command), for raw commands. */
   get client(): Client | undefined {
     return this.#conn.current;

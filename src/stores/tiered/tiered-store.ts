@@ -105,6 +105,10 @@ export class TieredStore implements Store {
     return this.#l1.peek(key);
   }
 
+  hurryRecovery(): void {
+    this.#l2.hurryRecovery();
+  }
+
   onRecovery(hook: (direct: Pick<Store, 'bumpTags'>) => Promise<void>): void {
     this.#l2.onRecovery(async (direct) => {
       // Redis was unreachable: invalidations published meanwhile never reached us.
