@@ -102,7 +102,7 @@ export class Forwarder {
     const fail = (status: number, reason: string, body: string) => {
       clearTimeout(timer);
       if (res.headersSent || res.writableEnded) {
-        res.destroy();
+        res.destroy(new Error(body.trim()));
         return;
       }
       res.writeHead(status, reason, {
@@ -166,11 +166,13 @@ export class Forwarder {
       });
       // A reset or a body shorter than its Content-Length: node's client emits 'aborted' /
       // 'error' and never 'end'. The client must see the cut, and nothing may be stored.
-      up.on('aborted', () => res.destroy());
-      up.on('error', () => res.destroy());
+      // Destroyed with an error, so the cache tells followers of this miss the origin failed
+      // (rather than sending each of them to it in turn).
+      up.on('aborted', () => res.destroy(new Error('upstream response aborted')));
+      up.on('error', (err) => res.destroy(err));
       up.on('close', () => {
         release();
-        if (!complete) res.destroy();
+        if (!complete) res.destroy(new Error('upstream response cut short'));
       });
       if (!holdLast) {
         up.pipe(res, { end: false });
@@ -185,8 +187,10 @@ export class Forwarder {
     });
 
     out.on('error', (err: NodeJS.ErrnoException) => {
+      // Already answered (the 504 above, whose `out.destroy()` lands here): nothing to add.
+      if (res.writableEnded) return;
       if (answered && res.headersSent) {
-        res.destroy();
+        res.destroy(err);
         return;
       }
       origin(502);
