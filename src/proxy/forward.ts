@@ -33,12 +33,29 @@ export interface ForwarderOptions {
   trustProxy: boolean;
   /** Called once the upstream's response head arrived (or it failed), with the wait in ms. */
   onOrigin?: (ms: number, status: number) => void;
-  /** Called when bytes arrive on a pooled connection after the response to `request` ended. */
-  onStray?: (request: { method: string; url: string; host: string | undefined }) => void;
+  /**
+   * Called when bytes arrive on a pooled connection after its last response ended, with the
+   * requests answered on that connection (the last one last; at most {@link HISTORY_MAX}).
+   */
+  onStray?: (requests: Rested[]) => void;
 }
 
-/** The request whose response a resting pooled connection carried last. */
-type Rested = Parameters<NonNullable<ForwarderOptions['onStray']>>[0];
+/** A request answered on a pooled connection. */
+export interface Rested {
+  method: string;
+  url: string;
+  host: string | undefined;
+}
+
+/**
+ * How many answered requests a connection remembers for {@link ForwarderOptions.onStray}.
+ * An origin that sends more than it promised puts the connection one response ahead: each
+ * later request on it reads the previous one's answer, and under load (the connection reused
+ * at once) nothing shows it until the connection rests long enough for the surplus to arrive
+ * while nobody waits. Every answer read since may belong to another request, so all of them
+ * are dropped, not only the last; past this many, the oldest are forgotten.
+ */
+const HISTORY_MAX = 256;
 
 /** Forwards requests to one upstream over a keep-alive pool. */
 export class Forwarder {
@@ -51,6 +68,8 @@ export class Forwarder {
   readonly #onStray: ForwarderOptions['onStray'];
   /** Pooled connections between two exchanges, and the request each one answered last. */
   readonly #resting = new WeakMap<Socket, Rested>();
+  /** The requests each pooled connection answered, oldest first (see {@link HISTORY_MAX}). */
+  readonly #history = new WeakMap<Socket, Rested[]>();
   /** Connections with the stray-bytes watcher on. */
   readonly #watched = new WeakSet<Socket>();
   /** The path prefix of the upstream URL (`http://o/api` sends `/x` as `/api/x`). */
@@ -156,11 +175,16 @@ export class Forwarder {
         complete = true;
         release();
         // Back to the pool (node frees it after this tick): from now on, a byte is a lie.
-        this.#resting.set(socket, {
+        const answered: Rested = {
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           host: req.headers.host,
-        });
+        };
+        this.#resting.set(socket, answered);
+        let history = this.#history.get(socket);
+        if (history === undefined) this.#history.set(socket, (history = []));
+        history.push(answered);
+        if (history.length > HISTORY_MAX) history.shift();
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
         res.end(last);
       });
@@ -218,7 +242,7 @@ export class Forwarder {
       if (rested === undefined) return;
       this.#resting.delete(socket);
       socket.destroy();
-      this.#onStray?.(rested);
+      this.#onStray?.(this.#history.get(socket) ?? [rested]);
     });
   }
 

@@ -88,11 +88,14 @@ export function createProxy(options: ProxyOptions): Proxy {
     timeoutMs: resolved.upstreamTimeoutMs,
     trustProxy: resolved.trustProxy,
     onOrigin: (ms, status) => metrics?.origin(ms, status),
-    onStray: ({ method, url, host }) => {
+    // Every answer read on that connection may be another request's (forward.ts, HISTORY_MAX).
+    onStray: (answered) => {
+      const { method, url } = answered[answered.length - 1]!;
+      const earlier = answered.length - 1;
       log(
-        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry is dropped and the connection closed`,
+        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry${earlier > 0 ? ` and those of the ${earlier} earlier answers on that connection are` : ' is'} dropped and the connection closed`,
       );
-      void middleware.invalidateTags([tagOf(host, url)]);
+      void middleware.invalidateTags([...new Set(answered.map((r) => tagOf(r.host, r.url)))]);
     },
   });
   const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);

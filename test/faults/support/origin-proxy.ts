@@ -6,7 +6,7 @@
  * In-process rather than the `serve` subprocess (test/serve does that): the tests count the
  * proxy's own handles and read its cache and counters directly.
  */
-import { afterAll, beforeAll, expect, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createProxy, type Duration, type Proxy } from '../../../src/index.js';
 import type { HttpCacheStats } from '../../../src/http/caching-middleware.js';
 import { eventually, skewedClock, type SkewedClock } from '../../eventually.js';
@@ -18,13 +18,21 @@ export type Backend = 'memory' | 'redis';
 
 export const BACKENDS: Backend[] = ['memory', 'redis'];
 
-/** A private redis-server for the file (started in `beforeAll` when a test uses Redis). */
+/** Rigs a test left open (it failed before `finish`): closed after the file's tests. */
+const unfinished = new Set<() => Promise<void>>();
+
+/**
+ * A private redis-server for the file, started before its tests; after them, it is stopped
+ * and any rig a failed test left open is closed.
+ */
 export function privateRedis(): () => string {
   let redis: RedisServer | undefined;
   beforeAll(async () => {
     redis = await startRedis();
   });
   afterAll(async () => {
+    await Promise.all([...unfinished].map((close) => close()));
+    unfinished.clear();
     await redis?.stop();
   });
   return () => {
@@ -78,13 +86,11 @@ export async function rig(
     middleware: { clock, ...middleware },
   });
   const { url } = await proxy.listen(0);
-  let finished = false;
-  // A test that failed half-way must not leave its proxy (and its handles) to the next ones.
-  onTestFinished(async () => {
-    if (finished) return;
+  const leftover = async () => {
     await proxy.close(0);
     await origin.close();
-  });
+  };
+  unfinished.add(leftover);
   return {
     proxy,
     origin,
@@ -99,7 +105,7 @@ export async function rig(
       await eventually(() => expect(origin.open).toBe(0));
     },
     async finish() {
-      finished = true;
+      unfinished.delete(leftover);
       // Nothing in flight any more: close() has nothing to drain. Bounded by a generous
       // margin rather than measured tight (a loaded machine may be slow to schedule us);
       // the drain default is 10 s, so a close that waited on a stuck request would show.
