@@ -125,6 +125,42 @@ describe.concurrent.each(BACKENDS)('an origin that breaks its answers, on %s', (
     });
   });
 
+  it.each([
+    ['before its head', resetBeforeHead],
+    ['mid-body', resetMidBody],
+  ])(
+    'an origin that resets %s behind an entry within stale-if-error: the clients it did not start answering get the stale entry',
+    async (_when, behaviour) => {
+      const r = await rig(backend, redisUrl, T);
+      r.origin.on('/sie', honest('old', 'max-age=1, stale-if-error=600'));
+      expect((await rawGet(r.url, '/sie')).body).toBe('old');
+      await eventually(async () => expect(await r.keys()).toHaveLength(1));
+      r.clock.advance(5_000);
+      r.origin.on('/sie', behaviour);
+      const seen = await crowd(CROWD, () => rawGet(r.url, '/sie', { deadlineMs: T * 2 }));
+      for (const one of seen) {
+        if (one.ending === 'cut') {
+          // A leader whose head had already gone out before the reset can only be cut.
+          expect([behaviour, one.status, one.body]).toEqual([resetMidBody, 200, '0123456789']);
+        } else {
+          expect([one.ending, one.status, one.headers['x-cache'], one.body]).toEqual([
+            'complete',
+            200,
+            'STALE',
+            'old',
+          ]);
+        }
+      }
+      expect(seen.filter((one) => one.ending === 'cut').length).toBeLessThan(CROWD);
+      // The stale entry is still the one stored: nothing replaced it (asked with a reset
+      // before the head, which it answers whole).
+      r.origin.on('/sie', resetBeforeHead);
+      const again = await rawGet(r.url, '/sie');
+      expect([again.headers['x-cache'], again.body]).toEqual(['STALE', 'old']);
+      await r.finish();
+    },
+  );
+
   it('regression: a whole unasked-for response sent later on a pooled connection does not stay stored for other URLs', async () => {
     const r = await rig(backend, redisUrl, T);
     // The liar's surplus response arrives a few milliseconds after its honest-looking one,
