@@ -117,7 +117,9 @@ export class Recorder {
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   /** A gateway failure (502 / 504) being received, to answer followers with (see {@link Failed}). */
-  #failure: { status: number; headers: FlatHeaders; chunks: Uint8Array[]; bytes: number } | undefined;
+  #failure:
+    | { status: number; headers: FlatHeaders; chunks: Uint8Array[]; bytes: number }
+    | undefined;
   #done = false;
   /** Why this response is not stored, once decided (set at most once). */
   #reason: SkipReason | undefined;

@@ -323,7 +323,11 @@ export class HttpCacheRoute {
    * (RFC 5861 §4), a `504` behind a stale must-revalidate entry (RFC 9111 §5.2.2.2), else the
    * leader's failure itself — without asking the failing origin again.
    */
-  #leaderFailed(ctx: ReadContext, stale: StoredResponse | undefined, failure: StoredResponse): Outcome {
+  #leaderFailed(
+    ctx: ReadContext,
+    stale: StoredResponse | undefined,
+    failure: StoredResponse,
+  ): Outcome {
     const host = this.#host;
     const now = host.now();
     if (stale !== undefined && usableOnError(stale.info, now)) {

@@ -182,7 +182,10 @@ export class Forwarder {
         };
         this.#resting.set(socket, answered);
         let history = this.#history.get(socket);
-        if (history === undefined) this.#history.set(socket, (history = []));
+        if (history === undefined) {
+          history = [];
+          this.#history.set(socket, history);
+        }
         history.push(answered);
         if (history.length > HISTORY_MAX) history.shift();
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));

@@ -11,8 +11,8 @@
  * proxy gives up the origin's connections; `close()` is prompt and leaves no socket or timer.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crowd, rawGet, type Seen } from './support/origin-client.js';
 import { eventually } from '../eventually.js';
+import { crowd, rawGet, type Seen } from './support/origin-client.js';
 import { BACKENDS, handleCounts, privateRedis, rig } from './support/origin-proxy.js';
 import { type Behaviour, honest, silent, stallInHead, stallMidBody } from './support/origin-raw.js';
 

@@ -121,7 +121,7 @@ function dechunk(rest: Buffer, seen: Seen, closed: boolean): Ending | undefined 
     if (Number.isNaN(size)) return 'bad-framing';
     if (size === 0) {
       // The last chunk; trailers (if any) end with an empty line.
-      const close = rest.indexOf('\r\n\r\n', eol - 2 >= at ? eol - 2 : at);
+      const close = rest.indexOf('\r\n\r\n', eol);
       seen.body = body;
       if (close === -1) return closed ? 'cut' : undefined;
       return close + 4 < rest.length ? 'overrun' : 'complete';

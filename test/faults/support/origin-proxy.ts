@@ -7,9 +7,9 @@
  * proxy's own handles and read its cache and counters directly.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createProxy, type Duration, type Proxy } from '../../../src/index.js';
 import type { HttpCacheStats } from '../../../src/http/caching-middleware.js';
-import { eventually, skewedClock, type SkewedClock } from '../../eventually.js';
+import { type Proxy as CachingProxy, createProxy, type Duration } from '../../../src/index.js';
+import { eventually, type SkewedClock, skewedClock } from '../../eventually.js';
 import { type RedisServer, startRedis } from '../../harness/redis.js';
 import { RawOrigin } from './origin-raw.js';
 
@@ -43,7 +43,7 @@ export function privateRedis(): () => string {
 
 /** A proxy, its origin and the clock its cache reads. */
 export interface Rig {
-  proxy: Proxy;
+  proxy: CachingProxy;
   origin: RawOrigin;
   /** `http://127.0.0.1:PORT` of the proxy. */
   url: string;
