@@ -150,6 +150,30 @@ describe.concurrent('hung origins', () => {
     });
   });
 
+  it.each(BACKENDS)(
+    'on %s, close() with clients waiting on a hung origin returns within its drain bound and lets go of every connection',
+    async (backend) => {
+      const r = await rig(backend, redisUrl, 60_000);
+      r.origin.on('/hang', silent);
+      const clients = crowd(20, () => rawGet(r.url, '/hang', { deadlineMs: 30_000 }));
+      await eventually(() => expect(r.origin.requests('/hang')).toBe(1));
+      await eventually(async () => {
+        const open = await new Promise<number>((ok) =>
+          r.proxy.server.getConnections((_e, n) => ok(n)),
+        );
+        expect(open).toBe(20);
+      });
+      const drain = 300;
+      const started = performance.now();
+      await r.proxy.close(drain);
+      // The drain, then cutting what is left: bounded by the drain plus a generous margin for
+      // a loaded machine, far below the 60 s upstream timeout it would otherwise wait out.
+      expect(performance.now() - started).toBeLessThan(drain + 3_000);
+      for (const one of await clients) expect(one.ending).toBe('no-head');
+      await r.finish();
+    },
+  );
+
   it('regression: with an upstream timeout above the 10 s coalescing default, followers of a hung origin wait for their leader, not for two timeouts', async () => {
     // The middleware's own `coalesceWait` is 10 s; the proxy used it as is, so under a longer
     // upstream timeout every follower gave up on its leader at 10 s and asked the origin
