@@ -34,8 +34,10 @@ export interface ForwarderOptions {
   /** Called once the upstream's response head arrived (or it failed), with the wait in ms. */
   onOrigin?: (ms: number, status: number) => void;
   /**
-   * Called when bytes arrive on a pooled connection after its last response ended, with the
-   * requests answered on that connection (the last one last; at most {@link HISTORY_MAX}).
+   * Called when a pooled connection turns out to be out of step — bytes arrive on it after
+   * its last response ended, or node's parser drops it mid-exchange on a second response —
+   * with the requests answered on it (the last one last; at most {@link HISTORY_MAX}) and,
+   * in the second case, the one it was answering.
    */
   onStray?: (requests: Rested[]) => void;
 }
@@ -70,6 +72,10 @@ export class Forwarder {
   readonly #resting = new WeakMap<Socket, Rested>();
   /** The requests each pooled connection answered, oldest first (see {@link HISTORY_MAX}). */
   readonly #history = new WeakMap<Socket, Rested[]>();
+  /** The request each pooled connection is answering now. */
+  readonly #current = new WeakMap<Socket, Rested>();
+  /** Connections already reported out of step. */
+  readonly #reported = new WeakSet<Socket>();
   /** Connections with the stray-bytes watcher on. */
   readonly #watched = new WeakSet<Socket>();
   /** The path prefix of the upstream URL (`http://o/api` sends `/x` as `/api/x`). */
@@ -111,7 +117,13 @@ export class Forwarder {
       // Node would otherwise add its own Host; the client's travels as sent (it was kept above).
       setHost: false,
     });
-    out.on('socket', (socket) => this.#inUse(socket));
+    out.on('socket', (socket) =>
+      this.#inUse(socket, {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        host: req.headers.host,
+      }),
+    );
     const timer = setTimeout(() => {
       origin(504);
       fail(504, 'Gateway Timeout', 'upstream did not answer in time\n');
@@ -234,16 +246,29 @@ export class Forwarder {
   }
 
   /** A connection starts an exchange: its bytes are the response's until it rests again. */
-  #inUse(socket: Socket): void {
+  #inUse(socket: Socket, request: Rested): void {
     this.#resting.delete(socket);
+    this.#current.set(socket, request);
     if (this.#watched.has(socket)) return;
     this.#watched.add(socket);
-    // During an exchange node's parser has its own 'data' listener and this one returns at
-    // once (the connection is not resting); between exchanges it is the only reader.
+    // During an exchange node's parser has its own 'data' listener, which runs first; between
+    // exchanges this one is the only reader.
     socket.on('data', () => {
       const rested = this.#resting.get(socket);
-      if (rested === undefined) return;
+      if (rested === undefined) {
+        // In an exchange: a connection node's parser destroyed on these very bytes got a
+        // second response after the one it was reading, or bytes that do not parse — it was
+        // out of step. When it had answered earlier requests, those answers (and this one)
+        // may each have been another request's.
+        const history = this.#history.get(socket);
+        if (!socket.destroyed || history === undefined || this.#reported.has(socket)) return;
+        this.#reported.add(socket);
+        const current = this.#current.get(socket);
+        this.#onStray?.(current === undefined ? history : [...history, current]);
+        return;
+      }
       this.#resting.delete(socket);
+      this.#reported.add(socket);
       socket.destroy();
       this.#onStray?.(this.#history.get(socket) ?? [rested]);
     });

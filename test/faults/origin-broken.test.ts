@@ -22,8 +22,8 @@ import {
   garbage,
   honest,
   hugeHead,
+  lagging,
   longerInOneWrite,
-  longerLater,
   resetBeforeHead,
   resetMidBody,
   shorterThenClose,
@@ -161,33 +161,26 @@ describe.concurrent.each(BACKENDS)('an origin that breaks its answers, on %s', (
     },
   );
 
-  it('regression: a whole unasked-for response sent later on a pooled connection does not stay stored for other URLs', async () => {
+  it('regression: an origin one answer behind on a pooled connection leaves no entry stored under the wrong URL', async () => {
     const r = await rig(backend, redisUrl, T);
-    // The liar's surplus response arrives a few milliseconds after its honest-looking one,
-    // while the pool is busy with honest URLs: the connection, reused at once, is then one
-    // response ahead, and each later request on it reads the previous one's answer until it
-    // rests long enough for the surplus to show. Those answers reach their clients (HTTP/1.1
-    // framing cannot tell them apart); what the proxy must do is drop every entry read on
-    // that connection once it sees the surplus. It used to drop only the last one, so /ok-1
-    // kept answering "ok 0" for its whole max-age.
-    r.origin.on('/liar', longerLater('SMUGGLED'));
-    for (let i = 0; i < BYSTANDERS; i++) r.origin.on(`/ok-${i}`, honest(`ok ${i}`));
-    const urls: [string, string][] = [];
-    for (let round = 0; round < 3; round++) {
-      urls.push([`/liar?round=${round}`, '0123456789']);
-      for (let i = 0; i < BYSTANDERS; i++) urls.push([`/ok-${i}?round=${round}`, `ok ${i}`]);
-      const seen = await Promise.all([
-        crowd(10, () => rawGet(r.url, `/liar?round=${round}`)),
-        crowd(BYSTANDERS * 3, (i) => rawGet(r.url, `/ok-${i % BYSTANDERS}?round=${round}`)),
-      ]);
-      for (const one of seen.flat()) expect(['complete', 'cut']).toContain(one.ending);
-    }
-    // The origin stops lying. Once the surplus has surfaced on a resting connection
-    // (polled: it is a few ms away), whatever is served for each URL is its own answer.
+    // The liar's surplus response puts the upstream connection one answer behind: each
+    // later request on it reads the previous one's answer (its client gets it: HTTP/1.1
+    // framing cannot tell) until the connection rests and the held answer shows up. The
+    // proxy used to drop only the last request's entry then, so /ok-0 kept answering
+    // "SMUGGLED" and /ok-1 "ok 0" for their whole max-age.
+    const origin = lagging('SMUGGLED', 300);
+    r.origin.on('/liar', origin.liar);
+    for (let i = 0; i < 3; i++) r.origin.on(`/ok-${i}`, origin.honest(`ok ${i}`));
+    // One after the other, so the pool (last in, first out) reuses the liar's connection.
+    const paths = ['/liar', '/ok-0', '/ok-1', '/ok-2'];
+    for (const path of paths) expect((await rawGet(r.url, path)).ending).toBe('complete');
+    // Once the held answer has reached the resting connection, every URL answers its own.
     r.origin.on('/liar', honest('0123456789'));
+    for (let i = 0; i < 3; i++) r.origin.on(`/ok-${i}`, honest(`ok ${i}`));
     await eventually(async () => {
-      for (const [url, body] of urls)
-        expect([url, (await rawGet(r.url, url)).body]).toEqual([url, body]);
+      for (const path of paths.slice(1)) {
+        expect([path, (await rawGet(r.url, path)).body]).toEqual([path, `ok ${path.slice(4)}`]);
+      }
     });
     await r.finish();
   });

@@ -68,20 +68,6 @@ export const shorterThenClose: Behaviour = (socket) =>
 export const longerInOneWrite: Behaviour = (socket) =>
   socket.write(`${cacheableHead(10)}0123456789EXTRA`);
 
-/**
- * Ten bytes promised and sent; then, once the proxy may have put the connection back in its
- * pool, a whole second response nobody asked for — what a buggy origin that writes after
- * `end()` sends, and a desync attack's payload.
- */
-export function longerLater(smuggled: string): Behaviour {
-  return (socket) =>
-    socket.write(`${cacheableHead(10)}0123456789`, () =>
-      setTimeout(() => {
-        if (!socket.destroyed) socket.write(response(smuggled));
-      }, 5),
-    );
-}
-
 /** Bytes that are not HTTP at all. */
 export const garbage: Behaviour = (socket) =>
   socket.write('\x00\x01SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n');
@@ -166,4 +152,45 @@ export class RawOrigin {
     for (const socket of this.#open) socket.destroy();
     return new Promise((ok) => this.#server.close(() => ok()));
   }
+}
+
+/**
+ * An origin that falls one answer behind on a connection and stays there: `liar` answers
+ * with ten bytes promised and sent, keeping a whole second response (`surplus`) back; from
+ * then on each request on that connection is answered with the response held back for the
+ * one before it, and its own is held in turn. Once the connection has been quiet for
+ * `flushMs`, the held response is sent anyway (it then reaches a resting connection). What
+ * a buggy origin that writes after `end()` does to a keep-alive connection, made
+ * deterministic: under load the same thing happens by timing.
+ */
+export function lagging(surplus: string, flushMs: number) {
+  const held = new WeakMap<Socket, { bytes: string; timer: NodeJS.Timeout }>();
+  const hold = (socket: Socket, bytes: string) => {
+    const timer = setTimeout(() => {
+      held.delete(socket);
+      if (!socket.destroyed) socket.write(bytes);
+    }, flushMs);
+    held.set(socket, { bytes, timer });
+  };
+  const answer = (socket: Socket, own: string, first?: string) => {
+    const before = held.get(socket);
+    if (before === undefined) {
+      if (first !== undefined) {
+        socket.write(first);
+        hold(socket, own);
+      } else socket.write(own);
+      return;
+    }
+    clearTimeout(before.timer);
+    socket.write(before.bytes);
+    hold(socket, first === undefined ? own : first + own);
+  };
+  return {
+    liar: ((socket) =>
+      answer(socket, response(surplus), `${cacheableHead(10)}0123456789`)) as Behaviour,
+    honest:
+      (body: string): Behaviour =>
+      (socket) =>
+        answer(socket, response(body)),
+  };
 }
