@@ -251,20 +251,24 @@ export class Forwarder {
     this.#current.set(socket, request);
     if (this.#watched.has(socket)) return;
     this.#watched.add(socket);
-    // During an exchange node's parser has its own 'data' listener, which runs first; between
-    // exchanges this one is the only reader.
+    // During an exchange node's parser has its own 'data' listener (before or after this one:
+    // node adds it again on each reuse); between exchanges this one is the only reader.
+    const outOfStep = () => {
+      // A connection node's parser destroyed on these very bytes got a second response after
+      // the one it was reading, or bytes that do not parse: it was out of step. When it had
+      // answered earlier requests, those answers (and this one) may each have been another
+      // request's.
+      const history = this.#history.get(socket);
+      if (!socket.destroyed || history === undefined || this.#reported.has(socket)) return;
+      this.#reported.add(socket);
+      const current = this.#current.get(socket);
+      this.#onStray?.(current === undefined ? history : [...history, current]);
+    };
     socket.on('data', () => {
       const rested = this.#resting.get(socket);
       if (rested === undefined) {
-        // In an exchange: a connection node's parser destroyed on these very bytes got a
-        // second response after the one it was reading, or bytes that do not parse — it was
-        // out of step. When it had answered earlier requests, those answers (and this one)
-        // may each have been another request's.
-        const history = this.#history.get(socket);
-        if (!socket.destroyed || history === undefined || this.#reported.has(socket)) return;
-        this.#reported.add(socket);
-        const current = this.#current.get(socket);
-        this.#onStray?.(current === undefined ? history : [...history, current]);
+        // Looked at once the parser has had these bytes too.
+        process.nextTick(outOfStep);
         return;
       }
       this.#resting.delete(socket);

@@ -68,6 +68,19 @@ export const shorterThenClose: Behaviour = (socket) =>
 export const longerInOneWrite: Behaviour = (socket) =>
   socket.write(`${cacheableHead(10)}0123456789EXTRA`);
 
+/**
+ * Ten bytes promised and sent; then, a few milliseconds later (when the proxy may already
+ * have handed the connection to another request), a whole response nobody asked for.
+ */
+export function longerLater(surplus: string): Behaviour {
+  return (socket) =>
+    socket.write(`${cacheableHead(10)}0123456789`, () =>
+      setTimeout(() => {
+        if (!socket.destroyed) socket.write(response(surplus));
+      }, 5),
+    );
+}
+
 /** Bytes that are not HTTP at all. */
 export const garbage: Behaviour = (socket) =>
   socket.write('\x00\x01SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n');
