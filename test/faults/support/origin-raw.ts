@@ -89,15 +89,9 @@ export const garbage: Behaviour = (socket) =>
 export const hugeHead: Behaviour = (socket) => {
   const fields = Array.from({ length: 512 }, (_, i) => `X-Filler-${i}: ${'x'.repeat(120)}`);
   socket.write(
-    head('200 OK', ['Cache-Control: max-age=600', 'Content-Length: 2', ...fields]) + 'ok',
+    `${head('200 OK', ['Cache-Control: max-age=600', 'Content-Length: 2', ...fields])}ok`,
   );
 };
-
-/** Answers honestly after `ms` (a slow origin within the proxy's timeout). */
-export function slow(ms: number, body: string): Behaviour {
-  const answer = honest(body);
-  return (socket, path) => setTimeout(() => !socket.destroyed && answer(socket, path), ms);
-}
 
 /** The raw origin. */
 export class RawOrigin {
