@@ -47,7 +47,7 @@ import { type HostOption, hostResolver } from './host.js';
 import { routeSelector } from './kernel.js';
 import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
 import { type CachePolicy, resolvePolicy, TOKEN } from './policy.js';
-import type { Shared } from './recorder.js';
+import type { Failed, Shared } from './recorder.js';
 import { HttpCacheRoute, type RouteHost } from './route.js';
 import { DEFAULT_TARGETED_FIELDS } from './targeted.js';
 
@@ -143,7 +143,7 @@ function fieldNamesOption(fields: readonly string[] | undefined, what: string): 
 export class CachingMiddleware {
   readonly #cache: Cache;
   readonly #meter = httpMeter();
-  readonly #flights = new Flights<Shared>();
+  readonly #flights = new Flights<Shared | Failed>();
   readonly #maxBodySize: number;
   readonly #ignoreCookies: IgnoredCookies;
   readonly #targetedFields: readonly string[];

@@ -170,13 +170,16 @@ function shadowExchange(
   copy.rawHeaders = [...req.rawHeaders];
   copy.push(null);
   const res = new ServerResponse(copy);
-  res.assignSocket(
-    new Writable({
-      write(_chunk, _encoding, callback) {
-        callback();
-      },
-    }) as unknown as Socket,
-  );
+  const sink = new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+  // An origin that destroys the response with an error (`serve`'s forwarder, when the
+  // origin's body breaks off) destroys this socket with it: nobody reads it, and an 'error'
+  // with no listener would crash the process.
+  sink.on('error', () => {});
+  res.assignSocket(sink as unknown as Socket);
   return { req: copy, res };
 }
 
@@ -394,7 +397,9 @@ function tee(res: ServerResponse, recorder: Recorder): (response: ReplayResponse
   } as ServerResponse['addTrailers'];
   // A reset before the last byte went out (the client's, or the handler destroying the
   // response): nothing is stored. After 'finish' the recorder is done and this is a no-op.
-  res.once('close', () => recorder.abort());
+  // Destroyed with an error (`res.destroy(err)`: the origin's body failed, as `serve`'s
+  // forwarder reports it), followers of this flight are told the origin failed.
+  res.once('close', () => (res.errored ? recorder.originBroke() : recorder.abort()));
   return (response) => {
     ended = true;
     headed = true;

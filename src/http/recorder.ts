@@ -55,10 +55,25 @@ export interface Shared {
   varyHash: string;
 }
 
+/**
+ * What followers of a flight get when the origin failed the leader: its `502` / `504`
+ * (a gateway in front of the origin — `serve`'s own forwarder, or one the origin is behind —
+ * got no answer). Each follower then does what the leader did: its stale entry where
+ * `stale-if-error` allows, a `504` behind a stale must-revalidate entry, else this answer.
+ * Sending every follower to the origin in turn instead would make each wait for the origin's
+ * timeout once more after the leader's, and turn one failing request into a retry storm.
+ */
+export interface Failed {
+  failure: StoredResponse;
+}
+
+/** The largest failure body kept to answer followers; a larger one sends them to the origin. */
+const FAILURE_BODY_MAX = 64 * 1024;
+
 /** The parts of the middleware a recorder uses. */
 export interface RecorderHost {
   readonly cache: Cache;
-  readonly flights: Flights<Shared>;
+  readonly flights: Flights<Shared | Failed>;
   /** The middleware's counters (`stats()`) and events. */
   readonly meter: HttpMeter;
   now(): number;
@@ -81,7 +96,7 @@ export interface HeadAction {
 export class Recorder {
   readonly #host: RecorderHost;
   readonly #ctx: ReadContext;
-  readonly #flight: Flight<Shared> | undefined;
+  readonly #flight: Flight<Shared | Failed> | undefined;
   readonly #snapshot: TagSnapshot | undefined;
   readonly #stale: StoredResponse | undefined;
   /** The origin was asked with the stale entry's validators. */
@@ -101,6 +116,10 @@ export class Recorder {
     | undefined;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
+  /** A gateway failure (502 / 504) being received, to answer followers with (see {@link Failed}). */
+  #failure:
+    | { status: number; headers: FlatHeaders; chunks: Uint8Array[]; bytes: number }
+    | undefined;
   #done = false;
   /** Why this response is not stored, once decided (set at most once). */
   #reason: SkipReason | undefined;
@@ -108,7 +127,7 @@ export class Recorder {
   constructor(
     host: RecorderHost,
     ctx: ReadContext,
-    flight: Flight<Shared> | undefined,
+    flight: Flight<Shared | Failed> | undefined,
     snapshot: TagSnapshot | undefined,
     stale: StoredResponse | undefined,
     revalidating = false,
@@ -127,6 +146,9 @@ export class Recorder {
   head(status: number, headers: FlatHeaders): HeadAction {
     const ctx = this.#ctx;
     const now = this.#host.now();
+    if ((status === 502 || status === 504) && this.#flight !== undefined) {
+      this.#failure = { status, headers, chunks: [], bytes: 0 };
+    }
     // RFC 5861 §4: on a 5xx, a stale response within stale-if-error may stand in.
     if (status >= 500 && this.#stale !== undefined && usableOnError(this.#stale.info, now)) {
       this.#skip('stale-if-error');
@@ -277,6 +299,12 @@ export class Recorder {
 
   /** A piece of the origin's body, in order. */
   chunk(bytes: Uint8Array): void {
+    const failure = this.#failure;
+    if (failure !== undefined && bytes.length > 0) {
+      failure.bytes += bytes.length;
+      if (failure.bytes > FAILURE_BODY_MAX) this.#failure = undefined;
+      else failure.chunks.push(bytes);
+    }
     if (this.#pending === undefined || bytes.length === 0 || this.#storedBody !== undefined) return;
     this.#bytes += bytes.length;
     if (this.#bytes > this.#ctx.policy.maxBodySize) {
@@ -292,7 +320,7 @@ export class Recorder {
     if (this.#done) return;
     const pending = this.#pending;
     if (pending === undefined) {
-      this.#finish(undefined);
+      this.#finish(this.#failed());
       return;
     }
     this.#pending = undefined;
@@ -412,7 +440,21 @@ export class Recorder {
     if (this.#done) return;
     this.#skip(reason);
     this.#chunks = [];
+    this.#failure = undefined;
     this.#finish(undefined);
+  }
+
+  /**
+   * The origin's response broke off mid-body (a reset, a stall past the gateway's timeout):
+   * nothing is stored, and followers get a `502` (or their stale entry, see {@link Failed})
+   * rather than each asking the origin that just failed. A no-op once the response was stored.
+   */
+  originBroke(): void {
+    if (this.#done) return;
+    this.#skip('aborted');
+    this.#chunks = [];
+    this.#failure = undefined;
+    this.#finish(this.#flight === undefined ? undefined : { failure: BROKE_OFF });
   }
 
   /**
@@ -434,7 +476,29 @@ export class Recorder {
     return this.#reason;
   }
 
-  #finish(shared: Shared | undefined): void {
+  /**
+   * The gateway failure received whole, as followers get it: its own status, fields and
+   * body, no freshness (never stored, never served past this flight).
+   */
+  #failed(): Failed | undefined {
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (failure === undefined) return undefined;
+    const declared = getFlat(failure.headers, 'content-length');
+    if (declared !== undefined && Number(declared) !== failure.bytes) return undefined;
+    const headers = storableHeaders(failure.headers, []);
+    return {
+      failure: {
+        status: failure.status,
+        headers,
+        body: Buffer.concat(failure.chunks),
+        info: NO_INFO,
+        repeatedNames: hasRepeatedNames(headers),
+      },
+    };
+  }
+
+  #finish(shared: Shared | Failed | undefined): void {
     if (this.#done) return;
     this.#done = true;
     if (this.#flight !== undefined) this.#host.flights.settle(this.#flight, shared);
@@ -471,4 +535,13 @@ const NO_INFO = {
   swrMs: 0,
   sieMs: 0,
   noCache: false,
+};
+
+/** What followers get when the leader's response broke off mid-body: an empty `502`. */
+const BROKE_OFF: StoredResponse = {
+  status: 502,
+  headers: [],
+  body: EMPTY,
+  info: NO_INFO,
+  repeatedNames: false,
 };

@@ -14,7 +14,7 @@ import type { TagSnapshot } from '../core/types.js';
 import { classifyRequest, explicitlyShared, responseFacts } from './cacheability.js';
 import { waitFor } from './coalesce.js';
 import type { Decoded, StoredResponse } from './entry.js';
-import { usability } from './freshness.js';
+import { usability, usableOnError } from './freshness.js';
 import type { FlatHeaders, HeaderGetter } from './headers.js';
 import { type HostResolver, requestHost } from './host.js';
 import { invalidatesOn, writeTags } from './invalidation.js';
@@ -262,6 +262,9 @@ export class HttpCacheRoute {
       ctx.freshness !== undefined && (ctx.freshness.noCache || ctx.freshness.maxAgeMs === 0);
     if (flying !== undefined && host.coalesceWaitMs > 0 && !insists) {
       const shared = await waitFor(flying, host.coalesceWaitMs);
+      if (shared !== undefined && 'failure' in shared) {
+        return this.#leaderFailed(ctx, stale, shared.failure);
+      }
       if (
         shared !== undefined &&
         (shared.varyFields.length === 0 ||
@@ -309,6 +312,35 @@ export class HttpCacheRoute {
       held,
     );
     return { kind: 'fetch', recorder, validators };
+  }
+
+  /**
+   * The flight this request waited on ended in a gateway failure (recorder.ts `Failed`): the
+   * follower answers as its leader's recorder did — its stale entry within `stale-if-error`
+   * (RFC 5861 §4), a `504` behind a stale must-revalidate entry (RFC 9111 §5.2.2.2), else the
+   * leader's failure itself — without asking the failing origin again.
+   */
+  #leaderFailed(
+    ctx: ReadContext,
+    stale: StoredResponse | undefined,
+    failure: StoredResponse,
+  ): Outcome {
+    const host = this.#host;
+    const now = host.now();
+    if (stale !== undefined && usableOnError(stale.info, now)) {
+      host.meter.count('stale');
+      return this.#replay(stale, 'STALE', ctx, now);
+    }
+    host.meter.count('misses');
+    if (stale?.info.mustRevalidate === true) return { kind: 'replay', response: GATEWAY_TIMEOUT };
+    const response = replay(failure, {
+      xCache: 'MISS',
+      head: ctx.head,
+      conditions: undefined,
+      now,
+      withAge: false,
+    });
+    return { kind: 'replay', response };
   }
 
   /** Reads the primary key and, behind a vary marker, the variant. */

@@ -34,12 +34,31 @@ export interface ForwarderOptions {
   trustProxy: boolean;
   /** Called once the upstream's response head arrived (or it failed), with the wait in ms. */
   onOrigin?: (ms: number, status: number) => void;
-  /** Called when bytes arrive on a pooled connection after the response to `request` ended. */
-  onStray?: (request: { method: string; url: string; host: string | undefined }) => void;
+  /**
+   * Called when a pooled connection turns out to be out of step — bytes arrive on it after
+   * its last response ended, or node's parser drops it mid-exchange on a second response —
+   * with the requests answered on it (the last one last; at most {@link HISTORY_MAX}) and,
+   * in the second case, the one it was answering.
+   */
+  onStray?: (requests: Rested[]) => void;
 }
 
-/** The request whose response a resting pooled connection carried last. */
-type Rested = Parameters<NonNullable<ForwarderOptions['onStray']>>[0];
+/** A request answered on a pooled connection. */
+export interface Rested {
+  method: string;
+  url: string;
+  host: string | undefined;
+}
+
+/**
+ * How many answered requests a connection remembers for {@link ForwarderOptions.onStray}.
+ * An origin that sends more than it promised puts the connection one response ahead: each
+ * later request on it reads the previous one's answer, and under load (the connection reused
+ * at once) nothing shows it until the connection rests long enough for the surplus to arrive
+ * while nobody waits. Every answer read since may belong to another request, so all of them
+ * are dropped, not only the last; past this many, the oldest are forgotten.
+ */
+const HISTORY_MAX = 256;
 
 /** Forwards requests to one upstream over a keep-alive pool. */
 export class Forwarder {
@@ -52,6 +71,12 @@ export class Forwarder {
   readonly #onStray: ForwarderOptions['onStray'];
   /** Pooled connections between two exchanges, and the request each one answered last. */
   readonly #resting = new WeakMap<Socket, Rested>();
+  /** The requests each pooled connection answered, oldest first (see {@link HISTORY_MAX}). */
+  readonly #history = new WeakMap<Socket, Rested[]>();
+  /** The request each pooled connection is answering now. */
+  readonly #current = new WeakMap<Socket, Rested>();
+  /** Connections already reported out of step. */
+  readonly #reported = new WeakSet<Socket>();
   /** Connections with the stray-bytes watcher on. */
   readonly #watched = new WeakSet<Socket>();
   /** The path prefix of the upstream URL (`http://o/api` sends `/x` as `/api/x`). */
@@ -93,7 +118,13 @@ export class Forwarder {
       // Node would otherwise add its own Host; the client's travels as sent (it was kept above).
       setHost: false,
     });
-    out.on('socket', (socket) => this.#inUse(socket));
+    out.on('socket', (socket) =>
+      this.#inUse(socket, {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        host: req.headers.host,
+      }),
+    );
     const timer = setTimeout(() => {
       origin(504);
       fail(504, 'Gateway Timeout', 'upstream did not answer in time\n');
@@ -103,7 +134,7 @@ export class Forwarder {
     const fail = (status: number, reason: string, body: string) => {
       clearTimeout(timer);
       if (res.headersSent || res.writableEnded) {
-        res.destroy();
+        res.destroy(new Error(body.trim()));
         return;
       }
       res.writeHead(status, reason, {
@@ -157,21 +188,31 @@ export class Forwarder {
         complete = true;
         release();
         // Back to the pool (node frees it after this tick): from now on, a byte is a lie.
-        this.#resting.set(socket, {
+        const answered: Rested = {
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           host: req.headers.host,
-        });
+        };
+        this.#resting.set(socket, answered);
+        let history = this.#history.get(socket);
+        if (history === undefined) {
+          history = [];
+          this.#history.set(socket, history);
+        }
+        history.push(answered);
+        if (history.length > HISTORY_MAX) history.shift();
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
         res.end(last);
       });
       // A reset or a body shorter than its Content-Length: node's client emits 'aborted' /
       // 'error' and never 'end'. The client must see the cut, and nothing may be stored.
-      up.on('aborted', () => res.destroy());
-      up.on('error', () => res.destroy());
+      // Destroyed with an error, so the cache tells followers of this miss the origin failed
+      // (rather than sending each of them to it in turn).
+      up.on('aborted', () => res.destroy(new Error('upstream response aborted')));
+      up.on('error', (err) => res.destroy(err));
       up.on('close', () => {
         release();
-        if (!complete) res.destroy();
+        if (!complete) res.destroy(new Error('upstream response cut short'));
       });
       if (!holdLast) {
         up.pipe(res, { end: false });
@@ -186,8 +227,10 @@ export class Forwarder {
     });
 
     out.on('error', (err: NodeJS.ErrnoException) => {
+      // Already answered (the 504 above, whose `out.destroy()` lands here): nothing to add.
+      if (res.writableEnded) return;
       if (answered && res.headersSent) {
-        res.destroy();
+        res.destroy(err);
         return;
       }
       origin(502);
@@ -204,18 +247,35 @@ export class Forwarder {
   }
 
   /** A connection starts an exchange: its bytes are the response's until it rests again. */
-  #inUse(socket: Socket): void {
+  #inUse(socket: Socket, request: Rested): void {
     this.#resting.delete(socket);
+    this.#current.set(socket, request);
     if (this.#watched.has(socket)) return;
     this.#watched.add(socket);
-    // During an exchange node's parser has its own 'data' listener and this one returns at
-    // once (the connection is not resting); between exchanges it is the only reader.
+    // During an exchange node's parser has its own 'data' listener (before or after this one:
+    // node adds it again on each reuse); between exchanges this one is the only reader.
+    const outOfStep = () => {
+      // A connection node's parser destroyed on these very bytes got a second response after
+      // the one it was reading, or bytes that do not parse: it was out of step. When it had
+      // answered earlier requests, those answers (and this one) may each have been another
+      // request's.
+      const history = this.#history.get(socket);
+      if (!socket.destroyed || history === undefined || this.#reported.has(socket)) return;
+      this.#reported.add(socket);
+      const current = this.#current.get(socket);
+      this.#onStray?.(current === undefined ? history : [...history, current]);
+    };
     socket.on('data', () => {
       const rested = this.#resting.get(socket);
-      if (rested === undefined) return;
+      if (rested === undefined) {
+        // Looked at once the parser has had these bytes too.
+        process.nextTick(outOfStep);
+        return;
+      }
       this.#resting.delete(socket);
+      this.#reported.add(socket);
       socket.destroy();
-      this.#onStray?.(rested);
+      this.#onStray?.(this.#history.get(socket) ?? [rested]);
     });
   }
 

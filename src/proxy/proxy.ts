@@ -89,16 +89,29 @@ export function createProxy(options: ProxyOptions): Proxy {
     timeoutMs: resolved.upstreamTimeoutMs,
     trustProxy: resolved.trustProxy,
     onOrigin: (ms, status) => metrics?.origin(ms, status),
-    onStray: ({ method, url, host }) => {
+    // Every answer read on that connection may be another request's (forward.ts, HISTORY_MAX).
+    onStray: (answered) => {
+      const { method, url } = answered[answered.length - 1]!;
+      const earlier = answered.length - 1;
       log(
-        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry is dropped and the connection closed`,
+        `upstream sent more than its Content-Length in answer to ${method} ${url}: its entry${earlier > 0 ? ` and those of the ${earlier} earlier answers on that connection are` : ' is'} dropped and the connection closed`,
       );
-      void middleware.invalidateTags([tagOf(host, url)]);
+      void middleware.invalidateTags([...new Set(answered.map((r) => tagOf(r.host, r.url)))]);
     },
   });
   const origin = (req: IncomingMessage, res: ServerResponse) => forwarder.forward(req, res);
+  // Coalesced followers wait for the leader as long as the leader may wait for the upstream
+  // (and a second for its answer to reach them): with the middleware's 10 s default under a
+  // longer upstream timeout, followers of a hung origin gave up on the leader at 10 s and
+  // each asked the origin again, answered only after 10 s + the whole timeout.
+  const middlewareOptions = {
+    ...options.middleware,
+    coalesceWait:
+      options.middleware?.coalesceWait ??
+      Math.max(COALESCE_WAIT_MS, resolved.upstreamTimeoutMs + 1_000),
+  };
   const build = (plan: CodeAIPlan | undefined) => {
-    const mw = new CachingMiddleware(cache, options.middleware);
+    const mw = new CachingMiddleware(cache, middlewareOptions);
     // No plan: an empty policy, so only the origin's own freshness stores a response.
     return { mw, h: plan === undefined ? mw.handler({}, origin) : mw.forPlan(plan, origin) };
   };
@@ -219,6 +232,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
   };
 }
+
+/** The middleware's own default `coalesceWait`, the least the proxy waits for a leader. */
+const COALESCE_WAIT_MS = 10_000;
 
 /** How often a draining proxy looks for connections that went idle. */
 const DRAIN_POLL_MS = 20;
