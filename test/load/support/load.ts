@@ -105,7 +105,7 @@ export async function scanAll(url: string): Promise<Map<string, number>> {
       const p = client.pipeline();
       for (const k of keys) p.pttl(k);
       const replies = (await p.exec()) ?? [];
-      keys.forEach((k, i) => out.set(k.toString('latin1'), Number(replies[i]?.[1])));
+      for (const [i, k] of keys.entries()) out.set(k.toString('latin1'), Number(replies[i]?.[1]));
     } while (cursor !== '0');
   } finally {
     client.disconnect();
