@@ -4,6 +4,7 @@
  * an in-process HTTP burst driver on undici, a scan of every key on a private Redis, and a
  * snapshot of the process's active handles to compare before and after.
  */
+import { createHook } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -136,4 +137,32 @@ export function grown(before: Map<string, number>, after: Map<string, number>): 
 /** Waits a few event-loop turns (closing sockets emit `close` a tick or two later). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** The library's source folder: a timer created with it on the stack is the library's. */
+const SRC = new URL('../../../src/', import.meta.url).pathname;
+
+/**
+ * Tracks the timers (`setTimeout` / `setInterval`, ref'd or not: `getActiveResourcesInfo`
+ * lists only ref'd ones) that the library creates from now on — those with a frame of
+ * `src/` on their creation stack, so the test runner's own (vitest's `waitFor`) do not
+ * count — so a test can ask how many are still alive.
+ */
+export function trackTimers(): { alive(): string[]; stop(): void } {
+  const live = new Map<number, string>();
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout') return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 30;
+      const stack = new Error().stack ?? '';
+      Error.stackTraceLimit = limit;
+      if (stack.includes(SRC)) live.set(id, stack.split('\n').slice(5, 9).join(' < '));
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  });
+  hook.enable();
+  return { alive: () => [...live.values()], stop: () => hook.disable() };
 }
