@@ -166,3 +166,83 @@ export function trackTimers(): { alive(): string[]; stop(): void } {
   hook.enable();
   return { alive: () => [...live.values()], stop: () => hook.disable() };
 }
+
+/** What a paced run did. */
+export interface Paced {
+  issued: number;
+  errors: unknown[];
+  /** The most calls issued in one batch (a late timer makes a batch larger). */
+  maxBatch: number;
+  /** Calls answered per second over the run, from the first call to the last answer. */
+  rate: number;
+  ms: number;
+}
+
+/**
+ * Issues `call` at `perSecond` for `ms` (in batches every few milliseconds: timers are not
+ * finer than that), never waiting for an answer before the next call, then waits for all.
+ * A machine that cannot keep up issues late rather than dropping calls; `rate` tells.
+ */
+export async function paced(
+  perSecond: number,
+  ms: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<Paced> {
+  const errors: unknown[] = [];
+  const pending: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  let issued = 0;
+  let maxBatch = 0;
+  const total = Math.round((perSecond * ms) / 1000);
+  while (issued < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * perSecond) / 1000));
+    maxBatch = Math.max(maxBatch, due - issued);
+    for (; issued < due; issued++) {
+      pending.push(call(issued).catch((e: unknown) => errors.push(e)));
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(pending);
+  const took = performance.now() - t0;
+  return { issued, errors, maxBatch, rate: (issued * 1000) / took, ms: took };
+}
+
+/**
+ * Sends GETs for `path` as fast as `connections` keep-alive connections allow, for `ms`;
+ * returns the answers' statuses and `X-Cache` values by count, and the rate reached.
+ */
+export async function flat(
+  origin: string,
+  path: (i: number) => string,
+  connections: number,
+  ms: number,
+): Promise<{
+  done: number;
+  rate: number;
+  status: Map<number, number>;
+  xCache: Map<string, number>;
+}> {
+  const pool = new Pool(origin, { connections, pipelining: 1 });
+  const status = new Map<number, number>();
+  const xCache = new Map<string, number>();
+  let done = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const res = await pool.request({ path: path(next++), method: 'GET' });
+      await res.body.dump();
+      status.set(res.statusCode, (status.get(res.statusCode) ?? 0) + 1);
+      const x = String(res.headers['x-cache'] ?? 'none');
+      xCache.set(x, (xCache.get(x) ?? 0) + 1);
+      done++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: connections }, worker));
+  } finally {
+    await pool.close();
+  }
+  return { done, rate: (done * 1000) / (performance.now() - t0), status, xCache };
+}
