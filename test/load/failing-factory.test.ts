@@ -19,7 +19,7 @@ import {
   TieredCache,
 } from '../../src/index.js';
 import { eventually, skewedClock } from '../eventually.js';
-import { gate, trackTimers } from './support/load.js';
+import { gate, grown, resources, trackTimers } from './support/load.js';
 
 const CALLERS = 1_000;
 /** Far above any delay a loaded machine adds to a 200–300 ms setting, far below "never". */
@@ -134,6 +134,7 @@ describe.each(['memory', 'redis', 'tiered'] as const)('%s', (kind) => {
   });
 
   it('a hanging factory with a timeout: every caller gets TIMEOUT within it, the key is not wedged, the lock goes', async () => {
+    const handles = resources();
     const { caches: list, prefix } = await caches(kind, 4);
     const timers = trackTimers();
     let hung = 0;
@@ -168,6 +169,9 @@ describe.each(['memory', 'redis', 'tiered'] as const)('%s', (kind) => {
     // The hung factories' promises never settle, yet no timer of ours waits on them.
     await eventually(() => expect(timers.alive()).toEqual([]));
     timers.stop();
+    // And once the caches are stopped, no socket, timer or other handle of theirs is left.
+    await Promise.all(made.splice(0).map((c) => c.stop()));
+    await eventually(() => expect(grown(handles, resources())).toEqual([]));
   });
 
   it('a hanging factory with a stale value and a soft timeout: every caller gets the stale value', async () => {
