@@ -6,8 +6,8 @@
  * - on a private Redis, every key the library wrote — entries, Vary markers, tag versions,
  *   the version clock, getOrSet locks — has a TTL: none is persistent.
  *
- * The fast run floods LOAD_FLOOD_N URLs (5,000 by default, about 3 MB of responses against a
- * 512 KiB bound; Redis: 3,000); `npm run load` runs 1,000,000 (run-flood.ts).
+ * The fast run floods LOAD_FLOOD_N URLs (4,000 by default, about 2.4 MB of responses against a
+ * 512 KiB bound; Redis: 2,000); `npm run load` runs 1,000,000 (run-flood.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js';
@@ -15,7 +15,7 @@ import { type RedisServer, startRedis } from '../harness/redis.js';
 import { flood, heapAfterGc } from './support/flood.js';
 import { scanAll } from './support/load.js';
 
-const N = Number(process.env.LOAD_FLOOD_N ?? 5_000);
+const N = Number(process.env.LOAD_FLOOD_N ?? 4_000);
 const BOUND = 512 * 1024;
 /** README, "The memory backend": the heap a full cache holds is 0.88–1.00× maxMemory; bar 1.2×. */
 const OVERHEAD = 1.2;
@@ -80,7 +80,7 @@ describe('a flood of unique URLs on Redis', () => {
       const tiered = new TieredCache({ url: server.url, prefix: 'tiered' });
       await tiered.start();
       try {
-        const result = await flood({ cache, n: Math.min(N, 3_000), writes: true });
+        const result = await flood({ cache, n: Math.min(N, 2_000), writes: true });
         expect([...result.statuses.keys()].sort()).toEqual([200, 204]);
         expect(result.stats.errors).toBe(0);
         // The library's other writers on the same server: getOrSet with tags (tag keys, the
