@@ -254,3 +254,22 @@ describe('jitter', () => {
     });
   });
 });
+
+describe('a hung factory', () => {
+  it('gives up on a hung factory after lock.wait: the key is not wedged, the late value still lands', async () => {
+    const cache = new StoreCache(new MemoryStore({ maxMemory: 1 << 20 }));
+    const hung = heldFactory();
+    const options = { timeout: 50, lock: { wait: 100 } } as const;
+    const first = cache.getOrSet('k', hung.factory, options);
+    await hung.started;
+    await expect(first).rejects.toMatchObject({ code: 'TIMEOUT' });
+    // Before the fix every later caller joined the hung run and timed out, forever.
+    await vi.waitFor(
+      async () => expect(await cache.getOrSet('k', () => 'fresh', options)).toBe('fresh'),
+      { timeout: 10_000, interval: 20 },
+    );
+    // The given-up run still writes when it lands (as a process that stopped waiting does).
+    hung.resolve('late');
+    await vi.waitFor(async () => expect(await cache.getJSON('k')).toBe('late'));
+  });
+});

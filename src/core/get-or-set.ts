@@ -56,6 +56,9 @@ export const DEFAULT_LOCK_TTL_MS = 5_000;
 /** How long a process waits for another's factory run before running it itself (`lock.wait`). */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
 
+/** The longest delay `setTimeout` honours (about 24.8 days); it fires at once past that. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How long `failSafe: true` keeps a value past its expiry. */
 export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
 
@@ -105,6 +108,8 @@ export class GetOrSet {
   readonly #host: GetOrSetHost;
   readonly #flights = new SingleFlight<Outcome>();
   #stopping = new AbortController();
+  /** The give-up timers of the runs whose factory is running (see `#flight`). */
+  readonly #giveUps = new Set<NodeJS.Timeout>();
 
   constructor(host: GetOrSetHost) {
     this.#host = host;
@@ -114,6 +119,8 @@ export class GetOrSet {
     this.#stopping.abort(new CacheError('STOPPED', 'the cache was stopped'));
     this.#stopping = new AbortController();
     this.#flights.clear();
+    for (const t of this.#giveUps) clearTimeout(t);
+    this.#giveUps.clear();
   }
 
   /**
@@ -353,11 +360,30 @@ export class GetOrSet {
             versions = undefined;
           }
         }
-        const held = await this.#lockOrWait(key, plan, signal);
-        if (typeof held === 'string') return held;
+        const taken = await this.#lockOrWait(key, plan, signal);
+        if (typeof taken === 'string') return taken;
+        let held = taken;
         const release = (): void => {
-          void held?.release().catch((e) => host.meter.failure('getOrSet', key, e));
+          const lock = held;
+          held = undefined;
+          void lock?.release().catch((e) => host.meter.failure('getOrSet', key, e));
         };
+        // A run still going after `lock.wait` is given up on, as other processes already
+        // give up waiting for it then: new callers start a run of their own instead of
+        // joining one that may never settle, and the lock goes (a hung factory would
+        // otherwise renew it forever and make every process wait `lock.wait` on each miss).
+        // The run still answers its callers and writes when it lands, unfenced, as a
+        // process that gave up waiting writes.
+        const giveUp = setTimeout(
+          () => {
+            this.#flights.detach(flight);
+            release();
+          },
+          // setTimeout fires at once past 2^31 - 1 ms: a longer wait is "never give up".
+          Math.min(plan.lockWaitMs, MAX_TIMER_MS),
+        );
+        giveUp.unref();
+        this.#giveUps.add(giveUp);
         let value: T;
         try {
           value = await factory({ key, stale: staleValue, signal });
@@ -365,6 +391,9 @@ export class GetOrSet {
           this.#refreshed(key, started, false, err);
           release();
           throw err;
+        } finally {
+          clearTimeout(giveUp);
+          this.#giveUps.delete(giveUp);
         }
         let text: string | undefined;
         try {

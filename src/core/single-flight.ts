@@ -88,6 +88,14 @@ export class SingleFlight<T> {
     this.#inflight.delete(key);
   }
 
+  /**
+   * Stops new callers joining `flight` without superseding it: it still answers its callers
+   * and writes (getOrSet gives up on a run that outlived `lock.wait`).
+   */
+  detach(flight: Flight<T>): void {
+    if (this.#inflight.get(flight.key) === flight) this.#inflight.delete(flight.key);
+  }
+
   /** Supersedes every run `changed` picks (a tag invalidation, a pattern delete). */
   supersedeWhere(changed: (flight: Flight<T>) => boolean): void {
     if (this.#inflight.size === 0) return;
