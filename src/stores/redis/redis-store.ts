@@ -27,7 +27,7 @@
  * order on the connection, and a command that timed out keeps its place in that queue (its
  * late reply is read and dropped), so a later caller always gets its own reply.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { type BreakerState, CircuitBreaker } from '../../core/breaker.js';
 import type { Store } from '../../core/store.js';
 import type { HealthReport } from '../../core/types.js';
@@ -90,7 +90,11 @@ export class RedisStore implements Store {
     this.#breaker.succeeded();
   };
 
+  /** The command timeout, also the bound of a Cluster pipeline (see {@link RedisStore.#exec}). */
+  readonly #timeoutMs: number;
+
   constructor(options: ResolvedRedisOptions, prefix: string, hooks: RedisStoreHooks) {
+    this.#timeoutMs = options.commandTimeoutMs;
     const onError = (err: unknown): void => hooks.onConnectionError(err);
     this.#conn = new RedisConnection(options, onError);
     this.#codec = new KeyCodec(prefix);
@@ -197,7 +201,7 @@ export class RedisStore implements Store {
         groups.map(async (group) => {
           const pipe = c.pipeline().mgetBuffer(group.map((i) => redisKeys[i]!));
           for (const i of group) pipe.pttl(redisKeys[i]!);
-          const results = await pipe.exec();
+          const results = await this.#exec(c, pipe);
           throwFirst(results);
           const values = results![0]![1] as (Buffer | null)[];
           group.forEach((index, j) => {
@@ -317,7 +321,7 @@ export class RedisStore implements Store {
   incrBy(key: string, by: bigint): Promise<bigint> {
     return this.#run('incr', async (c) => {
       const k = this.#codec.key(key);
-      const results = await c.multi().incrby(k, by.toString()).get(k).exec();
+      const results = await this.#exec(c, c.multi().incrby(k, by.toString()).get(k));
       throwFirst(results);
       return BigInt(String(results?.[1]?.[1]));
     });
@@ -405,6 +409,23 @@ export class RedisStore implements Store {
    * The breaker's probe: Redis answers a PING, then the core's recovery hook (landing pending
    * invalidations) runs through commands that skip the breaker, which is still refusing others.
    */
+  /**
+   * Runs a pipeline or MULTI. On a Cluster its `exec()` gets a deadline of its own: each
+   * command in it has one, but when a master dies ioredis may park the whole pipeline
+   * until the cluster is "ready" again (its slot map emptied by a failed refresh while
+   * the client stays ready), and then it never settles — a TieredCache `mget` on a dead
+   * master's slots hung for good (test/faults/cluster-failover.test.ts). The late result
+   * is dropped.
+   */
+  #exec(c: Client, pipe: ChainableCommander): ReturnType<ChainableCommander['exec']> {
+    if (!isCluster(c)) return pipe.exec();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Command timed out')), this.#timeoutMs);
+    });
+    return Promise.race([pipe.exec(), late]).finally(() => clearTimeout(timer));
+  }
+
   async #probe(): Promise<void> {
     try {
       const c = await this.#conn.usable();

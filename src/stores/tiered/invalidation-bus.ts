@@ -22,12 +22,19 @@
  * L1 from Redis) and when it is back (`onResync`: the store clears its L1, since it may have
  * missed anything in between, then fills again). Staleness is therefore bounded by how long
  * the drop takes to notice (the socket closing; a silent network partition can take the
- * OS's TCP timeout) and, in any case, by `l1.ttl`.
+ * OS's TCP timeout) and, in any case, by `l1.ttl`. On a Cluster the subscriber is a plain
+ * connection to one node that we watch ourselves (see `#connect`), so a killed subscriber
+ * is noticed there too, not only a node leaving the cluster.
  */
 import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { CacheError } from '../../core/errors.js';
-import { closeNow, isCluster } from '../redis/connect.js';
+import { closeNow, isCluster, retryDelay } from '../redis/connect.js';
+
+/** Reconnect attempts to one Cluster node before the subscription moves to another. */
+const NODE_RETRIES = 3;
+
+const nodeKey = (n: Redis): string => `${n.options.host}:${n.options.port}`;
 
 /** What changed, as one message says. */
 export type Invalidation =
@@ -66,7 +73,7 @@ export class InvalidationBus {
   readonly id = randomUUID();
   readonly channel: string;
   readonly #host: BusHost;
-  #sub: Redis | Cluster | undefined;
+  #sub: Redis | undefined;
   #opening: Promise<void> | undefined;
   #live = false;
   #stopped = false;
@@ -124,24 +131,67 @@ export class InvalidationBus {
   async #open(): Promise<void> {
     const client = await this.#host.connected();
     if (this.#stopped) throw new CacheError('STOPPED', 'the cache was stopped');
-    // A connection of its own: a subscribed RESP2 connection cannot send other commands.
-    const sub: Redis | Cluster = isCluster(client) ? client.duplicate() : client.duplicate();
+    const sub = this.#connect(client);
+    await sub.subscribe(this.channel);
+    this.#live = true;
+  }
+
+  /**
+   * A subscriber connection of its own (a subscribed RESP2 connection cannot send other
+   * commands), named so `CLIENT LIST` shows it. On a Cluster, a plain connection to one
+   * node, not `Cluster.duplicate()`: PUBLISH reaches every node, so one node is enough,
+   * and ioredis's cluster subscriber replaces a lost connection silently (no `close` nor
+   * `reconnecting` reaches the Cluster's listeners), so a drop — and the invalidations
+   * lost with it — went unnoticed and the L1 was never cleared. Here a lost node
+   * connection is retried a few times, then moved to another node.
+   */
+  #connect(client: Redis | Cluster, avoid?: string): Redis {
+    const override = { connectionName: `codeai-cache:bus:${this.id}` };
+    let sub: Redis;
+    if (isCluster(client)) {
+      const nodes = client.nodes('all');
+      const others = nodes.filter((n) => nodeKey(n) !== avoid);
+      const pool = others.length > 0 ? others : nodes;
+      const node = pool[Math.floor(Math.random() * pool.length)];
+      if (node === undefined) throw new CacheError('CONNECTION', 'no cluster node known');
+      const options: Partial<RedisOptions> = {
+        ...override,
+        retryStrategy: (attempt) => (attempt > NODE_RETRIES ? null : retryDelay(attempt)),
+      };
+      sub = node.duplicate(options) as Redis;
+      sub.on('end', () => this.#move(client, sub));
+    } else {
+      sub = client.duplicate(override);
+    }
     this.#sub = sub;
     sub.on('error', (err: unknown) => this.#host.onError('subscribe', err));
     sub.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#receive(text);
     });
     for (const event of ['close', 'reconnecting', 'end']) sub.on(event, () => this.#down());
-    await sub.subscribe(this.channel);
-    this.#live = true;
     // After a drop, ioredis reconnects (and resubscribes); we subscribe again ourselves so
-    // the resync follows a confirmed subscription, not merely an open socket. A Cluster
-    // moves its subscription to another node when the node holding it leaves ('-node').
+    // the resync follows a confirmed subscription, not merely an open socket.
     sub.on('ready', () => this.#resubscribe(sub));
-    sub.on('-node', () => {
-      this.#down();
-      this.#resubscribe(sub);
-    });
+    return sub;
+  }
+
+  /** A Cluster node's connection gave up: subscribe on another node (after a short pause). */
+  #move(client: Cluster, from: Redis): void {
+    if (this.#stopped || this.#sub !== from) return;
+    const timer = setTimeout(() => {
+      if (this.#stopped || this.#sub !== from) return;
+      closeNow(from);
+      try {
+        this.#connect(client, nodeKey(from))
+          .connect()
+          .catch(() => {}); // Failures arrive as events.
+      } catch (err) {
+        this.#host.onError('subscribe', err);
+        this.#sub = undefined;
+        this.#opening = undefined; // The next start() (or operation) tries afresh.
+      }
+    }, retryDelay(1));
+    timer.unref();
   }
 
   #resubscribe(sub: Redis | Cluster): void {
