@@ -11,6 +11,7 @@ import {
   formatDiagnostic,
   loadCodeAI,
   parseDuration,
+  UNKEYED_RISKY_HEADERS,
 } from '../index.js';
 import {
   type CliIO,
@@ -38,6 +39,9 @@ Options:
   --upstream-timeout <d>    Wait for the origin's answer ("30s", "500ms"). Default 30s.
   --admin-token <t>         /__cache/* requires "Authorization: Bearer <t>" (else loopback only).
   --trust-proxy             Keep incoming X-Forwarded-* (behind a trusted proxy).
+  --ignore-header <name>    Leave this request field out of the cache key (repeatable;
+                            one the cache keys on its own, such as X-Forwarded-For with
+                            --trust-proxy when no response shows it). Default: all keyed.
   --verbose                 Stack traces on failures.
   -h, --help                Show this help.
 
@@ -71,6 +75,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     'upstream-timeout': { type: 'string' },
     'admin-token': { type: 'string' },
     'trust-proxy': { type: 'boolean' },
+    'ignore-header': { type: 'string', multiple: true },
   });
   if (values.help) {
     io.stdout.write(SERVE_USAGE);
@@ -105,6 +110,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     );
   }
   if (values['admin-token'] === '') throw new UsageError('--admin-token must not be empty');
+  const ignoreHeaders = (values['ignore-header'] ?? []).map((name) => name.toLowerCase());
+  for (const name of ignoreHeaders) {
+    if (!UNKEYED_RISKY_HEADERS.includes(name)) {
+      throw new UsageError(
+        `--ignore-header takes a forwarding field the cache keys (${UNKEYED_RISKY_HEADERS.join(', ')}), got "${name}"`,
+      );
+    }
+  }
 
   const log = (line: string) => io.stderr.write(`codeai-cache serve: ${line}\n`);
   const specFile = values.spec;
@@ -124,6 +137,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     ...(upstreamTimeoutMs !== undefined ? { upstreamTimeout: upstreamTimeoutMs } : {}),
     ...(values['admin-token'] !== undefined ? { adminToken: values['admin-token'] } : {}),
     trustProxy: values['trust-proxy'] === true,
+    ...(ignoreHeaders.length > 0 ? { middleware: { ignoreHeaders } } : {}),
     log,
   });
   let address: Awaited<ReturnType<typeof proxy.listen>>;

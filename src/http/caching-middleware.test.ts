@@ -334,5 +334,12 @@ describe('validation', () => {
     expect(() => new CachingMiddleware(cache, { ignoreCookies: [''] })).toThrow(
       config(/options\.ignoreCookies\[0\]/),
     );
+    // Only a field the cache keys on its own can be left out: a misspelt one is an error.
+    expect(() => new CachingMiddleware(cache, { ignoreHeaders: ['X-Forwarded-Fro'] })).toThrow(
+      config(/options\.ignoreHeaders: "x-forwarded-fro"/),
+    );
+    expect(
+      () => new CachingMiddleware(cache, { ignoreHeaders: ['X-Forwarded-For'] }),
+    ).not.toThrow();
   });
 });

@@ -45,6 +45,7 @@ export type { HttpCacheStats } from './events.js';
 
 import { type HostOption, hostResolver } from './host.js';
 import { routeSelector } from './kernel.js';
+import { UNKEYED_RISKY_HEADERS } from './key.js';
 import { type NodeHandler, type NodeOrigin, nodeHandler, planHandler } from './node-handler.js';
 import { type CachePolicy, resolvePolicy, TOKEN } from './policy.js';
 import type { Failed, Shared } from './recorder.js';
@@ -122,6 +123,24 @@ function targetedFieldsOption(fields: readonly string[] | undefined): readonly s
   return fieldNamesOption(fields, 'options.targetedFields');
 }
 
+/**
+ * Validates the `ignoreHeaders` option: only fields of the always-keyed list can be left
+ * out (any other field never enters a key unless a policy's `varyBy` names it), so a
+ * misspelt name is an error rather than an option that silently does nothing.
+ */
+function ignoreHeadersOption(fields: readonly string[] | undefined): ReadonlySet<string> {
+  const names = fieldNamesOption(fields, 'options.ignoreHeaders');
+  for (const name of names) {
+    if (!UNKEYED_RISKY_HEADERS.includes(name)) {
+      throw new CacheError(
+        'INVALID_CONFIG',
+        `options.ignoreHeaders: "${name}" is not a field the cache keys on its own (${UNKEYED_RISKY_HEADERS.join(', ')})`,
+      );
+    }
+  }
+  return new Set(names);
+}
+
 /** Validates an option that lists header field names; returns them lowercased. */
 function fieldNamesOption(fields: readonly string[] | undefined, what: string): string[] {
   if (fields === undefined) return [];
@@ -190,7 +209,7 @@ export class CachingMiddleware {
       'INVALID_CONFIG',
     );
     this.#targetedFields = targetedFieldsOption(options.targetedFields);
-    this.#ignoreHeaders = new Set(fieldNamesOption(options.ignoreHeaders, 'options.ignoreHeaders'));
+    this.#ignoreHeaders = ignoreHeadersOption(options.ignoreHeaders);
     const meter = this.#meter;
     const flights = this.#flights;
     const host: RouteHost = {

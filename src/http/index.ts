@@ -15,6 +15,7 @@ export {
   type XCache,
 } from './events.js';
 export type { HostOption, HostRequest } from './host.js';
+export { UNKEYED_RISKY_HEADERS } from './key.js';
 export { type NodeHandler, type NodeOrigin, planHandler } from './node-handler.js';
 export { type PlanDecision, PlanRoutes } from './plan-routes.js';
 export { type CachePolicy, DEFAULT_STATUSES } from './policy.js';

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNKEYED_RISKY_HEADERS } from '../../src/index.js';
 import { runServe, type ServeProcess, send, startServe, TestOrigin, until } from './util.js';
 
 const work = mkdtempSync(join(tmpdir(), 'codeai-serve-'));
@@ -323,6 +324,48 @@ describe('serve --trust-proxy', () => {
   });
 });
 
+describe('serve --trust-proxy --ignore-header', () => {
+  it('shares one entry between clients whose X-Forwarded-For differs only when told to', async () => {
+    const origin = new TestOrigin().on('GET /page', (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end('the same page for everyone');
+    });
+    const upstream = await origin.listen();
+    const keyed = await startServe(['--upstream', upstream, '--port', '0', '--trust-proxy']);
+    const shared = await startServe([
+      '--upstream',
+      upstream,
+      '--port',
+      '0',
+      '--trust-proxy',
+      '--ignore-header',
+      'X-Forwarded-For',
+    ]);
+    try {
+      for (const [proxy, second] of [
+        [keyed, 'MISS'],
+        [shared, 'HIT'],
+      ] as const) {
+        const a = await send(`${proxy.url}/page`, {
+          headers: { 'x-forwarded-for': '203.0.113.7' },
+        });
+        const b = await send(`${proxy.url}/page`, {
+          headers: { 'x-forwarded-for': '198.51.100.9' },
+        });
+        expect(a.headers['x-cache']).toBe('MISS');
+        // Keyed by default: a client's forged address reaches only its own entry.
+        expect(b.headers['x-cache']).toBe(second);
+        expect(b.body).toBe('the same page for everyone');
+      }
+    } finally {
+      keyed.child.kill('SIGINT');
+      shared.child.kill('SIGINT');
+      await Promise.all([keyed.exited, shared.exited]);
+      await origin.close();
+    }
+  });
+});
+
 describe('serve when the origin fails', () => {
   it('answers 502 when the origin is down and 504 when it is too slow, with a short body', async () => {
     const origin = new TestOrigin().on('GET /hang', () => {});
@@ -518,6 +561,10 @@ describe('serve usage', () => {
         '--port must be a port number (0 picks a free one), got "eighty"',
       ],
       [['--upstream', 'http://127.0.0.1:1', 'extra'], 'serve takes no arguments, got "extra"'],
+      [
+        ['--upstream', 'http://127.0.0.1:1', '--ignore-header', 'Accept'],
+        `--ignore-header takes a forwarding field the cache keys (${UNKEYED_RISKY_HEADERS.join(', ')}), got "accept"`,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => runServe(args)));
     cases.forEach(([, message], i) => {
