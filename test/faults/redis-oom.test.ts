@@ -50,6 +50,11 @@ for (const [kind, make] of Object.entries(CACHE_KINDS)) {
         const hits = load.counts.getHits;
         const answered = load.counts.getOrSets;
         await until('writes to be refused', () => (load.counts.writeErrors.BACKEND ?? 0) > 50);
+        // A PING still answers, but health says what the writes meet.
+        expect(await c.health()).toMatchObject({
+          status: 'degraded',
+          error: expect.stringMatching(/OOM/),
+        });
         await until(
           'reads and getOrSet to keep answering',
           () => load.counts.getHits > hits + 100 && load.counts.getOrSets > answered + 100,

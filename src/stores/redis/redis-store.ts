@@ -51,6 +51,9 @@ export interface RedisStoreHooks {
 }
 
 /** The operations whose failures are named in errors. */
+/** How long a write refused for lack of memory keeps `health()` degraded without a new one. */
+const REFUSED_WRITE_WINDOW_MS = 30_000;
+
 const OPS = ['get', 'set', 'mget', 'mset', 'delete', 'exists', 'incr', 'tags', 'scan'] as const;
 
 type Op = (typeof OPS)[number];
@@ -88,7 +91,14 @@ export class RedisStore implements Store {
   };
   readonly #answeredVoid = (): void => {
     this.#breaker.succeeded();
+    this.#refusedWrite = undefined;
   };
+  /**
+   * The last write Redis refused for lack of memory (an `OOM` reply), until a `set` lands or
+   * {@link REFUSED_WRITE_WINDOW_MS} passes: `health()` is `degraded` meanwhile, since a
+   * PING still answers while every write is refused.
+   */
+  #refusedWrite: { at: number; message: string } | undefined;
 
   /** The command timeout, also the bound of a Cluster pipeline (see {@link RedisStore.#exec}). */
   readonly #timeoutMs: number;
@@ -112,6 +122,9 @@ export class RedisStore implements Store {
       fail[op] = (err) => {
         const error = toCacheError(err, op);
         this.#breaker.failed(error);
+        if (error.code === 'BACKEND' && /\bOOM\b/.test(error.message)) {
+          this.#refusedWrite = { at: Date.now(), message: error.message };
+        }
         throw error;
       };
     }
@@ -162,6 +175,18 @@ export class RedisStore implements Store {
       };
     }
     const report = await this.#conn.health();
+    const refused = this.#refusedWrite;
+    if (
+      report.status === 'healthy' &&
+      refused !== undefined &&
+      Date.now() - refused.at < REFUSED_WRITE_WINDOW_MS
+    ) {
+      return {
+        status: 'degraded',
+        error: `Redis refuses writes: ${refused.message}`,
+        details: { ...report.details, breaker: state, writesRefused: refused.message },
+      };
+    }
     return { ...report, details: { ...report.details, breaker: state } };
   }
 
