@@ -56,9 +56,6 @@ export const DEFAULT_LOCK_TTL_MS = 5_000;
 /** How long a process waits for another's factory run before running it itself (`lock.wait`). */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
 
-/** The longest delay `setTimeout` honours (about 24.8 days); it fires at once past that. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** How long `failSafe: true` keeps a value past its expiry. */
 export const DEFAULT_FAIL_SAFE_MS = 3_600_000;
 
@@ -380,7 +377,7 @@ export class GetOrSet {
             release();
           },
           // setTimeout fires at once past 2^31 - 1 ms: a longer wait is "never give up".
-          Math.min(plan.lockWaitMs, MAX_TIMER_MS),
+          timerDelay(plan.lockWaitMs),
         );
         giveUp.unref();
         this.#giveUps.add(giveUp);

@@ -50,10 +50,10 @@ export interface RedisStoreHooks {
   onBreaker?(state: BreakerState, error: unknown): void;
 }
 
-/** The operations whose failures are named in errors. */
 /** How long a write refused for lack of memory keeps `health()` degraded without a new one. */
 const REFUSED_WRITE_WINDOW_MS = 30_000;
 
+/** The operations whose failures are named in errors. */
 const OPS = ['get', 'set', 'mget', 'mset', 'delete', 'exists', 'incr', 'tags', 'scan'] as const;
 
 type Op = (typeof OPS)[number];
@@ -431,10 +431,6 @@ export class RedisStore implements Store {
   }
 
   /**
-   * The breaker's probe: Redis answers a PING, then the core's recovery hook (landing pending
-   * invalidations) runs through commands that skip the breaker, which is still refusing others.
-   */
-  /**
    * Runs a pipeline or MULTI. On a Cluster its `exec()` gets a deadline of its own: each
    * command in it has one, but when a master dies ioredis may park the whole pipeline
    * until the cluster is "ready" again (its slot map emptied by a failed refresh while
@@ -451,6 +447,10 @@ export class RedisStore implements Store {
     return Promise.race([pipe.exec(), late]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * The breaker's probe: Redis answers a PING, then the core's recovery hook (landing pending
+   * invalidations) runs through commands that skip the breaker, which is still refusing others.
+   */
   async #probe(): Promise<void> {
     try {
       const c = await this.#conn.usable();
