@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodeAIDiagnosticCode, formatDiagnostic, loadCodeAI } from '../../src/index.js';
+import { loadCodeAI } from '../../src/index.js';
+import { applyEdit, type Edit, expectPlanOrDiagnostics } from '../codeai/edits.js';
 import { exampleFiles, examplesDir } from '../codeai/examples.js';
 import { runs, timeoutFor } from './util.js';
 
@@ -68,13 +69,6 @@ const FRAGMENTS = [
   'constructor',
 ];
 
-type Edit =
-  | { kind: 'delete' | 'duplicate'; at: number; length: number }
-  | { kind: 'swap'; at: number; with: number }
-  | { kind: 'insert'; at: number; text: string }
-  | { kind: 'repeat'; at: number; text: string; times: number }
-  | { kind: 'truncate'; at: number };
-
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({
     kind: fc.constantFrom('delete' as const, 'duplicate' as const),
@@ -96,37 +90,6 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 );
 
-function apply(source: string, e: Edit): string {
-  const n = source.length;
-  const at = n === 0 ? 0 : e.at % (n + 1);
-  switch (e.kind) {
-    case 'delete':
-      return source.slice(0, at) + source.slice(at + e.length);
-    case 'duplicate':
-      return (
-        source.slice(0, at + e.length) +
-        source.slice(at, at + e.length) +
-        source.slice(at + e.length)
-      );
-    case 'swap': {
-      if (n === 0) return source;
-      const [i, j] = [at % n, e.with % n].sort((x, y) => x - y) as [number, number];
-      if (i === j) return source;
-      return (
-        source.slice(0, i) + source[j] + source.slice(i + 1, j) + source[i] + source.slice(j + 1)
-      );
-    }
-    case 'insert':
-      return source.slice(0, at) + e.text + source.slice(at);
-    case 'repeat':
-      return source.slice(0, at) + e.text.repeat(e.times) + source.slice(at);
-    case 'truncate':
-      return source.slice(0, at);
-  }
-}
-
-const CODES = new Set<string>(Object.values(CodeAIDiagnosticCode));
-
 describe.skipIf(specs.length === 0)('every example .cai spec under random edits', () => {
   it(
     'loads into a plan or diagnostics, never a throw or a hang',
@@ -138,19 +101,10 @@ describe.skipIf(specs.length === 0)('every example .cai spec under random edits'
           fc.boolean(),
           (index, edits, strict) => {
             const { file, source: original } = specs[index]!;
-            const source = edits.reduce(apply, original);
+            const source = edits.reduce(applyEdit, original);
             const result = loadCodeAI(source, { env: {}, strict, file });
-            const lines = source.split('\n').length;
             // Formatting reads the source once per diagnostic; a few show that it works.
-            for (const [i, d] of result.diagnostics.entries()) {
-              expect(CODES.has(d.code), d.code).toBe(true);
-              expect(d.line).toBeGreaterThanOrEqual(1);
-              expect(d.line).toBeLessThanOrEqual(lines);
-              expect(d.column).toBeGreaterThanOrEqual(1);
-              if (i < 5) expect(typeof formatDiagnostic(d, source, file)).toBe('string');
-            }
-            expect(result.ok).toBe(!result.diagnostics.some((d) => d.severity === 'error'));
-            if (result.ok) expect(JSON.parse(JSON.stringify(result.plan))).toEqual(result.plan);
+            expectPlanOrDiagnostics(source, result, file, 5);
           },
         ),
         { numRuns: runs(200) },
@@ -163,7 +117,7 @@ describe.skipIf(specs.length === 0)('every example .cai spec under random edits'
   // times: 2013 }], false]): values nest by recursion, and 2,013 nested blocks overflowed
   // the stack with a RangeError. Now nesting beyond 200 levels is one SYNTAX error.
   it('a spec nested thousands of levels deep is a SYNTAX diagnostic, not a stack overflow', () => {
-    const source = apply(specs[0]!.source, {
+    const source = applyEdit(specs[0]!.source, {
       kind: 'repeat',
       at: 750522508,
       text: 'a: {',
