@@ -92,11 +92,13 @@ export interface CachingMiddlewareOptions {
   targetedFields?: readonly string[];
 }
 
+/** The default `coalesceWait`: a follower never waits on a stuck origin longer than this. */
+export const DEFAULT_COALESCE_WAIT_MS = 10_000;
+
 const DEFAULTS = {
   /** Bodies above 1 MiB are not stored: they would crowd out many small hot responses. */
   maxBodySize: 1024 * 1024,
-  /** A bounded wait: a follower never waits on a stuck origin longer than this. */
-  coalesceWaitMs: 10_000,
+  coalesceWaitMs: DEFAULT_COALESCE_WAIT_MS,
   namespace: 'http:',
   clock: Date as Clock,
 } as const;

@@ -118,13 +118,12 @@ export class Forwarder {
       // Node would otherwise add its own Host; the client's travels as sent (it was kept above).
       setHost: false,
     });
-    out.on('socket', (socket) =>
-      this.#inUse(socket, {
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        host: req.headers.host,
-      }),
-    );
+    const request: Rested = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      host: req.headers.host,
+    };
+    out.on('socket', (socket) => this.#inUse(socket, request));
     const timer = setTimeout(() => {
       origin(504);
       fail(504, 'Gateway Timeout', 'upstream did not answer in time\n');
@@ -188,18 +187,13 @@ export class Forwarder {
         complete = true;
         release();
         // Back to the pool (node frees it after this tick): from now on, a byte is a lie.
-        const answered: Rested = {
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          host: req.headers.host,
-        };
-        this.#resting.set(socket, answered);
+        this.#resting.set(socket, request);
         let history = this.#history.get(socket);
         if (history === undefined) {
           history = [];
           this.#history.set(socket, history);
         }
-        history.push(answered);
+        history.push(request);
         if (history.length > HISTORY_MAX) history.shift();
         if (up.rawTrailers.length > 0) res.addTrailers(pairs(up.rawTrailers));
         res.end(last);

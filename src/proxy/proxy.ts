@@ -19,7 +19,11 @@ import type { AddressInfo } from 'node:net';
 import type { CodeAIPlan } from '../codeai/plan.js';
 import type { Cache } from '../core/types.js';
 import { type CacheConfig, createCache } from '../create-cache.js';
-import { CachingMiddleware, type HttpCacheStats } from '../http/caching-middleware.js';
+import {
+  CachingMiddleware,
+  DEFAULT_COALESCE_WAIT_MS,
+  type HttpCacheStats,
+} from '../http/caching-middleware.js';
 import { ZERO_HTTP_STATS } from '../http/events.js';
 import { hostResolver } from '../http/host.js';
 import { parseTarget, pathTag } from '../http/key.js';
@@ -108,7 +112,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     ...options.middleware,
     coalesceWait:
       options.middleware?.coalesceWait ??
-      Math.max(COALESCE_WAIT_MS, resolved.upstreamTimeoutMs + 1_000),
+      Math.max(DEFAULT_COALESCE_WAIT_MS, resolved.upstreamTimeoutMs + 1_000),
   };
   const build = (plan: CodeAIPlan | undefined) => {
     const mw = new CachingMiddleware(cache, middlewareOptions);
@@ -232,9 +236,6 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
   };
 }
-
-/** The middleware's own default `coalesceWait`, the least the proxy waits for a leader. */
-const COALESCE_WAIT_MS = 10_000;
 
 /** How often a draining proxy looks for connections that went idle. */
 const DRAIN_POLL_MS = 20;
