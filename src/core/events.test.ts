@@ -44,4 +44,35 @@ describe('events', () => {
     expect(seen).toEqual(['k']);
     await cache.stop();
   });
+
+  it('per-operation events reach listeners added and removed after the cache was built', async () => {
+    const cache = new MemoryCache({ maxEntries: 1 });
+    const seen: string[] = [];
+    const record = (name: string) => (e: { key: string }) => seen.push(`${name} ${e.key}`);
+    const listeners = {
+      hit: record('hit'),
+      miss: record('miss'),
+      set: record('set'),
+      delete: record('delete'),
+      evict: record('evict'),
+    } as const;
+    await cache.set('a', '1');
+    await cache.get('a');
+    expect(seen).toEqual([]);
+    for (const [name, listener] of Object.entries(listeners)) {
+      cache.on(name as keyof typeof listeners, listener);
+    }
+    await cache.get('a');
+    await cache.get('b');
+    await cache.set('b', '2');
+    await cache.delete('b');
+    expect(seen).toEqual(['hit a', 'miss b', 'evict a', 'set b', 'delete b']);
+    for (const [name, listener] of Object.entries(listeners)) {
+      cache.off(name as keyof typeof listeners, listener);
+    }
+    await cache.set('c', '3');
+    await cache.get('c');
+    expect(seen).toHaveLength(5);
+    await cache.stop();
+  });
 });

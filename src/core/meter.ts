@@ -1,4 +1,4 @@
-import type { Emitter } from './emitter.js';
+import type { Emitter, EventHandle } from './emitter.js';
 import { CacheError, isCacheError } from './errors.js';
 import { CacheEmitter } from './events.js';
 import type { CacheEvents, CacheStats } from './types.js';
@@ -45,36 +45,47 @@ type CacheCounters = {
 export class CacheMeter extends Meter<CacheCounters, CacheEvents> {
   declare readonly events: CacheEmitter;
 
+  // Handles of the per-operation events, kept so a hit pays two field reads when nobody
+  // listens (see EventHandle).
+  readonly #hit: EventHandle<CacheEvents['hit']>;
+  readonly #miss: EventHandle<CacheEvents['miss']>;
+  readonly #set: EventHandle<CacheEvents['set']>;
+  readonly #delete: EventHandle<CacheEvents['delete']>;
+  readonly #evict: EventHandle<CacheEvents['evict']>;
+
   constructor(source: string) {
-    super(
-      { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 },
-      new CacheEmitter(source),
-    );
+    const events = new CacheEmitter(source);
+    super({ hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, errors: 0 }, events);
+    this.#hit = events.handle('hit');
+    this.#miss = events.handle('miss');
+    this.#set = events.handle('set');
+    this.#delete = events.handle('delete');
+    this.#evict = events.handle('evict');
   }
 
   hit(key: string): void {
     this.counters.hits++;
-    if (this.events.wants('hit')) this.events.emit('hit', { key });
+    if (this.#hit.wanted) this.#hit.emit({ key });
   }
 
   miss(key: string): void {
     this.counters.misses++;
-    if (this.events.wants('miss')) this.events.emit('miss', { key });
+    if (this.#miss.wanted) this.#miss.emit({ key });
   }
 
   set(key: string): void {
     this.counters.sets++;
-    if (this.events.wants('set')) this.events.emit('set', { key });
+    if (this.#set.wanted) this.#set.emit({ key });
   }
 
   deleted(key: string): void {
     this.counters.deletes++;
-    if (this.events.wants('delete')) this.events.emit('delete', { key });
+    if (this.#delete.wanted) this.#delete.emit({ key });
   }
 
   evicted(key: string, reason: 'capacity' | 'expired'): void {
     this.counters.evictions++;
-    if (this.events.wants('evict')) this.events.emit('evict', { key, reason });
+    if (this.#evict.wanted) this.#evict.emit({ key, reason });
   }
 
   /**
