@@ -64,7 +64,7 @@ interface DecodedEntry {
 const NO_TAGS: readonly string[] = [];
 const NO_VERSIONS: readonly number[] = [];
 
-type PeekingStore = Store & { peek(key: string): string | undefined };
+export type PeekingStore = Store & { peek(key: string): string | undefined };
 
 /** True when `store` can hand out its bytes without a copy. */
 export function canPeek(store: Store): store is PeekingStore {

@@ -17,7 +17,13 @@ import {
 } from './options.js';
 import { InvalidationOutbox } from './outbox.js';
 import { deleteMatching, scanMatching } from './pattern-ops.js';
-import { canPeek, type Decoder, type SharedBytes, SharedReader } from './shared-read.js';
+import {
+  canPeek,
+  type Decoder,
+  type PeekingStore,
+  type SharedBytes,
+  SharedReader,
+} from './shared-read.js';
 import type { Store } from './store.js';
 import { invalidateTags, tagSnapshot } from './tag-ops.js';
 import type {
@@ -53,6 +59,12 @@ export class StoreCache implements Cache {
   readonly #host: CacheHost;
   readonly #getOrSet: GetOrSet;
   readonly #shared: SharedReader | undefined;
+  /**
+   * The store lives in this process (it can `peek`: the memory store). It answers `get`
+   * synchronously and holds keys as the exact strings `set` validated, so a key it finds
+   * needs no check.
+   */
+  readonly #inProcess: boolean;
   /** Invalidations the backend has not taken yet; see outbox.ts. */
   readonly #outbox: InvalidationOutbox;
   #state: 'new' | 'started' | 'stopped' = 'new';
@@ -77,8 +89,9 @@ export class StoreCache implements Cache {
         if (isOutage(err)) throw err;
       }),
     );
-    this.#shared = canPeek(store)
-      ? new SharedReader(store, () => this.options.clock.now(), this.#outbox)
+    this.#inProcess = canPeek(store);
+    this.#shared = this.#inProcess
+      ? new SharedReader(store as PeekingStore, () => this.options.clock.now(), this.#outbox)
       : undefined;
     this.#host = {
       store,
@@ -160,7 +173,9 @@ export class StoreCache implements Cache {
 
   get(key: string, options?: CallOptions): Promise<Buffer | undefined> {
     const value = this.getMaybeSync(key, options);
-    return value instanceof Promise ? value : Promise.resolve(value);
+    return value === undefined || value instanceof Buffer
+      ? Promise.resolve(value)
+      : (value as Promise<Buffer | undefined>);
   }
 
   getMaybeSync(
@@ -170,13 +185,18 @@ export class StoreCache implements Cache {
     const signal = options?.signal;
     try {
       this.#check(signal);
-      assertKey(key);
+      const inProcess = this.#inProcess;
+      // An in-process store checks a key only when it does not hold it (see #inProcess); a
+      // non-string must not reach its eviction policy, though.
+      if (!inProcess || typeof key !== 'string') assertKey(key);
       const found = this.store.get(key, signal);
-      // The hit of an in-process store: one lookup, one counter, nothing allocated but the copy.
-      if (found !== undefined && !(found instanceof Promise) && !hasEnvelope(found)) {
+      // The hit of an in-process store: one lookup, one counter, nothing allocated but the
+      // copy. (`instanceof Buffer` is one step up the prototype chain, `Promise` four.)
+      if (found instanceof Buffer && !hasEnvelope(found)) {
         this.#meter.hit(key);
         return found;
       }
+      if (inProcess) assertKey(key);
       if (found instanceof Promise) {
         return found.then(
           (bytes) => this.#finishGet(key, bytes, signal),

@@ -94,9 +94,9 @@ export function basicContracts(makeCache: MakeCache): void {
   });
 
   describe('bad input is a CacheError before any I/O', () => {
-    it('rejects empty and non-string keys with INVALID_ARGUMENT', async () => {
+    it('rejects empty, non-string and ill-formed keys with INVALID_ARGUMENT', async () => {
       const cache = await use();
-      const bad = ['', 1, undefined, null, {}, ['a']] as unknown as string[];
+      const bad = ['', 'a\uD800', '\uDC00b', 1, undefined, null, {}, ['a']] as unknown as string[];
       for (const key of bad) {
         await rejectsWith(cache.get(key), 'INVALID_ARGUMENT');
         await rejectsWith(cache.set(key, 'v'), 'INVALID_ARGUMENT');

@@ -120,13 +120,17 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const sketch = this.#sketch;
     sketch.tick();
     const epoch = sketch.epoch;
-    const count = agedCount(entry.hits, epoch);
-    entry.hits = epoch * EPOCH + (count < MAX_COUNT ? count + 1 : MAX_COUNT);
+    const hits = entry.hits;
+    const count = agedCount(hits, epoch);
+    const next = epoch * EPOCH + (count < MAX_COUNT ? count + 1 : MAX_COUNT);
+    // Writes only what changes: a hot entry's count is saturated and its flag already set,
+    // and a store to its line would dirty it (a write-back to memory per hit on big caches).
+    if (next !== hits) entry.hits = next;
     if (entry.queue === Queue.PROBATION) {
       this.#probation.unlink(entry);
       this.#protected.push(entry);
       this.#demoteProtectedOverflow();
-    } else {
+    } else if (!entry.referenced) {
       // Window and protected: moved to the tail when it reaches the head, not now.
       entry.referenced = true;
     }
