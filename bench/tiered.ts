@@ -19,6 +19,7 @@
  *    hit (MemoryCache and TieredCache bytes) ≥ 3× bentocache's default; the object L1 ≥ 1×
  *    bentocache with `serialize: false`.
  */
+import { Buffer } from 'node:buffer';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BentoCache, bentostore } from 'bentocache';

@@ -12,6 +12,7 @@
  * The plugin is not encapsulated (it sets Fastify's `skip-override` symbol, as
  * `fastify-plugin` would), so its hooks cover the routes of the scope it is registered in.
  */
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';

@@ -4,6 +4,7 @@
  * writes), sent by a handful of concurrent keep-alive clients, each request's latency and
  * `X-Cache` outcome recorded. Nothing here knows about the cache: it is a plain HTTP client.
  */
+import { Buffer } from 'node:buffer';
 import { Agent, request } from 'node:http';
 import { POSTS, seededRandom } from './demo-origin.js';
 

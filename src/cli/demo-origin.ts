@@ -5,6 +5,7 @@
  * "origin calls saved" is computed from. Its data lives in memory and is generated from a
  * fixed seed, so every run shows the same posts.
  */
+import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

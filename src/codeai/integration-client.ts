@@ -18,6 +18,7 @@
  * headers: two callers sending different credentials never share an answer. Headers given
  * to the client itself (the integration's own API key) are not keyed.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { CacheError } from '../core/errors.js';
 import type { Cache, Clock } from '../core/types.js';

@@ -10,6 +10,7 @@
  * Layout: magic(4) · version(1) · freshUntil f64 (ms epoch, 0 = fresh until it expires)
  * · tag count u16 · per tag: length u16, UTF-8 bytes, version f64 · payload.
  */
+import { Buffer } from 'node:buffer';
 
 const MAGIC = [0x00, 0xc7, 0xca, 0xe1] as const;
 const FORMAT = 1;

@@ -33,6 +33,7 @@
  * (`error` event, `stats().errors`) and the factory's value is returned. Factory errors are
  * never cached and reach the caller unless fail-safe serves a stale value.
  */
+import { Buffer } from 'node:buffer';
 import { type Duration, parseDuration, timerDelay } from './duration.js';
 import { type EntryState, isFresh, readEntry, writeEntry } from './entry.js';
 import { abortError, CacheError } from './errors.js';

@@ -14,6 +14,7 @@
  * however many times it is served. This is the backend's one declared fast-read capability
  * (`Cache.readDecoded`); a backend without it is read through `getMaybeSync`.
  */
+import { Buffer } from 'node:buffer';
 import { whileTagsValid } from './entry.js';
 import { decodeEnvelope, hasEnvelopeString } from './envelope.js';
 import type { TagReader } from './outbox.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { isOutage } from './breaker.js';
 import { readMany, writeMany } from './bulk-ops.js';
 import type { CacheHost } from './cache-host.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { type Duration, parseDuration } from './duration.js';
 import { CacheError } from './errors.js';
 import type { CacheValue } from './types.js';

@@ -19,6 +19,7 @@
  * `Vary`; its header block is those field names, and the response itself lives under the
  * variant key (RFC 9111 §4.1).
  */
+import { Buffer } from 'node:buffer';
 import type { Decoder } from '../core/shared-read.js';
 import type { FreshnessInfo } from './freshness.js';
 import type { FlatHeaders } from './headers.js';

@@ -6,6 +6,7 @@
  * Node funnels it through those three, so the recorder sees the final status and headers
  * before a byte is sent (`X-Cache` goes out with them) and every body byte after.
  */
+import { Buffer } from 'node:buffer';
 import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';

@@ -29,6 +29,7 @@
  * origin and the 206 is combined if the validator still matches), answering a request from
  * several held ranges at once, and fetching only the missing bytes of a request.
  */
+import { Buffer } from 'node:buffer';
 import type { StoredResponse } from './entry.js';
 import { type FlatHeaders, getFlat, parseHttpDate } from './headers.js';
 import {

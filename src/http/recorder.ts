@@ -12,6 +12,7 @@
  * the tag snapshot that keeps a slow read from writing back invalidated data, is in
  * store-response.ts.
  */
+import { Buffer } from 'node:buffer';
 import type { Cache, TagSnapshot } from '../core/types.js';
 import {
   explicitlyShared,

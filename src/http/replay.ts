@@ -5,6 +5,7 @@
  * 206 / 416 for a `Range` request (RFC 9110 §14, range.ts) — after the validators, as
  * RFC 9110 §13.2.2 orders the preconditions before Range.
  */
+import { Buffer } from 'node:buffer';
 import { type Conditions, notModified, notModifiedHeaders } from './conditional.js';
 import type { StoredResponse } from './entry.js';
 import type { XCache } from './events.js';

@@ -10,6 +10,7 @@
  * route (it cannot send `Content-Type: application/json` without a CORS preflight, which
  * this server never grants).
  */
+import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

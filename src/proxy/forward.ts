@@ -16,6 +16,7 @@
  * the client's response, so the client sees the truncation and the cache's recorder aborts:
  * a partial body is never stored.
  */
+import { Buffer } from 'node:buffer';
 import {
   Agent as HttpAgent,
   request as httpRequest,

@@ -7,6 +7,7 @@
  * a search. Every entry sits in exactly one list at a time; `queue` says which one, so a
  * policy can keep per-list weight totals without asking the lists.
  */
+import { Buffer } from 'node:buffer';
 
 /**
  * Bytes charged per entry on top of its key and value bytes, calibrated against the heap

@@ -1,4 +1,4 @@
-import { constants } from 'node:buffer';
+import { Buffer, constants } from 'node:buffer';
 import { timerDelay } from '../../core/duration.js';
 import { abortError, CacheError } from '../../core/errors.js';
 import type { Store, StoreHooks } from '../../core/store.js';

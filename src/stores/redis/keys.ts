@@ -30,6 +30,7 @@
  * it is refused: its `{` would open the hash tag of every key, ours included, and the
  * 0xFF byte would fall inside it.
  */
+import { Buffer } from 'node:buffer';
 import { CacheError } from '../../core/errors.js';
 import { escapeGlob } from '../../core/glob.js';
 import { prefixSeparator } from '../../core/options.js';

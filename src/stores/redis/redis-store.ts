@@ -27,6 +27,7 @@
  * order on the connection, and a command that timed out keeps its place in that queue (its
  * late reply is read and dropped), so a later caller always gets its own reply.
  */
+import { Buffer } from 'node:buffer';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { type BreakerState, CircuitBreaker } from '../../core/breaker.js';
 import type { Store } from '../../core/store.js';

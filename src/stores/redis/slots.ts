@@ -8,6 +8,7 @@
  * not empty), modulo 16384 — the rule in the Redis Cluster specification. The tests check
  * it against the server's own `CLUSTER KEYSLOT`.
  */
+import { Buffer } from 'node:buffer';
 
 /** Number of hash slots in a Redis Cluster. */
 export const SLOT_COUNT = 16_384;

@@ -14,6 +14,7 @@
  * so a mutation throws in strict-mode code (every ES module) instead of corrupting the
  * value other callers see.
  */
+import { Buffer } from 'node:buffer';
 import { decodeEnvelope, hasEnvelopeString } from '../../core/envelope.js';
 import { compileGlob } from '../../core/glob.js';
 import type { MaybePromise } from '../../core/store.js';
