@@ -19,9 +19,12 @@ import { Buffer } from 'node:buffer';
  *   entry once entries come and go (a deleted slot is reused only when the table is
  *   rebuilt), 56–112;
  * - its share of the frequency sketch and doorkeeper, sized to the entries held, 16–32;
+ * - its read-count slot under W-TinyLFU (8 bytes, and 4 on the free list; twice that
+ *   right after the arrays double), 12–24;
  * - the boxed expiry (16) once any entry has a TTL.
- * That is 216–304 bytes; 264 keeps measured heap growth within 0.87–1.06 × `maxMemory`
- * for values from 10 B to 10 KB (the 2 M-write run in bench/README.md). The old 176 let
+ * That is 228–328 bytes; 264 keeps measured heap growth within 0.87–1.06 × `maxMemory`
+ * for values from 10 B to 10 KB (the 2 M-write run in bench/README.md; 0.92–1.02 × since
+ * the counts moved to slots). The old 176 let
  * 64 MiB of 10-byte values take 99 MiB of heap.
  */
 export const ENTRY_OVERHEAD_BYTES = 264;
@@ -67,10 +70,10 @@ export class Entry {
    */
   referenced: boolean;
   /**
-   * The entry's own recent reads, kept by policies that count frequency (see tinylfu.ts):
-   * `epoch * 16 + count`, the count (0–15) as of the sketch's aging epoch `epoch`.
+   * The entry's index in its policy's per-entry arrays, or -1: W-TinyLFU keeps each held
+   * entry's read count there rather than on the entry (see tinylfu.ts).
    */
-  hits: number;
+  slot: number;
   readonly key: string;
   /** Bytes charged against `maxMemory`; see `entryWeight`. */
   weight: number;
@@ -84,7 +87,7 @@ export class Entry {
     this.expiresAt = expiresAt;
     this.queue = Queue.NONE;
     this.referenced = false;
-    this.hits = 0;
+    this.slot = -1;
     this.key = key;
     this.weight = weight;
     this.hash = 0;

@@ -135,4 +135,27 @@ describe('LRU eviction', () => {
     store.set('wide', Buffer.alloc(per * 2), undefined);
     expect(evicted).toEqual(['k0', 'k1', 'k2']);
   });
+
+  it('a new key does not inherit the read count of the key whose slot it reuses', async () => {
+    for (const before of ['nothing', 'clear'] as const) {
+      const store = new MemoryStore({ maxMemory: 1e12, maxEntries: 100 });
+      if (before === 'clear') {
+        // Slots handed out and counted, then all dropped at once.
+        for (let i = 0; i < 300; i++) store.set(`old:${i}`, value, undefined);
+        for (let i = 0; i < 300; i++) store.get(`old:${i}`);
+        await store.clear();
+      }
+      for (let i = 0; i < 100; i++) store.set(`main:${i}`, value, undefined);
+      for (let round = 0; round < 2; round++) for (let i = 0; i < 100; i++) store.get(`main:${i}`);
+      // A key read to the counter's limit leaves; the next key to arrive takes its slot.
+      store.set('popular', value, undefined);
+      for (let i = 0; i < 20; i++) store.get('popular');
+      store.delete('popular');
+      store.set('newcomer', value, undefined);
+      // Pushed out of the window, the never-read newcomer must lose to main's read entries.
+      store.set('filler', value, undefined);
+      expect(store.exists('newcomer'), before).toBe(false);
+      expect(store.size().entries, before).toBe(100);
+    }
+  });
 });
