@@ -48,8 +48,8 @@ export class CountMinSketch {
   /** The entry count the table is sized for. */
   capacity = 0;
   /**
-   * Aging passes so far. Counts kept outside the sketch (a held entry's own hits, see
-   * tinylfu.ts) are halved lazily by comparing the epoch they were counted in with this.
+   * Aging passes so far. Counts kept outside the sketch (held entries' own reads, see
+   * tinylfu.ts) are halved when they see this move.
    */
   epoch = 0;
 

@@ -19,12 +19,11 @@ import { Buffer } from 'node:buffer';
  *   entry once entries come and go (a deleted slot is reused only when the table is
  *   rebuilt), 56–112;
  * - its share of the frequency sketch and doorkeeper, sized to the entries held, 16–32;
- * - its read-count slot under W-TinyLFU (8 bytes, and 4 on the free list; twice that
- *   right after the arrays double), 12–24;
+ * - its read-count slot under W-TinyLFU (1 byte, and 4 on the free list; twice that
+ *   right after the arrays double), 5–10;
  * - the boxed expiry (16) once any entry has a TTL.
- * That is 228–328 bytes; 264 keeps measured heap growth within 0.87–1.06 × `maxMemory`
- * for values from 10 B to 10 KB (the 2 M-write run in bench/README.md; 0.92–1.02 × since
- * the counts moved to slots). The old 176 let
+ * That is 221–314 bytes; 264 keeps measured heap growth within 0.87–1.06 × `maxMemory`
+ * for values from 10 B to 10 KB (the 2 M-write run in bench/README.md). The old 176 let
  * 64 MiB of 10-byte values take 99 MiB of heap.
  */
 export const ENTRY_OVERHEAD_BYTES = 264;

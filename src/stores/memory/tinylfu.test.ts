@@ -158,4 +158,24 @@ describe('LRU eviction', () => {
       expect(store.size().entries, before).toBe(100);
     }
   });
+
+  it("a held key's reads fade as the sketch ages: old popularity does not keep it for good", () => {
+    const evicted: string[] = [];
+    const store = new MemoryStore(
+      { maxMemory: 1e12, maxEntries: 100 },
+      { onEvict: (key) => evicted.push(key) },
+    );
+    // Over the bound once, so entries sit in main; then every one is read 15 times.
+    for (let i = 0; i <= 100; i++) store.set(`old:${i}`, value, undefined);
+    for (let round = 0; round < 15; round++) for (let i = 0; i < 100; i++) store.get(`old:${i}`);
+    // Many reads of one key: the sketch ages several times over, halving every count.
+    for (let i = 0; i < 100_000; i++) store.get('old:1');
+    // A newcomer asked for twice now beats entries read 15 times long ago.
+    store.get('fresh');
+    store.get('fresh');
+    store.set('fresh', value, undefined);
+    store.set('filler', value, undefined);
+    expect(store.exists('fresh')).toBe(true);
+    expect(evicted.filter((key) => key.startsWith('old:')).length).toBeGreaterThan(1);
+  });
 });

@@ -35,14 +35,14 @@
  * right after it returns, and a value larger than the window still gets admitted — it
  * displaces older entries by the usual rules instead of bouncing off the filter.
  *
- * Hits touch the entry and one small array. A held key's reads are counted in a per-entry
- * slot (halved lazily as the sketch ages) and handed back to the sketch when it leaves, so
- * the sketch is only updated on misses and the frequency of a held key is the sketch's
- * estimate from before it was held plus its own exact count. The counts live in one typed
- * array rather than on the entries: the sketch ages every 10 × capacity reads, after which
- * nearly every hit changes its count again, and a write to the entry would dirty a line of a
- * large, scattered heap (a write-back to memory per hit: 6–8 % of a get hit on 100,000
- * keys), where the array is compact and stays in cache. A hit in the window or in
+ * Hits touch the entry and one byte. A held key's reads are counted in a per-entry slot of
+ * one byte array (halved with the sketch's counters when it ages) and handed back to the
+ * sketch when it leaves, so the sketch is only updated on misses and the frequency of a
+ * held key is the sketch's estimate from before it was held plus its own exact count. The
+ * counts live in that array rather than on the entries: the sketch ages every 10 × capacity
+ * reads, after which nearly every hit changes its count again, and a write to the entry
+ * dirtied a line of a large, scattered heap (a write-back to memory per hit: 6–8 % of a get
+ * hit on 100,000 keys), where one byte per entry stays in cache. A hit in the window or in
  * protected only sets `referenced`; the move to the tail that LRU makes on every hit is made
  * when the entry reaches the head (CLOCK's second chance). Before this, a hit paid a sketch
  * increment, two doorkeeper bits and a list move: five or six cache lines spread over
@@ -94,8 +94,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
   readonly #windowMax: Share;
   readonly #mainMax: Share;
   readonly #protectedMax: Share;
-  /** Read counts by entry slot, `epoch * EPOCH + count`; see the file comment. */
-  #counts = new Float64Array(INITIAL_SLOTS);
+  /** Read counts (0–15) by entry slot; see the file comment. */
+  #counts = new Uint8Array(INITIAL_SLOTS);
+  /** The sketch's aging pass the counts were last halved for. */
+  #countsEpoch = 0;
   /** Slots given back by entries that left, reused before new ones (a stack). */
   #freeSlots = new Int32Array(INITIAL_SLOTS);
   #freeCount = 0;
@@ -124,7 +126,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     entry.hash = hashKey(entry.key, this.#seed);
     const slot = this.#takeSlot();
     entry.slot = slot;
-    this.#counts[slot] = this.#sketch.epoch * EPOCH;
+    this.#counts[slot] = 0;
     this.#window.push(entry);
     const held = this.#window.count + this.#probation.count + this.#protected.count;
     if (held > this.#sketch.capacity) this.#sketch.ensureCapacity(held);
@@ -134,13 +136,11 @@ export class TinyLfuPolicy implements EvictionPolicy {
     // Counted on the entry, not in the sketch: no cache line beyond the entry's own.
     const sketch = this.#sketch;
     sketch.tick();
-    const epoch = sketch.epoch;
+    if (sketch.epoch !== this.#countsEpoch) this.#ageCounts();
     const counts = this.#counts;
     const slot = entry.slot;
-    const hits = counts[slot]!;
-    const count = agedCount(hits, epoch);
-    const next = epoch * EPOCH + (count < MAX_COUNT ? count + 1 : MAX_COUNT);
-    if (next !== hits) counts[slot] = next;
+    const count = counts[slot]!;
+    if (count < MAX_COUNT) counts[slot] = count + 1;
     if (entry.queue === Queue.PROBATION) {
       this.#probation.unlink(entry);
       this.#protected.push(entry);
@@ -164,7 +164,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   remove(entry: Entry): void {
     // The key's history outlives the entry: its own count goes back to the sketch.
-    this.#sketch.add(entry.hash, agedCount(this.#counts[entry.slot]!, this.#sketch.epoch));
+    this.#sketch.add(entry.hash, this.#countOf(entry));
     this.#lists[entry.queue]!.unlink(entry);
     this.#freeSlots[this.#freeCount++] = entry.slot;
     entry.slot = -1;
@@ -210,7 +210,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.#probation.reset();
     this.#protected.reset();
     this.#sketch.clear();
-    this.#counts = new Float64Array(INITIAL_SLOTS);
+    this.#counts = new Uint8Array(INITIAL_SLOTS);
+    this.#countsEpoch = this.#sketch.epoch;
     this.#freeSlots = new Int32Array(INITIAL_SLOTS);
     this.#freeCount = 0;
     this.#slotsUsed = 0;
@@ -221,7 +222,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     if (this.#freeCount > 0) return this.#freeSlots[--this.#freeCount]!;
     const slot = this.#slotsUsed++;
     if (slot === this.#counts.length) {
-      const counts = new Float64Array(slot * 2);
+      const counts = new Uint8Array(slot * 2);
       counts.set(this.#counts);
       this.#counts = counts;
       this.#freeSlots = new Int32Array(slot * 2);
@@ -231,9 +232,22 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   /** What the sketch knows of the key from before it was held, plus its reads since. */
   #frequency(entry: Entry): number {
-    return (
-      this.#sketch.frequency(entry.hash) + agedCount(this.#counts[entry.slot]!, this.#sketch.epoch)
-    );
+    return this.#sketch.frequency(entry.hash) + this.#countOf(entry);
+  }
+
+  /** The entry's own read count, aged to the sketch's epoch. */
+  #countOf(entry: Entry): number {
+    if (this.#sketch.epoch !== this.#countsEpoch) this.#ageCounts();
+    return this.#counts[entry.slot]!;
+  }
+
+  /** Halves the counts once per aging pass of the sketch since they were last aged. */
+  #ageCounts(): void {
+    const shift = Math.min(this.#sketch.epoch - this.#countsEpoch, 4);
+    const counts = this.#counts;
+    const used = this.#slotsUsed;
+    for (let i = 0; i < used; i++) counts[i]! >>>= shift;
+    this.#countsEpoch = this.#sketch.epoch;
   }
 
   #mainFits(entry: Entry): boolean {
@@ -267,16 +281,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 }
 
-/** A slot's count is `epoch * EPOCH + count`. */
-const EPOCH = 16;
+/** Counts saturate here, as the sketch's 4-bit counters do. */
 const MAX_COUNT = 15;
-
-/** The count packed in `hits`, halved once per aging pass since it was counted. */
-function agedCount(hits: number, epoch: number): number {
-  const age = epoch - Math.floor(hits / EPOCH);
-  const count = hits % EPOCH;
-  return age === 0 ? count : age >= 4 ? 0 : count >>> age;
-}
 
 function over(list: EntryList, max: Share): boolean {
   return list.weight > max.weight || list.count > max.count;
