@@ -214,6 +214,17 @@ export class RedisFlightLocks implements FlightLocks {
     });
   }
 
+  /**
+   * Wakes every waiter now (they re-read and carry on). Called when the store's breaker
+   * opens: Redis stopped answering, so a release message cannot arrive until it is back,
+   * and a waiter asleep until the lock's PX would hang for the outage (a paused server
+   * held getOrSet callers for the whole pause). Awake, a waiter's re-read fails fast and
+   * the core computes locally, as it does when the lock cannot be taken.
+   */
+  wakeAll(): void {
+    for (const set of this.#waiters.values()) for (const wake of [...set]) wake();
+  }
+
   /** Allows waiting again after a `close()` (the cache was started again). */
   open(): void {
     this.#closed = false;
@@ -224,7 +235,7 @@ export class RedisFlightLocks implements FlightLocks {
     this.#closed = true;
     for (const timer of this.#renewals) clearInterval(timer);
     this.#renewals.clear();
-    for (const set of this.#waiters.values()) for (const wake of [...set]) wake();
+    this.wakeAll();
     this.#waiters.clear();
     const sub = this.#subscriber;
     this.#subscriber = undefined;

@@ -115,7 +115,11 @@ export class RedisStore implements Store {
       options.breaker ?? { threshold: Number.POSITIVE_INFINITY, cooldownMs: 1 },
       {
         probe: () => this.#probe(),
-        onChange: (state, error) => hooks.onBreaker?.(state, error),
+        onChange: (state, error) => {
+          // Waiters for another holder's release would sleep through the outage.
+          if (state === 'open') this.flights.wakeAll();
+          hooks.onBreaker?.(state, error);
+        },
       },
     );
     const fail = {} as Record<Op, (err: unknown) => never>;
