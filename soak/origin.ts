@@ -12,8 +12,8 @@
  * A write answers `{ changed: [{ resource, version }] }`: the versions the write made, which
  * the checker holds later reads to once the write is acknowledged.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Listening, listen } from '../test/harness/listen.js';
 
 /** The body of every GET answer. */
 export interface ReadBody {
@@ -52,7 +52,7 @@ export function resourceOf(path: string, user: string | undefined): string | und
 
 /** The soak origin; see the file comment. */
 export class SoakOrigin {
-  readonly server: Server;
+  #listening: Listening | undefined;
   readonly #versions = new Map<string, number>();
   readonly #deleted = new Set<string>();
   #nextPost: number;
@@ -61,13 +61,6 @@ export class SoakOrigin {
 
   constructor(initialPosts: number) {
     this.#nextPost = initialPosts + 1;
-    this.server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
-      // A write's body is read whole before it is answered (a PUT carries a small JSON body).
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.#handle(req, res));
-      req.on('error', () => res.destroy());
-    });
   }
 
   /** The highest post id created so far. */
@@ -76,13 +69,19 @@ export class SoakOrigin {
   }
 
   async listen(): Promise<string> {
-    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.#listening = await listen((req, res) => {
+      // A write's body is read whole before it is answered (a PUT carries a small JSON body).
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => this.#handle(req, res));
+      req.on('error', () => res.destroy());
+    });
+    this.#listening.server.keepAliveTimeout = 10_000;
+    return this.#listening.url;
   }
 
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((ok) => this.server.close(() => ok()));
+  async close(): Promise<void> {
+    await this.#listening?.close();
   }
 
   #version(resource: string): number {

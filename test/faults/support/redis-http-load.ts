@@ -10,9 +10,11 @@
  * - a GET that began after a PUT of its path was answered carries that PUT's version or a
  *   newer one (README: "A write's invalidation is never lost").
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
+import { listen } from '../../harness/listen.js';
+
+export { listen };
 
 /** The origin: `GET /items/N` answers `{ path, version }`, `PUT /items/N` makes a new version. */
 export class VersionedOrigin {
@@ -41,23 +43,6 @@ export class VersionedOrigin {
   async listen(): Promise<{ url: string; close: () => Promise<void> }> {
     return listen(this.handle);
   }
-}
-
-/** A node:http server for `handler` on a free loopback port. */
-export async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; server: Server; close: () => Promise<void> }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    server,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 export interface HttpCounts {

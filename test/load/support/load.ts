@@ -5,10 +5,12 @@
  * snapshot of the process's active handles to compare before and after.
  */
 import { createHook } from 'node:async_hooks';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { type Listening, listen as listenOnLoopback } from '../../harness/listen.js';
+
+export type { Listening };
 
 /** A promise the test opens by hand: factories and origins wait on it. */
 export interface Gate {
@@ -24,30 +26,16 @@ export function gate(): Gate {
   return { opened, open };
 }
 
-/** Loopback node:http server on a free port. */
-export interface Listening {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
-
+/**
+ * The harness's loopback server (test/harness/listen.ts), with keep-alive held for a
+ * minute: the load drivers keep their connections open across a whole scenario.
+ */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Listening> {
-  const server = createServer(handler);
-  server.keepAliveTimeout = 60_000;
-  server.maxRequestsPerSocket = 0;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  const listening = await listenOnLoopback(handler);
+  listening.server.keepAliveTimeout = 60_000;
+  return listening;
 }
 
 /** Counts requests reaching `server` (before any other listener). */
