@@ -12,15 +12,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TieredCache } from '../../src/index.js';
 import { eventually } from '../eventually.js';
 import { type RedisServer, startRedis } from '../harness/redis.js';
-import { killBusSubscriber } from './support/bus.js';
+import { fillL1, KEYS, killBusSubscriber, readAll } from './support/bus.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 let server: RedisServer;
 let proxy: TcpProxy;
 let a: TieredCache;
 let b: TieredCache;
-
-const KEYS = Array.from({ length: 20 }, (_, i) => `k${i}`);
 
 beforeAll(async () => {
   server = await startRedis();
@@ -37,14 +35,7 @@ beforeEach(async () => {
   a = new TieredCache({ ...options, url: server.url });
   b = new TieredCache({ ...options, url: proxy.url, breaker: { threshold: 3, cooldown: 200 } });
   await Promise.all([a.start(), b.start()]);
-  // B's L1 holds every key at v0. A read overlapping an invalidation message stores
-  // nothing (fill-guard.ts): let A's messages land first, then read.
-  await a.mset(Object.fromEntries(KEYS.map((k) => [k, 'v0'])));
-  await eventually(() => expect(b.bus.received).toBeGreaterThan(0));
-  await eventually(async () => {
-    await Promise.all(KEYS.map((k) => b.get(k)));
-    expect(b.stats().entries).toBe(KEYS.length);
-  });
+  await fillL1(a, b);
 });
 
 afterEach(async () => {
@@ -52,11 +43,6 @@ afterEach(async () => {
   await Promise.all([a.stop(), b.stop()]);
   await proxy.close();
 });
-
-/** Every key as B reads it. */
-async function bReads(): Promise<(string | undefined)[]> {
-  return Promise.all(KEYS.map(async (k) => (await b.get(k))?.toString()));
-}
 
 describe('TieredCache when its invalidation bus drops', () => {
   it('bus down, command connection up: B keeps nothing new in L1, and clears it on resubscribing', async () => {
@@ -73,13 +59,13 @@ describe('TieredCache when its invalidation bus drops', () => {
 
     await a.mset(Object.fromEntries(KEYS.map((k) => [k, 'v1'])));
     // Until B is back on the bus, its copies from before the drop may be served (the promise).
-    for (const v of await bReads()) expect(['v0', 'v1']).toContain(v);
+    for (const v of await readAll(b)) expect(['v0', 'v1']).toContain(v);
 
     const resyncs = b.bus.resyncs;
     proxy.refuse(false);
     await eventually(() => expect(b.bus.resyncs).toBeGreaterThan(resyncs));
     expect(b.bus.live).toBe(true);
-    expect(await bReads()).toEqual(KEYS.map(() => 'v1'));
+    expect(await readAll(b)).toEqual(KEYS.map(() => 'v1'));
     expect((await b.health()).status).toBe('healthy');
     // And the bus works again: a later write reaches B.
     await a.set('k0', 'v2');
@@ -93,7 +79,7 @@ describe('TieredCache when its invalidation bus drops', () => {
     await eventually(() => expect(b.bus.live).toBe(false));
     await a.mset(Object.fromEntries(KEYS.map((k) => [k, 'v1'])));
     // Redis is unreachable for B: its old L1 copies are served, misses fail open.
-    for (const v of await bReads()) expect(['v0', 'v1', undefined]).toContain(v);
+    for (const v of await readAll(b)) expect(['v0', 'v1', undefined]).toContain(v);
 
     // A reader on B all along; no read that starts after the resync may see v0 (a miss is
     // fine: B's command connection, or its breaker, may still be on its way back).
@@ -103,7 +89,7 @@ describe('TieredCache when its invalidation bus drops', () => {
     const reader = (async () => {
       while (!stop) {
         const resynced = b.bus.resyncs > resyncs;
-        const values = await bReads();
+        const values = await readAll(b);
         if (resynced) {
           afterResync++;
           for (const [i, v] of values.entries()) if (v === 'v0') stale.push(`${KEYS[i]}=${v}`);
@@ -115,7 +101,7 @@ describe('TieredCache when its invalidation bus drops', () => {
     await eventually(() => expect(b.bus.resyncs).toBeGreaterThan(resyncs));
     await eventually(async () => {
       expect(afterResync).toBeGreaterThan(3);
-      expect(await bReads()).toEqual(KEYS.map(() => 'v1'));
+      expect(await readAll(b)).toEqual(KEYS.map(() => 'v1'));
     });
     stop = true;
     await reader;
@@ -134,6 +120,6 @@ describe('TieredCache when its invalidation bus drops', () => {
     await killBusSubscriber(b, [server.port]);
     await writes;
     await eventually(() => expect(b.bus.resyncs).toBeGreaterThan(resyncs));
-    expect(await bReads()).toEqual(KEYS.map(() => 'v1'));
+    expect(await readAll(b)).toEqual(KEYS.map(() => 'v1'));
   });
 });

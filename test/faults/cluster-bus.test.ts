@@ -13,10 +13,9 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { RedisCache, TieredCache } from '../../src/index.js';
 import { eventually } from '../eventually.js';
 import { connectionFor } from '../redis/util.js';
-import { killBusSubscriber } from './support/bus.js';
+import { fillL1, KEYS, killBusSubscriber, readAll } from './support/bus.js';
 
 const ports = inject('clusterNodes').map((n) => n.port);
-const KEYS = Array.from({ length: 20 }, (_, i) => `k${i}`);
 
 let a: TieredCache;
 let b: TieredCache;
@@ -30,12 +29,7 @@ beforeEach(async () => {
   b = new TieredCache(options);
   plain = new RedisCache({ ...connectionFor('cluster'), prefix });
   await Promise.all([a.start(), b.start(), plain.start()]);
-  await a.mset(Object.fromEntries(KEYS.map((k) => [k, 'v0'])));
-  await eventually(() => expect(b.bus.received).toBeGreaterThan(0));
-  await eventually(async () => {
-    await Promise.all(KEYS.map((k) => b.get(k)));
-    expect(b.stats().entries).toBe(KEYS.length);
-  });
+  await fillL1(a, b);
 });
 
 afterEach(async () => {
@@ -43,20 +37,16 @@ afterEach(async () => {
   await Promise.all([a.stop(), b.stop(), plain.stop()]);
 });
 
-async function bReads(): Promise<(string | undefined)[]> {
-  return Promise.all(KEYS.map(async (k) => (await b.get(k))?.toString()));
-}
-
 describe('TieredCache on a Cluster when its bus subscriber is killed', () => {
   it('notices the drop, resubscribes, and clears its L1 (regression: the drop went unnoticed)', async () => {
     // A change whose message B never gets: what a message lost in the gap looks like to B.
     await plain.mset(Object.fromEntries(KEYS.map((k) => [k, 'v1'])));
-    expect(await bReads()).toEqual(KEYS.map(() => 'v0')); // L1, as the promise allows.
+    expect(await readAll(b)).toEqual(KEYS.map(() => 'v0')); // L1, as the promise allows.
     const resyncs = b.bus.resyncs;
     expect(await killBusSubscriber(b, ports)).toBe(1);
     await eventually(() => expect(b.bus.resyncs).toBeGreaterThan(resyncs));
     expect(b.bus.live).toBe(true);
-    expect(await bReads()).toEqual(KEYS.map(() => 'v1'));
+    expect(await readAll(b)).toEqual(KEYS.map(() => 'v1'));
     // The new subscription carries A's messages.
     await a.set('k0', 'v2');
     await eventually(async () => expect((await b.get('k0'))?.toString()).toBe('v2'));
@@ -73,6 +63,6 @@ describe('TieredCache on a Cluster when its bus subscriber is killed', () => {
     await killBusSubscriber(b, ports);
     await writes;
     await eventually(() => expect(b.bus.resyncs).toBeGreaterThan(resyncs));
-    expect(await bReads()).toEqual(KEYS.map(() => 'v1'));
+    expect(await readAll(b)).toEqual(KEYS.map(() => 'v1'));
   });
 });

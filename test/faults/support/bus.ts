@@ -1,9 +1,33 @@
 /**
- * Helpers for the invalidation-bus fault tests: find and kill a TieredCache's bus
- * subscriber on the server side, and read its bus counters.
+ * Helpers for the invalidation-bus fault tests: fill B's L1 from A's writes, read every key
+ * as B serves it, and find and kill a TieredCache's bus subscriber on the server side.
  */
+import { expect } from 'vitest';
 import type { TieredCache } from '../../../src/index.js';
+import { eventually } from '../../eventually.js';
 import { redisCli } from '../../harness/tools.js';
+
+/** The keys the bus tests write and read. */
+export const KEYS = Array.from({ length: 20 }, (_, i) => `k${i}`);
+
+/**
+ * A writes every key at v0 and B's L1 ends up holding them all. A read overlapping an
+ * invalidation message stores nothing (fill-guard.ts): let A's messages land first, then
+ * read until every key is held.
+ */
+export async function fillL1(a: TieredCache, b: TieredCache): Promise<void> {
+  await a.mset(Object.fromEntries(KEYS.map((k) => [k, 'v0'])));
+  await eventually(() => expect(b.bus.received).toBeGreaterThan(0));
+  await eventually(async () => {
+    await Promise.all(KEYS.map((k) => b.get(k)));
+    expect(b.stats().entries).toBe(KEYS.length);
+  });
+}
+
+/** Every key as `cache` serves it. */
+export async function readAll(cache: TieredCache): Promise<(string | undefined)[]> {
+  return Promise.all(KEYS.map(async (k) => (await cache.get(k))?.toString()));
+}
 
 /** One `CLIENT LIST` line as fields. */
 export type ClientInfo = Map<string, string>;
