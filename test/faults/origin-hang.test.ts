@@ -13,7 +13,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../eventually.js';
 import { crowd, rawGet, type Seen } from './support/origin-client.js';
-import { BACKENDS, handleCounts, privateRedis, rig } from './support/origin-proxy.js';
+import {
+  BACKENDS,
+  type Backend,
+  handleCounts,
+  privateRedis,
+  type Rig,
+  rig,
+} from './support/origin-proxy.js';
 import { type Behaviour, honest, silent, stallInHead, stallMidBody } from './support/origin-raw.js';
 
 /** The proxy's upstream timeout in these tests. */
@@ -49,6 +56,30 @@ const MODES: [string, Behaviour, (seen: Seen) => void][] = [
     },
   ],
 ];
+
+/**
+ * A rig whose `path` was stored as "old" with `cacheControl`, is now past its max-age, and
+ * whose origin no longer answers it.
+ */
+async function staleThenHung(backend: Backend, path: string, cacheControl: string): Promise<Rig> {
+  const r = await rig(backend, redisUrl, T);
+  r.origin.on(path, honest('old', cacheControl));
+  expect((await rawGet(r.url, path)).body).toBe('old');
+  await eventually(async () => expect(await r.keys()).toHaveLength(1));
+  r.clock.advance(5_000);
+  r.origin.on(path, silent);
+  return r;
+}
+
+/** A complete 200 answered from the stale entry. */
+function expectStaleOld(one: Seen): void {
+  expect([one.ending, one.status, one.headers['x-cache'], one.body]).toEqual([
+    'complete',
+    200,
+    'STALE',
+    'old',
+  ]);
+}
 
 function gatewayTimeout(seen: Seen): void {
   expect(seen.ending).toBe('complete');
@@ -100,21 +131,10 @@ describe.concurrent('hung origins', () => {
     });
 
     it('serves the stale entry where stale-if-error allows, to every coalesced client, by the timeout', async () => {
-      const r = await rig(backend, redisUrl, T);
-      r.origin.on('/sie', honest('old', 'max-age=1, stale-if-error=600'));
-      expect((await rawGet(r.url, '/sie')).body).toBe('old');
-      await eventually(async () => expect(await r.keys()).toHaveLength(1));
-      r.clock.advance(5_000);
-      r.origin.on('/sie', silent);
-
+      const r = await staleThenHung(backend, '/sie', 'max-age=1, stale-if-error=600');
       const seen = await crowd(CROWD, () => rawGet(r.url, '/sie', { deadlineMs: T * 4 }));
       for (const one of seen) {
-        expect([one.ending, one.status, one.headers['x-cache'], one.body]).toEqual([
-          'complete',
-          200,
-          'STALE',
-          'old',
-        ]);
+        expectStaleOld(one);
         expect(one.ms).toBeLessThan(T + MARGIN);
       }
       // The first request and the one revalidation every waiting client shared.
@@ -124,21 +144,10 @@ describe.concurrent('hung origins', () => {
     });
 
     it('serves the stale entry at once where stale-while-revalidate allows, while one refresh hangs', async () => {
-      const r = await rig(backend, redisUrl, T);
-      r.origin.on('/swr', honest('old', 'max-age=1, stale-while-revalidate=600'));
-      expect((await rawGet(r.url, '/swr')).body).toBe('old');
-      await eventually(async () => expect(await r.keys()).toHaveLength(1));
-      r.clock.advance(5_000);
-      r.origin.on('/swr', silent);
-
+      const r = await staleThenHung(backend, '/swr', 'max-age=1, stale-while-revalidate=600');
       const seen = await crowd(CROWD, () => rawGet(r.url, '/swr', { deadlineMs: T * 4 }));
       for (const one of seen) {
-        expect([one.ending, one.status, one.headers['x-cache'], one.body]).toEqual([
-          'complete',
-          200,
-          'STALE',
-          'old',
-        ]);
+        expectStaleOld(one);
         // Answered from the cache without waiting for the origin at all.
         expect(one.ms).toBeLessThan(T);
       }
